@@ -1,0 +1,98 @@
+//! Pluggable encoding of session data, like connect-redis' `serializer`.
+
+use std::fmt;
+
+use crate::{Error, SessionData};
+
+/// Turns session data into bytes for a backend and back.
+///
+/// Stores that keep bytes (Redis, SQL, CouchDB) take an `Arc<dyn Codec>`;
+/// [`JsonCodec`] is the default. The in-memory store keeps values as they are
+/// and needs no codec. A codec must round-trip every [`SessionData`] exactly,
+/// including integers up to `u64::MAX` and strings holding `\u{0}`.
+///
+/// ```
+/// use session_core::{Codec, Error, JsonCodec, SessionData};
+///
+/// /// Pretty-printed JSON, for stores an operator reads by hand.
+/// #[derive(Debug)]
+/// struct PrettyJson;
+///
+/// impl Codec for PrettyJson {
+///     fn encode(&self, data: &SessionData) -> Result<Vec<u8>, Error> {
+///         serde_json::to_vec_pretty(data).map_err(|e| Error::Encode(e.into()))
+///     }
+///     fn decode(&self, bytes: &[u8]) -> Result<SessionData, Error> {
+///         JsonCodec.decode(bytes)
+///     }
+///     fn is_json(&self) -> bool {
+///         true
+///     }
+/// }
+///
+/// let mut data = SessionData::new();
+/// data.insert("n".into(), 1.into());
+/// assert_eq!(PrettyJson.decode(&PrettyJson.encode(&data)?)?, data);
+/// # Ok::<(), Error>(())
+/// ```
+pub trait Codec: Send + Sync + fmt::Debug + 'static {
+    /// Encodes `data`.
+    ///
+    /// # Errors
+    /// [`Error::Encode`] when the data cannot be represented.
+    fn encode(&self, data: &SessionData) -> Result<Vec<u8>, Error>;
+
+    /// Decodes bytes written by [`encode`](Codec::encode).
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the bytes are not valid for this codec.
+    fn decode(&self, bytes: &[u8]) -> Result<SessionData, Error>;
+
+    /// Whether the output is UTF-8 JSON text, so a store may keep it in a JSON
+    /// column. Defaults to `false` (opaque bytes).
+    fn is_json(&self) -> bool {
+        false
+    }
+}
+
+/// The default codec: compact JSON (`serde_json`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonCodec;
+
+impl Codec for JsonCodec {
+    fn encode(&self, data: &SessionData) -> Result<Vec<u8>, Error> {
+        serde_json::to_vec(data).map_err(|e| Error::Encode(Box::new(e)))
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<SessionData, Error> {
+        serde_json::from_slice(bytes).map_err(|e| Error::Decode(Box::new(e)))
+    }
+
+    fn is_json(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_round_trips_exact_integers_and_nul() {
+        let serde_json::Value::Object(data) = json!({
+            "max": u64::MAX, "min": i64::MIN, "big": 9_007_199_254_740_993_i64,
+            "nul": "a\u{0}b", "nested": {"a": [1, {"b": null}]}, "f": 0.1
+        }) else {
+            unreachable!()
+        };
+        let bytes = JsonCodec.encode(&data).unwrap();
+        assert_eq!(JsonCodec.decode(&bytes).unwrap(), data);
+    }
+
+    #[test]
+    fn decode_errors_are_typed() {
+        assert!(matches!(JsonCodec.decode(b"{not json"), Err(Error::Decode(_))));
+        assert!(matches!(JsonCodec.decode(b"[1,2]"), Err(Error::Decode(_))));
+    }
+}

@@ -1,0 +1,175 @@
+//! The `Store` trait: the contract every backend implements.
+
+use std::{fmt, sync::Arc};
+
+use async_trait::async_trait;
+use futures_core::stream::BoxStream;
+use time::OffsetDateTime;
+
+use crate::{Result, Session, SessionId};
+
+/// A stream of the live sessions of a store, as returned by
+/// [`Store::all_stream`]. Items are yielded as they are read, so memory stays
+/// bounded however many sessions there are.
+pub type SessionStream<'a> = BoxStream<'a, Result<(SessionId, Session)>>;
+
+/// A session store.
+///
+/// Usable generically, as `dyn Store`, `Box<dyn Store>` and `Arc<dyn Store>`.
+/// Every backend in this project passes the `session-conformance` suite, which
+/// tests each rule below.
+///
+/// # Definitions
+///
+/// * A session is **live** while `now < expiry`, where `now` is the
+///   application's clock and the expiry is the session's own or, if it has
+///   none, the store's default TTL counted from the write (see
+///   [`Lifetimes`](crate::Lifetimes)). Expiries are kept to the millisecond.
+/// * A **tombstone** marks an id destroyed within the last
+///   `tombstone_grace` (a store option; zero turns tombstones off).
+/// * A store sees only its own **namespace** (a key prefix, a table, a
+///   database): two stores on one server with different namespaces never see
+///   or change each other's sessions.
+///
+/// # Rules
+///
+/// 1. [`get`](Store::get) returns `None` for a missing, expired or destroyed
+///    session. It never returns an expired one, even if the backend has not
+///    evicted it yet.
+/// 2. [`set`](Store::set) inserts or replaces. A session whose expiry is
+///    already past is not kept, and any live session under that id is removed.
+/// 3. [`touch`](Store::touch) moves the expiry of a live session and leaves its
+///    data alone. On a missing or expired id it creates nothing and returns
+///    [`Error::NotFound`](crate::Error::NotFound).
+/// 4. [`destroy`](Store::destroy) is idempotent and always succeeds for a valid
+///    id. It leaves a tombstone for the grace window; until that lapses, `set`,
+///    `touch` and `create` of the id store nothing and return
+///    [`Error::Destroyed`](crate::Error::Destroyed), even when they race with
+///    the destroy. A write that raced and landed first is removed by the
+///    destroy; either way the session does not come back.
+/// 5. [`create`](Store::create) inserts only if no live session has the id, in
+///    one atomic step: of many concurrent creates of one id exactly one
+///    succeeds, the others get [`Error::AlreadyExists`](crate::Error::AlreadyExists)
+///    and the winner's data is untouched. An expired session counts as absent.
+///    A tombstoned id is refused with `Destroyed`. Creating an already expired
+///    session stores nothing.
+/// 6. [`all_stream`](Store::all_stream), [`all`](Store::all),
+///    [`length`](Store::length) see exactly the live sessions of this
+///    namespace: never expired sessions, never tombstones. Sessions written or
+///    removed while a stream runs may or may not be seen, but no session is
+///    yielded twice and every id is paired with its own data.
+/// 7. [`clear`](Store::clear) removes every session and tombstone of this
+///    namespace and nothing else. It is an administrative reset: a request that
+///    was in flight before the clear may save its session again afterwards.
+///
+/// Every method validates nothing beyond what the types already guarantee:
+/// a [`SessionId`] is valid by construction. Errors never corrupt other
+/// sessions.
+///
+/// # Example
+///
+/// ```
+/// use session_core::{Error, Session, SessionId, Store};
+///
+/// async fn login(store: &dyn Store, user: &str) -> Result<SessionId, Error> {
+///     loop {
+///         let id = SessionId::generate();
+///         let mut session = Session::new();
+///         session.insert("user", user)?;
+///         match store.create(&id, &session).await {
+///             Ok(()) => return Ok(id),
+///             Err(Error::AlreadyExists) => continue, // astronomically rare
+///             Err(e) => return Err(e),
+///         }
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// The live session under `id`, or `None` (rule 1).
+    async fn get(&self, id: &SessionId) -> Result<Option<Session>>;
+
+    /// Inserts or replaces the session under `id` (rules 2 and 4).
+    ///
+    /// # Errors
+    /// [`Destroyed`](crate::Error::Destroyed) when the id is tombstoned.
+    async fn set(&self, id: &SessionId, session: &Session) -> Result<()>;
+
+    /// Inserts the session only if `id` has no live session (rule 5).
+    ///
+    /// # Errors
+    /// [`AlreadyExists`](crate::Error::AlreadyExists) when a live session
+    /// has the id; [`Destroyed`](crate::Error::Destroyed) when it is tombstoned.
+    async fn create(&self, id: &SessionId, session: &Session) -> Result<()>;
+
+    /// Moves the expiry of the live session `id` to `expires_at`, or to now
+    /// plus the default TTL when `None` (rule 3). An expiry already past ends
+    /// the session.
+    ///
+    /// # Errors
+    /// [`NotFound`](crate::Error::NotFound) when no live session has the id;
+    /// [`Destroyed`](crate::Error::Destroyed) when it is tombstoned.
+    async fn touch(&self, id: &SessionId, expires_at: Option<OffsetDateTime>) -> Result<()>;
+
+    /// Removes the session and leaves a tombstone for the grace window (rule 4).
+    async fn destroy(&self, id: &SessionId) -> Result<()>;
+
+    /// Streams every live session of this namespace (rule 6), in no
+    /// particular order, holding only a bounded batch in memory.
+    fn all_stream(&self) -> SessionStream<'_>;
+
+    /// Every live session of this namespace, collected. Prefer
+    /// [`all_stream`](Store::all_stream) when there may be many.
+    async fn all(&self) -> Result<Vec<(SessionId, Session)>> {
+        let mut stream = self.all_stream();
+        let mut sessions = Vec::new();
+        while let Some(item) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+            sessions.push(item?);
+        }
+        Ok(sessions)
+    }
+
+    /// The number of live sessions in this namespace (rule 6), exactly.
+    async fn length(&self) -> Result<u64>;
+
+    /// Removes every session and tombstone of this namespace (rule 7).
+    async fn clear(&self) -> Result<()>;
+}
+
+/// Forwards every call, so `Arc<dyn Store>` and `Arc<MyStore>` are stores too.
+macro_rules! forward_store {
+    ($($pointer:ty),+) => {$(
+        #[async_trait]
+        impl<S: Store + ?Sized> Store for $pointer {
+            async fn get(&self, id: &SessionId) -> Result<Option<Session>> {
+                (**self).get(id).await
+            }
+            async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
+                (**self).set(id, session).await
+            }
+            async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
+                (**self).create(id, session).await
+            }
+            async fn touch(&self, id: &SessionId, expires_at: Option<OffsetDateTime>) -> Result<()> {
+                (**self).touch(id, expires_at).await
+            }
+            async fn destroy(&self, id: &SessionId) -> Result<()> {
+                (**self).destroy(id).await
+            }
+            fn all_stream(&self) -> SessionStream<'_> {
+                (**self).all_stream()
+            }
+            async fn all(&self) -> Result<Vec<(SessionId, Session)>> {
+                (**self).all().await
+            }
+            async fn length(&self) -> Result<u64> {
+                (**self).length().await
+            }
+            async fn clear(&self) -> Result<()> {
+                (**self).clear().await
+            }
+        }
+    )+};
+}
+
+forward_store!(Arc<S>, Box<S>, &S);
