@@ -1,0 +1,205 @@
+//! Rules 6 and 7: all, length and clear see exactly this namespace's live
+//! sessions.
+
+use std::collections::HashSet;
+
+use futures_util::StreamExt as _;
+use serde_json::json;
+use session_core::SessionId;
+
+use crate::harness::*;
+
+/// Writes `live` tagged sessions, one that expires in about a second, and
+/// one destroyed; returns the live ids and the moment the short one expires.
+async fn populate(
+    store: &dyn session_core::Store,
+    live: usize,
+) -> Result<(Vec<SessionId>, time::OffsetDateTime), Fail> {
+    let mut ids = Vec::with_capacity(live);
+    for _ in 0..live {
+        let id = id();
+        store.set(&id, &tagged(&id)).await.ok_or_fail("set")?;
+        ids.push(id);
+    }
+    let (short, at) = (id(), in_(SHORT));
+    store
+        .set(&short, &session(json!({"short": true}), at))
+        .await
+        .ok_or_fail("set short")?;
+    let destroyed = id();
+    store
+        .set(&destroyed, &tagged(&destroyed))
+        .await
+        .ok_or_fail("set")?;
+    store.destroy(&destroyed).await.ok_or_fail("destroy")?;
+    Ok((ids, at))
+}
+
+pub(crate) async fn length_counts_live_sessions(ctx: Ctx) -> Outcome {
+    let store = ctx.store().await;
+    expect_length(&*store, 0, "an empty store").await?;
+    let (ids, _) = populate(&*store, 5).await?;
+    expect_length(
+        &*store,
+        ids.len() as u64 + 1,
+        "5 live, 1 expiring soon, 1 destroyed",
+    )
+    .await
+}
+
+pub(crate) async fn length_excludes_expired(ctx: Ctx) -> Outcome {
+    let store = ctx.store().await;
+    let (ids, at) = populate(&*store, 3).await?;
+    sleep_past(at).await;
+    expect_length(&*store, ids.len() as u64, "after one session expired").await
+}
+
+pub(crate) async fn all_pairs_ids_with_their_data(ctx: Ctx) -> Outcome {
+    let store = ctx.store().await;
+    let (ids, _) = populate(&*store, 20).await?;
+    let listed = store.all().await.ok_or_fail("all")?;
+    let mut seen = HashSet::new();
+    for (id, session) in &listed {
+        ensure!(
+            seen.insert(id.clone()),
+            "all() yielded id {:?} twice",
+            id.redacted()
+        );
+        if ids.contains(id) {
+            ensure!(
+                session.data() == tagged(id).data(),
+                "all() paired an id with another session's data"
+            );
+            ensure!(
+                session.expires_at().is_some(),
+                "all() returned a session without its expiry"
+            );
+        }
+    }
+    ensure_eq!(
+        listed.len(),
+        ids.len() + 1,
+        "all() over 20 live, 1 expiring soon, 1 destroyed"
+    );
+    Ok(())
+}
+
+pub(crate) async fn all_excludes_expired_and_destroyed(ctx: Ctx) -> Outcome {
+    let store = ctx.store().await;
+    let (ids, at) = populate(&*store, 4).await?;
+    sleep_past(at).await;
+    let listed: HashSet<SessionId> = store
+        .all()
+        .await
+        .ok_or_fail("all")?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    ensure_eq!(
+        listed,
+        ids.iter().cloned().collect::<HashSet<_>>(),
+        "ids listed by all() after expiry and destroy"
+    );
+    Ok(())
+}
+
+pub(crate) async fn all_stream_yields_each_session_once(ctx: Ctx) -> Outcome {
+    const SESSIONS: usize = 1500;
+    let store = ctx.store().await;
+    let mut expected = HashSet::new();
+    for _ in 0..SESSIONS {
+        let id = id();
+        store.set(&id, &tagged(&id)).await.ok_or_fail("set")?;
+        expected.insert(id);
+    }
+    let mut stream = store.all_stream();
+    let mut seen = HashSet::new();
+    while let Some(item) = stream.next().await {
+        let (id, session) = item.ok_or_fail("all_stream item")?;
+        ensure!(
+            session.data() == tagged(&id).data(),
+            "all_stream paired an id with another session's data"
+        );
+        ensure!(seen.insert(id), "all_stream yielded an id twice");
+    }
+    ensure!(
+        seen == expected,
+        "all_stream over {SESSIONS} sessions yielded {} of them",
+        seen.intersection(&expected).count()
+    );
+    Ok(())
+}
+
+pub(crate) async fn clear_removes_sessions_and_tombstones(ctx: Ctx) -> Outcome {
+    let store = ctx.store().await;
+    let (ids, _) = populate(&*store, 10).await?;
+    let destroyed = id();
+    store.destroy(&destroyed).await.ok_or_fail("destroy")?;
+    store.clear().await.ok_or_fail("clear")?;
+    expect_length(&*store, 0, "after clear").await?;
+    ensure!(
+        store.all().await.ok_or_fail("all")?.is_empty(),
+        "all() after clear is not empty"
+    );
+    for id in &ids {
+        expect_gone(&*store, id, "a session after clear").await?;
+    }
+    store
+        .set(&destroyed, &tagged(&destroyed))
+        .await
+        .ok_or_fail("set of a tombstoned id after clear")?;
+    expect_length(&*store, 1, "after writing again after clear").await
+}
+
+pub(crate) async fn clear_leaves_other_namespaces(ctx: Ctx) -> Outcome {
+    let (mine, theirs) = (ctx.store().await, ctx.store().await);
+    let (their_ids, _) = populate(&*theirs, 5).await?;
+    populate(&*mine, 5).await?;
+    mine.clear().await.ok_or_fail("clear")?;
+    expect_length(&*mine, 0, "the cleared namespace").await?;
+    expect_length(
+        &*theirs,
+        their_ids.len() as u64 + 1,
+        "another namespace after clear",
+    )
+    .await?;
+    for id in &their_ids {
+        expect_session(
+            &*theirs,
+            id,
+            &tagged(id),
+            "another namespace's session after clear",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn namespaces_are_isolated(ctx: Ctx) -> Outcome {
+    let (a, b) = (ctx.store().await, ctx.store().await);
+    let id = id();
+    a.set(&id, &tagged(&id)).await.ok_or_fail("set in a")?;
+    expect_gone(&*b, &id, "another namespace's session").await?;
+    expect_length(&*b, 0, "a namespace with nothing written").await?;
+    ensure!(
+        b.all().await.ok_or_fail("all")?.is_empty(),
+        "all() lists another namespace's sessions"
+    );
+    b.destroy(&id).await.ok_or_fail("destroy in b")?;
+    expect_session(
+        &*a,
+        &id,
+        &tagged(&id),
+        "a's session after b destroyed the same id",
+    )
+    .await?;
+    ensure_err!(
+        b.create(&id, &tagged(&id)).await,
+        session_core::Error::Destroyed,
+        "create in b after b destroyed the id"
+    );
+    a.set(&id, &session(json!({"still": "mine"}), in_an_hour()))
+        .await
+        .ok_or_fail("set in a after b's destroy")?;
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! What every check is built from: the context that hands out stores, the
+//! failure type, assertion macros and small helpers.
+
+use std::{
+    fmt,
+    sync::{Arc, Mutex, OnceLock},
+    time::Duration,
+};
+
+use serde_json::Value;
+use session_core::{Error, Lifetimes, Session, SessionData, SessionId, Store};
+use time::OffsetDateTime;
+
+use crate::{Factory, Settings, settings::standard_lifetimes};
+
+/// Why a check failed: a sentence that says what was expected and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The check's name.
+    pub check: &'static str,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "conformance check `{}` failed: {}", self.check, self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// A failed expectation inside a check, before the runner names the check.
+#[derive(Debug)]
+pub(crate) struct Fail(pub(crate) String);
+
+pub(crate) type Outcome = Result<(), Fail>;
+
+/// Fails the check with a formatted message unless the condition holds.
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err($crate::harness::Fail(format!($($msg)+)));
+        }
+    };
+}
+
+/// Fails unless both sides are equal, showing both.
+macro_rules! ensure_eq {
+    ($left:expr, $right:expr, $($msg:tt)+) => {{
+        let (left, right) = (&$left, &$right);
+        if left != right {
+            return Err($crate::harness::Fail(format!(
+                "{}: expected {:?}, got {:?}",
+                format!($($msg)+), right, left
+            )));
+        }
+    }};
+}
+
+/// Fails unless the result is an error matching the pattern.
+macro_rules! ensure_err {
+    ($result:expr, $pattern:pat, $($msg:tt)+) => {{
+        let result = $result;
+        if !matches!(result, Err($pattern)) {
+            return Err($crate::harness::Fail(format!(
+                "{}: expected Err({}), got {:?}",
+                format!($($msg)+), stringify!($pattern), result
+            )));
+        }
+    }};
+}
+
+pub(crate) use {ensure, ensure_eq, ensure_err};
+
+/// Turns a store error into a failure that says which call failed.
+pub(crate) trait Expect<T> {
+    fn ok_or_fail(self, call: &str) -> Result<T, Fail>;
+}
+
+impl<T> Expect<T> for Result<T, Error> {
+    fn ok_or_fail(self, call: &str) -> Result<T, Fail> {
+        self.map_err(|e| Fail(format!("{call} returned an unexpected error: {e}")))
+    }
+}
+
+/// The context of one check run: builds stores and clears them afterwards.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    factory: Arc<dyn Factory>,
+    built: Arc<Mutex<Vec<Arc<dyn Store>>>>,
+}
+
+impl Ctx {
+    pub(crate) fn new(factory: Arc<dyn Factory>) -> Self {
+        Self {
+            factory,
+            built: Arc::default(),
+        }
+    }
+
+    /// A fresh store with a 1 hour TTL and a 60 second grace.
+    pub(crate) async fn store(&self) -> Arc<dyn Store> {
+        self.store_with(standard_lifetimes()).await
+    }
+
+    /// A fresh store with the given lifetimes.
+    pub(crate) async fn store_with(&self, lifetimes: Lifetimes) -> Arc<dyn Store> {
+        let store = self.factory.build(Settings::fresh(lifetimes)).await;
+        if let Ok(mut built) = self.built.lock() {
+            built.push(Arc::clone(&store));
+        }
+        store
+    }
+
+    /// Best-effort clean-up of everything the check wrote.
+    pub(crate) async fn clean_up(&self) {
+        let stores = self
+            .built
+            .lock()
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default();
+        for store in stores {
+            let _ = store.clear().await;
+        }
+    }
+}
+
+/// Lifetimes with the standard TTL and the given grace.
+pub(crate) fn with_grace(grace: Duration) -> Lifetimes {
+    Lifetimes::new(standard_lifetimes().default_ttl(), grace).unwrap_or_default()
+}
+
+/// Lifetimes with the given default TTL and the standard grace.
+pub(crate) fn with_ttl(ttl: Duration) -> Lifetimes {
+    Lifetimes::new(ttl, standard_lifetimes().tombstone_grace()).unwrap_or_default()
+}
+
+/// How long "soon expiring" sessions live: expiry within 1 to 2 seconds.
+pub(crate) const SHORT: Duration = Duration::from_secs(1);
+
+/// Slack after a deadline before asserting something has lapsed.
+const MARGIN: Duration = Duration::from_millis(150);
+
+pub(crate) fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+pub(crate) fn in_(duration: Duration) -> OffsetDateTime {
+    now() + duration
+}
+
+pub(crate) fn in_an_hour() -> OffsetDateTime {
+    in_(Duration::from_secs(3600))
+}
+
+/// Sleeps until `at` (at once if it has passed).
+pub(crate) async fn sleep_until(at: OffsetDateTime) {
+    tokio::time::sleep(Duration::try_from(at - now()).unwrap_or(Duration::ZERO)).await;
+}
+
+/// Sleeps until `deadline` plus a safety margin has passed.
+pub(crate) async fn sleep_past(deadline: OffsetDateTime) {
+    sleep_until(deadline + MARGIN).await;
+}
+
+pub(crate) fn id() -> SessionId {
+    SessionId::generate()
+}
+
+pub(crate) fn parse_id(text: &str) -> Result<SessionId, Fail> {
+    SessionId::parse(text).map_err(|e| Fail(format!("test id {text:?} is invalid: {e}")))
+}
+
+/// A JSON object from a `json!` value; anything else becomes `{"value": v}`.
+pub(crate) fn object(value: Value) -> SessionData {
+    match value {
+        Value::Object(map) => map,
+        other => SessionData::from_iter([("value".to_string(), other)]),
+    }
+}
+
+/// A session with `data` that expires at `at`.
+pub(crate) fn session(data: Value, at: OffsetDateTime) -> Session {
+    Session::from_data(object(data)).expiring_at(at)
+}
+
+/// A session whose data names its id, so a store that pairs ids with the
+/// wrong data is caught. Its expiry is fixed for the process (a day after
+/// first use), so two calls for one id give equal sessions.
+pub(crate) fn tagged(id: &SessionId) -> Session {
+    static EXPIRY: OnceLock<OffsetDateTime> = OnceLock::new();
+    let at = *EXPIRY.get_or_init(|| in_(Duration::from_secs(24 * 3600)));
+    session(serde_json::json!({ "owner": id.as_str() }), at)
+}
+
+/// Reads `id` and fails unless it is live with exactly `expected`'s data and expiry.
+pub(crate) async fn expect_session(
+    store: &dyn Store,
+    id: &SessionId,
+    expected: &Session,
+    what: &str,
+) -> Outcome {
+    let got = store.get(id).await.ok_or_fail("get")?;
+    let Some(got) = got else {
+        return Err(Fail(format!("{what}: get returned None, expected the session")));
+    };
+    ensure!(
+        got.data() == expected.data(),
+        "{what}: the data read back differs from the data written"
+    );
+    ensure_eq!(got.expires_at(), expected.expires_at(), "{what}: expiry");
+    Ok(())
+}
+
+/// Fails unless `id` has no live session.
+pub(crate) async fn expect_gone(store: &dyn Store, id: &SessionId, what: &str) -> Outcome {
+    let got = store.get(id).await.ok_or_fail("get")?;
+    ensure!(got.is_none(), "{what}: get returned a session, expected None");
+    Ok(())
+}
+
+/// Fails unless `length` is `expected`.
+pub(crate) async fn expect_length(store: &dyn Store, expected: u64, what: &str) -> Outcome {
+    let length = store.length().await.ok_or_fail("length")?;
+    ensure_eq!(length, expected, "{what}: length");
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! The published behaviour suite for session stores.
+//!
+//! Every backend of this project passes it, and you can run it against your
+//! own [`Store`](session_core::Store) with one line. It checks each rule
+//! written on the `Store` trait — round-trips, expiry, default TTL, touch,
+//! tombstones, create-if-absent, races, ids, namespaces, all/length/clear —
+//! in 58 checks (see [`CHECKS`]).
+//!
+//! # In a test file: one line
+//!
+//! [`suite!`] expands into one `#[tokio::test]` per check, named after the
+//! check, for the store factory you give it. A factory is an async closure
+//! that builds a store from [`Settings`]: use its `namespace` as your key
+//! prefix, table or database, and apply its `lifetimes`.
+//!
+//! ```ignore
+//! // tests/conformance.rs of your crate; dev-dependencies: session-conformance, tokio
+//! session_conformance::suite!(|settings: session_conformance::Settings| async move {
+//!     my_crate::MyStore::connect("redis://127.0.0.1/", &settings.namespace)
+//!         .default_ttl(settings.lifetimes.default_ttl())
+//!         .tombstone_grace(settings.lifetimes.tombstone_grace())
+//!         .build()
+//!         .await
+//!         .expect("the test server must be reachable")
+//! });
+//! ```
+//!
+//! Put several suites in one file by wrapping each in its own `mod`.
+//!
+//! # In a custom harness: plain async functions
+//!
+//! [`run_all`] runs every check and returns a [`Report`]; [`run`] runs one by
+//! name; [`CHECKS`] lists them. They need a multi-threaded Tokio runtime so
+//! the race checks really race.
+//!
+//! # What a check needs from your store
+//!
+//! * Each check builds its own stores through your factory, each with a fresh
+//!   namespace, so checks may run in parallel against one server; when a check
+//!   ends its stores are cleared.
+//! * No check sleeps longer than about 1.2 s; a whole suite takes a few
+//!   seconds on a local server.
+#![forbid(unsafe_code)]
+
+mod checks;
+mod factory;
+mod harness;
+mod runner;
+mod settings;
+
+pub use factory::Factory;
+pub use harness::Failure;
+pub use runner::{CHECKS, Check, Report, run, run_all};
+pub use settings::Settings;
+
+/// Expands into one `#[tokio::test]` per conformance check for `factory`.
+///
+/// `factory` is an expression (usually an async closure) implementing
+/// [`Factory`]; it is evaluated once per test. Each test fails with the
+/// check's explanation when the store breaks a rule. The tests run on a
+/// multi-threaded runtime provided by this crate, so you need no Tokio
+/// features of your own; the crate must be a dependency under its own name
+/// `session_conformance`.
+///
+/// ```ignore
+/// mod memory {
+///     session_conformance::suite!(|settings: session_conformance::Settings| async move {
+///         session_memory::MemoryStore::builder()
+///             .lifetimes(settings.lifetimes)
+///             .build()
+///             .expect("valid options")
+///     });
+/// }
+/// ```
+#[macro_export]
+macro_rules! suite {
+    ($factory:expr $(,)?) => {
+        $crate::__for_each_check!(__emit_tests!($factory));
+    };
+}
+
+/// Emits the tests for [`suite!`]: one per check name.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __emit_tests {
+    (($factory:expr) $($module:ident :: $name:ident),* $(,)?) => {$(
+        #[$crate::__private::tokio::test(
+            flavor = "multi_thread",
+            worker_threads = 4,
+            crate = "session_conformance::__private::tokio"
+        )]
+        async fn $name() {
+            $crate::__private::run_test(stringify!($name), $factory).await;
+        }
+    )*};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use tokio;
+
+    /// Runs one check and panics with its explanation if it fails.
+    #[allow(clippy::panic)]
+    pub async fn run_test(name: &str, factory: impl crate::Factory) {
+        if let Err(failure) = crate::run(name, factory).await {
+            panic!("{failure}");
+        }
+    }
+}
