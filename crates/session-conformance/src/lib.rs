@@ -13,16 +13,18 @@
 //! that builds a store from [`Settings`]: use its `namespace` as your key
 //! prefix, table or database, and apply its `lifetimes`.
 //!
-//! ```ignore
-//! // tests/conformance.rs of your crate; dev-dependencies: session-conformance, tokio
+//! ```
+//! // tests/conformance.rs of your crate (dev-dependency: session-conformance).
+//! // Here the store is the memory store; use yours, with `settings.namespace`
+//! // as its key prefix, table or database.
 //! session_conformance::suite!(|settings: session_conformance::Settings| async move {
-//!     my_crate::MyStore::connect("redis://127.0.0.1/", &settings.namespace)
+//!     session_memory::MemoryStore::builder()
 //!         .default_ttl(settings.lifetimes.default_ttl())
 //!         .tombstone_grace(settings.lifetimes.tombstone_grace())
 //!         .build()
-//!         .await
-//!         .expect("the test server must be reachable")
+//!         .expect("valid options")
 //! });
+//! # fn main() {}
 //! ```
 //!
 //! Put several suites in one file by wrapping each in its own `mod`.
@@ -62,7 +64,7 @@ pub use settings::Settings;
 /// features of your own; the crate must be a dependency under its own name
 /// `session_conformance`.
 ///
-/// ```ignore
+/// ```
 /// mod memory {
 ///     session_conformance::suite!(|settings: session_conformance::Settings| async move {
 ///         session_memory::MemoryStore::builder()
@@ -71,6 +73,7 @@ pub use settings::Settings;
 ///             .expect("valid options")
 ///     });
 /// }
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! suite {

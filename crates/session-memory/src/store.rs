@@ -79,6 +79,14 @@ impl MemoryStore {
         }
     }
 
+    /// Applies moka's pending maintenance now: evictions past the capacity
+    /// bound and removal of expired entries. moka batches this work and runs
+    /// it during other calls, so it is never needed for correctness; call it
+    /// before measuring memory, or in tests of the capacity bound.
+    pub async fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks().await;
+    }
+
     /// The TTL and tombstone grace this store applies.
     pub fn lifetimes(&self) -> Lifetimes {
         self.lifetimes
