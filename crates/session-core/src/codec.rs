@@ -42,6 +42,18 @@ pub trait Codec: Send + Sync + fmt::Debug + 'static {
     /// [`Error::Encode`] when the data cannot be represented.
     fn encode(&self, data: &SessionData) -> Result<Vec<u8>, Error>;
 
+    /// Appends the encoding of `data` to `buf`, so a store can put a header
+    /// and the payload in one buffer without copying. On error `buf` may hold
+    /// a partial encoding and must be discarded. The default calls
+    /// [`encode`](Codec::encode); override it to write in place.
+    ///
+    /// # Errors
+    /// [`Error::Encode`] when the data cannot be represented.
+    fn encode_into(&self, data: &SessionData, buf: &mut Vec<u8>) -> Result<(), Error> {
+        buf.extend_from_slice(&self.encode(data)?);
+        Ok(())
+    }
+
     /// Decodes bytes written by [`encode`](Codec::encode).
     ///
     /// # Errors
@@ -62,6 +74,10 @@ pub struct JsonCodec;
 impl Codec for JsonCodec {
     fn encode(&self, data: &SessionData) -> Result<Vec<u8>, Error> {
         serde_json::to_vec(data).map_err(|e| Error::Encode(Box::new(e)))
+    }
+
+    fn encode_into(&self, data: &SessionData, buf: &mut Vec<u8>) -> Result<(), Error> {
+        serde_json::to_writer(buf, data).map_err(|e| Error::Encode(Box::new(e)))
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<SessionData, Error> {
@@ -88,6 +104,29 @@ mod tests {
         };
         let bytes = JsonCodec.encode(&data).unwrap();
         assert_eq!(JsonCodec.decode(&bytes).unwrap(), data);
+    }
+
+    #[test]
+    fn encode_into_appends_after_existing_bytes() {
+        let mut data = SessionData::new();
+        data.insert("k".into(), json!("v"));
+        let mut buf = b"head".to_vec();
+        JsonCodec.encode_into(&data, &mut buf).unwrap();
+        assert_eq!(buf, b"head{\"k\":\"v\"}");
+
+        #[derive(Debug)]
+        struct Plain;
+        impl Codec for Plain {
+            fn encode(&self, _: &SessionData) -> Result<Vec<u8>, Error> {
+                Ok(b"x".to_vec())
+            }
+            fn decode(&self, _: &[u8]) -> Result<SessionData, Error> {
+                Ok(SessionData::new())
+            }
+        }
+        let mut buf = b"h".to_vec();
+        Plain.encode_into(&data, &mut buf).unwrap();
+        assert_eq!(buf, b"hx", "the default appends encode()'s output");
     }
 
     #[test]
