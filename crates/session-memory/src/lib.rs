@@ -26,7 +26,3 @@ mod store;
 pub use builder::MemoryStoreBuilder;
 pub use store::MemoryStore;
 
-/// The README's examples, compiled and run as doc tests so they cannot rot.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -1,0 +1,270 @@
+//! Options for `RedisStore`, and connecting.
+
+use std::{sync::Arc, time::Duration};
+
+use fred::{
+    clients::{Client, Pool},
+    types::{
+        Builder,
+        config::{Config, ReconnectPolicy},
+    },
+};
+use session_core::{Codec, Error, JsonCodec, Lifetimes};
+
+use crate::{
+    RedisStore,
+    connection::Connection,
+    error::{from_fred, within},
+    store::Settings,
+};
+
+/// Builds a [`RedisStore`]. The option names follow connect-redis and
+/// connect-redis-session, which many users know:
+///
+/// | option | default | meaning |
+/// |---|---|---|
+/// | [`url`](Self::url) / [`client`](Self::client) / [`pool`](Self::pool) | — (one is required) | where to connect: `redis://`, `rediss://` (TLS, rustls), `redis-cluster://host:port?node=host:port&...`; or a fred client or pool the app already owns and has initialised |
+/// | [`prefix`](Self::prefix) | `"sess:"` | key prefix; the store sees only keys that start with it |
+/// | [`scan_count`](Self::scan_count) | `100` | `COUNT` for `SCAN` in `all`, `length` and `clear` (keys per page) |
+/// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry (connect-redis' `ttl`) |
+/// | [`tombstone_grace`](Self::tombstone_grace) | 300 seconds | how long writes to a destroyed id are refused (`concurrencyGraceSeconds`); zero means `destroy` deletes outright |
+/// | [`hard_delete`](Self::hard_delete) | off | shorthand for a zero `tombstone_grace` |
+/// | [`disable_touch`](Self::disable_touch) | `false` | make `touch` a no-op that reports success (connect-redis' `disableTouch`) |
+/// | [`codec`](Self::codec) | [`JsonCodec`] | how session data is encoded (connect-redis' `serializer`) |
+/// | [`timeout`](Self::timeout) | 5 seconds | longest any call may take, including while Redis is down or reconnecting |
+/// | [`pool_size`](Self::pool_size) | `1` | connections opened for a [`url`](Self::url) (each is multiplexed) |
+/// | [`reconnect_delay`](Self::reconnect_delay) | 200 ms | pause between reconnection attempts for a [`url`](Self::url); attempts never stop |
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use session_redis::RedisStore;
+///
+/// # async fn run() -> Result<(), session_core::Error> {
+/// let store = RedisStore::builder()
+///     .url("redis://127.0.0.1:6379")
+///     .prefix("myapp:sess:")
+///     .default_ttl(Duration::from_secs(3600))
+///     .timeout(Duration::from_secs(2))
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    target: Option<Target>,
+    prefix: String,
+    scan_count: u32,
+    default_ttl: Duration,
+    tombstone_grace: Duration,
+    disable_touch: bool,
+    codec: Arc<dyn Codec>,
+    timeout: Duration,
+    pool_size: usize,
+    reconnect_delay: Duration,
+}
+
+/// URL schemes fred understands; anything else is refused before connecting.
+const SCHEMES: [&str; 6] = [
+    "redis",
+    "rediss",
+    "redis-cluster",
+    "rediss-cluster",
+    "redis-sentinel",
+    "rediss-sentinel",
+];
+
+#[derive(Clone)]
+enum Target {
+    Url(String),
+    Client(Client),
+    Pool(Pool),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A URL may hold a password: never print it.
+        f.write_str(match self {
+            Self::Url(_) => "Url(..)",
+            Self::Client(_) => "Client",
+            Self::Pool(_) => "Pool",
+        })
+    }
+}
+
+impl Default for RedisStoreBuilder {
+    fn default() -> Self {
+        Self {
+            target: None,
+            prefix: "sess:".into(),
+            scan_count: 100,
+            default_ttl: Lifetimes::DEFAULT_TTL,
+            tombstone_grace: Lifetimes::DEFAULT_TOMBSTONE_GRACE,
+            disable_touch: false,
+            codec: Arc::new(JsonCodec),
+            timeout: Duration::from_secs(5),
+            pool_size: 1,
+            reconnect_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+impl RedisStoreBuilder {
+    /// Connect to this URL when building (`redis://`, `rediss://`,
+    /// `redis-cluster://host:port?node=host:port`).
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.target = Some(Target::Url(url.into()));
+        self
+    }
+
+    /// Use a client the app already owns and has initialised.
+    pub fn client(mut self, client: Client) -> Self {
+        self.target = Some(Target::Client(client));
+        self
+    }
+
+    /// Use a pool the app already owns and has initialised.
+    pub fn pool(mut self, pool: Pool) -> Self {
+        self.target = Some(Target::Pool(pool));
+        self
+    }
+
+    /// Key prefix (default `"sess:"`). Any string works: glob characters in
+    /// it are escaped for `SCAN`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Keys per `SCAN` page (default 100). Must be at least 1.
+    pub fn scan_count(mut self, count: u32) -> Self {
+        self.scan_count = count;
+        self
+    }
+
+    /// Lifetime of sessions written without an expiry (default 24 h).
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.default_ttl = ttl;
+        self
+    }
+
+    /// How long writes to a destroyed id are refused (default 300 s).
+    pub fn tombstone_grace(mut self, grace: Duration) -> Self {
+        self.tombstone_grace = grace;
+        self
+    }
+
+    /// Both lifetimes at once.
+    pub fn lifetimes(self, lifetimes: Lifetimes) -> Self {
+        self.default_ttl(lifetimes.default_ttl())
+            .tombstone_grace(lifetimes.tombstone_grace())
+    }
+
+    /// `destroy` deletes outright and leaves no tombstone.
+    pub fn hard_delete(self) -> Self {
+        self.tombstone_grace(Duration::ZERO)
+    }
+
+    /// Make `touch` a no-op that reports success.
+    pub fn disable_touch(mut self, disable: bool) -> Self {
+        self.disable_touch = disable;
+        self
+    }
+
+    /// How session data is encoded (default JSON).
+    pub fn codec(mut self, codec: Arc<dyn Codec>) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Longest any call may take (default 5 s). Must be positive.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connections to open for a URL (default 1). Must be at least 1.
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.pool_size = size;
+        self
+    }
+
+    /// Pause between reconnection attempts for a URL (default 200 ms).
+    pub fn reconnect_delay(mut self, delay: Duration) -> Self {
+        self.reconnect_delay = delay;
+        self
+    }
+
+    /// Checks the options, connects if given a URL, and builds the store.
+    ///
+    /// # Errors
+    /// * [`Error::InvalidInput`]: no target given, a malformed URL, or an
+    ///   option out of range.
+    /// * [`Error::Unavailable`] / [`Error::Timeout`]: the server could not
+    ///   be reached within the timeout.
+    pub async fn build(self) -> Result<RedisStore, Error> {
+        let lifetimes = Lifetimes::new(self.default_ttl, self.tombstone_grace)?;
+        if self.scan_count == 0 || self.pool_size == 0 || self.timeout.is_zero() {
+            return Err(Error::InvalidInput(
+                "scan_count, pool_size and timeout must be positive".into(),
+            ));
+        }
+        let connection = match self.target.clone() {
+            None => {
+                return Err(Error::InvalidInput(
+                    "give the store a url, a client or a pool".into(),
+                ));
+            }
+            Some(Target::Client(client)) => Connection::borrowed_client(client),
+            Some(Target::Pool(pool)) => Connection::borrowed_pool(pool),
+            Some(Target::Url(url)) => self.connect(&url).await?,
+        };
+        Ok(RedisStore::from_settings(Settings {
+            connection,
+            prefix: self.prefix,
+            lifetimes,
+            codec: self.codec,
+            scan_count: self.scan_count,
+            disable_touch: self.disable_touch,
+            timeout: self.timeout,
+        }))
+    }
+
+    async fn connect(&self, url: &str) -> Result<Connection, Error> {
+        let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+        if !SCHEMES.contains(&scheme) {
+            return Err(Error::InvalidInput(format!(
+                "a Redis URL starts with one of {}, not {scheme:?}",
+                SCHEMES.map(|s| format!("{s}://")).join(", ")
+            )));
+        }
+        let config = Config::from_url(url).map_err(|e| Error::InvalidInput(format!("bad Redis URL: {e}")))?;
+        let delay = u32::try_from(self.reconnect_delay.as_millis()).unwrap_or(u32::MAX);
+        let pool = Builder::from_config(config)
+            .with_performance_config(|perf| perf.default_command_timeout = self.timeout)
+            .with_connection_config(|conn| {
+                conn.connection_timeout = self.timeout;
+                conn.internal_command_timeout = self.timeout;
+            })
+            .set_policy(ReconnectPolicy::new_constant(0, delay))
+            .build_pool(self.pool_size)
+            .map_err(|e| from_fred(e, self.timeout))?;
+        let tasks = pool.connect_pool();
+        let connection = Connection::owned(pool, tasks);
+        // On failure `connection` is dropped here, which stops its tasks.
+        within(self.timeout, async {
+            connection
+                .wait_for_connect()
+                .await
+                .map_err(|e| from_fred(e, self.timeout))
+        })
+        .await
+        .map_err(|e| match e {
+            Error::Timeout(t) => {
+                Error::Unavailable(format!("could not connect to Redis within {t:?}").into())
+            }
+            other => other,
+        })?;
+        Ok(connection)
+    }
+}

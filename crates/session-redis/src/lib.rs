@@ -1,0 +1,32 @@
+//! A session store on Redis and Redis Cluster: [`RedisStore`], on [`fred`].
+//!
+//! It follows every rule of [`session_core::Store`] and passes the
+//! `session-conformance` suite against standalone Redis and a 3-primary
+//! cluster. See [`RedisStore`] for how it works and [`RedisStoreBuilder`] for
+//! every option and its default.
+//!
+//! ```no_run
+//! use session_core::{Session, SessionId, Store};
+//! use session_redis::RedisStore;
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), session_core::Error> {
+//! let store = RedisStore::connect("redis://127.0.0.1:6379").await?;
+//! let cluster = RedisStore::connect("redis-cluster://127.0.0.1:7101?node=127.0.0.1:7102").await?;
+//! store.set(&SessionId::generate(), &Session::new()).await?;
+//! # let _ = cluster;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod builder;
+mod connection;
+mod error;
+mod keys;
+mod record;
+mod scan;
+mod scripts;
+mod store;
+
+pub use builder::RedisStoreBuilder;
+pub use store::RedisStore;

@@ -1,0 +1,62 @@
+//! Shared by the Redis test files: server addresses and store construction.
+
+#![allow(dead_code, clippy::expect_used, clippy::panic)]
+
+use session_conformance::Settings;
+use session_redis::RedisStore;
+
+/// Standalone Redis; `./scripts/test` starts it and sets `REDIS_URL`.
+pub(crate) fn standalone_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// The 3-primary test cluster; `./scripts/test` creates it.
+pub(crate) fn cluster_url() -> String {
+    std::env::var("REDIS_CLUSTER_URL")
+        .unwrap_or_else(|_| "redis-cluster://127.0.0.1:7101?node=127.0.0.1:7102&node=127.0.0.1:7103".into())
+}
+
+/// A store for one conformance check: the namespace becomes the key prefix.
+/// Panics (failing the test) when the server cannot be reached.
+pub(crate) async fn store_for(url: String, settings: Settings) -> RedisStore {
+    RedisStore::builder()
+        .url(&url)
+        .prefix(format!("{}:", settings.namespace))
+        .lifetimes(settings.lifetimes)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {url} must be reachable (run ./scripts/test): {e}"))
+}
+
+/// A raw fred client on `url`, for inspecting what the store wrote.
+pub(crate) async fn raw_client(url: &str) -> fred::clients::Client {
+    use fred::interfaces::ClientLike;
+    let config = fred::types::config::Config::from_url(url).expect("valid URL");
+    let client = fred::types::Builder::from_config(config).build().expect("client");
+    client
+        .init()
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {url} must be reachable: {e}"));
+    client
+}
+
+/// A store on `url` with `prefix`, default options otherwise.
+pub(crate) async fn store_with_prefix(url: &str, prefix: &str) -> RedisStore {
+    RedisStore::builder()
+        .url(url)
+        .prefix(prefix)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {url} must be reachable: {e}"))
+}
+
+/// A prefix no other test uses.
+pub(crate) fn unique_prefix(label: &str) -> String {
+    format!(
+        "t_{label}_{}:",
+        session_core::SessionId::generate()
+            .as_str()
+            .to_lowercase()
+            .replace(['-', '_'], "")
+    )
+}

@@ -1,0 +1,400 @@
+//! Redis-specific behaviour, checked against real servers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use common::{cluster_url, raw_client, standalone_url, store_with_prefix, unique_prefix};
+use fred::interfaces::KeysInterface;
+use futures_util::{StreamExt, TryStreamExt, stream};
+use serde_json::json;
+use session_core::{Codec, Error, JsonCodec, Session, SessionData, SessionId, Store};
+use session_redis::RedisStore;
+use time::OffsetDateTime;
+
+fn session_expiring_in(seconds: u64) -> Session {
+    let mut session = Session::new().expiring_at(OffsetDateTime::now_utc() + Duration::from_secs(seconds));
+    session.insert("user", "ada").unwrap();
+    session
+}
+
+#[tokio::test]
+async fn key_value_and_pttl_are_as_documented() {
+    let store = store_with_prefix(&standalone_url(), &unique_prefix("layout")).await;
+    let raw = raw_client(&standalone_url()).await;
+    let id = SessionId::generate();
+    let session = session_expiring_in(60);
+    store.set(&id, &session).await.unwrap();
+
+    let key = store.key_of(&id);
+    assert!(key.starts_with(store.prefix()) && key.ends_with(id.as_str()));
+    let pttl: i64 = raw.pttl(&key).await.unwrap();
+    assert!(
+        (58_000..=60_000).contains(&pttl),
+        "PTTL {pttl} for a session 60 s from expiry"
+    );
+    let value: Bytes = raw.get(&key).await.unwrap();
+    assert_eq!(value[0], 1, "live record tag");
+    let expiry_ms = i64::from_be_bytes(value[1..9].try_into().unwrap());
+    assert_eq!(
+        expiry_ms,
+        session_core::expiry::unix_millis(session.expires_at().unwrap())
+    );
+    assert_eq!(
+        &value[9..],
+        br#"{"user":"ada"}"#,
+        "the payload is the codec's JSON"
+    );
+
+    store
+        .touch(&id, Some(OffsetDateTime::now_utc() + Duration::from_secs(600)))
+        .await
+        .unwrap();
+    let pttl: i64 = raw.pttl(&key).await.unwrap();
+    assert!(
+        (598_000..=600_000).contains(&pttl),
+        "PTTL {pttl} after touching to 600 s"
+    );
+}
+
+#[tokio::test]
+async fn tombstone_lives_for_the_grace_window_then_goes() {
+    let store = RedisStore::builder()
+        .url(standalone_url())
+        .prefix(unique_prefix("tomb"))
+        .tombstone_grace(Duration::from_secs(1))
+        .build()
+        .await
+        .unwrap();
+    let raw = raw_client(&standalone_url()).await;
+    let id = SessionId::generate();
+    store.set(&id, &session_expiring_in(60)).await.unwrap();
+    store.destroy(&id).await.unwrap();
+
+    let key = store.key_of(&id);
+    let value: Bytes = raw.get(&key).await.unwrap();
+    assert_eq!((value.len(), value[0]), (9, 2), "a tombstone is a bare header");
+    let pttl: i64 = raw.pttl(&key).await.unwrap();
+    assert!((1..=1_000).contains(&pttl), "tombstone PTTL {pttl}");
+    assert!(matches!(
+        store.set(&id, &session_expiring_in(60)).await,
+        Err(Error::Destroyed)
+    ));
+
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let exists: i64 = raw.exists(&key).await.unwrap();
+    assert_eq!(exists, 0, "Redis removed the tombstone when its grace ended");
+    store.set(&id, &session_expiring_in(60)).await.unwrap();
+}
+
+#[tokio::test]
+async fn hard_delete_leaves_no_key() {
+    let store = RedisStore::builder()
+        .url(standalone_url())
+        .prefix(unique_prefix("hard"))
+        .hard_delete()
+        .build()
+        .await
+        .unwrap();
+    let raw = raw_client(&standalone_url()).await;
+    let id = SessionId::generate();
+    store.set(&id, &session_expiring_in(60)).await.unwrap();
+    store.destroy(&id).await.unwrap();
+    let exists: i64 = raw.exists(store.key_of(&id)).await.unwrap();
+    assert_eq!(exists, 0);
+    store.set(&id, &session_expiring_in(60)).await.unwrap();
+}
+
+#[tokio::test]
+async fn glob_characters_in_the_prefix_match_only_themselves() {
+    let tag = unique_prefix("glob");
+    let star = store_with_prefix(&standalone_url(), &format!("{tag}a*")).await;
+    let plain = store_with_prefix(&standalone_url(), &format!("{tag}ab")).await;
+    let bracket = store_with_prefix(&standalone_url(), &format!("{tag}[ab]?\\")).await;
+    for store in [&star, &plain, &bracket] {
+        for _ in 0..3 {
+            store
+                .set(&SessionId::generate(), &session_expiring_in(60))
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(star.length().await.unwrap(), 3);
+    assert_eq!(bracket.all().await.unwrap().len(), 3);
+    star.clear().await.unwrap();
+    bracket.clear().await.unwrap();
+    assert_eq!(star.length().await.unwrap(), 0);
+    assert_eq!(
+        plain.length().await.unwrap(),
+        3,
+        "clearing prefix `a*` must not touch prefix `ab`"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bulk_operations_over_ten_thousand_sessions_on_the_cluster() {
+    let store = Arc::new(store_with_prefix(&cluster_url(), &unique_prefix("bulk")).await);
+    let ids: Vec<SessionId> = (0..10_000).map(|_| SessionId::generate()).collect();
+    stream::iter(ids.iter().cloned())
+        .map(|id| {
+            let store = Arc::clone(&store);
+            async move { store.set(&id, &session_expiring_in(600)).await }
+        })
+        .buffer_unordered(64)
+        .try_collect::<Vec<()>>()
+        .await
+        .unwrap();
+    for id in &ids[..100] {
+        store.destroy(id).await.unwrap();
+    }
+    assert_eq!(store.length().await.unwrap(), 9_900, "tombstones do not count");
+    let mut listed = std::collections::HashSet::new();
+    let mut sessions = store.all_stream();
+    while let Some(item) = sessions.next().await {
+        let (id, session) = item.unwrap();
+        assert_eq!(session.get::<String>("user").unwrap().as_deref(), Some("ada"));
+        assert!(listed.insert(id), "no id twice");
+    }
+    drop(sessions);
+    assert_eq!(listed.len(), 9_900);
+    store.clear().await.unwrap();
+    assert_eq!(store.length().await.unwrap(), 0);
+    assert!(store.all().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_foreign_value_under_the_prefix_is_a_decode_error_and_harms_nothing() {
+    let store = store_with_prefix(&standalone_url(), &unique_prefix("foreign")).await;
+    let raw = raw_client(&standalone_url()).await;
+    let (bad, good) = (SessionId::generate(), SessionId::generate());
+    store.set(&good, &session_expiring_in(60)).await.unwrap();
+    let _: () = raw
+        .set(store.key_of(&bad), "not a session", None, None, false)
+        .await
+        .unwrap();
+    assert!(matches!(store.get(&bad).await, Err(Error::Decode(_))));
+    assert!(store.get(&good).await.unwrap().is_some());
+    assert_eq!(
+        store.length().await.unwrap(),
+        1,
+        "a foreign value is not a live session"
+    );
+    let items: Vec<_> = store.all_stream().collect().await;
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        items
+            .iter()
+            .filter(|item| matches!(item, Err(Error::Decode(_))))
+            .count(),
+        1
+    );
+    store.clear().await.unwrap();
+}
+
+#[tokio::test]
+async fn disable_touch_makes_touch_a_successful_no_op() {
+    let store = RedisStore::builder()
+        .url(standalone_url())
+        .prefix(unique_prefix("notouch"))
+        .disable_touch(true)
+        .build()
+        .await
+        .unwrap();
+    let id = SessionId::generate();
+    let session = session_expiring_in(60);
+    store.set(&id, &session).await.unwrap();
+    let later = OffsetDateTime::now_utc() + Duration::from_secs(3600);
+    store.touch(&id, Some(later)).await.unwrap();
+    let stored = store.get(&id).await.unwrap().unwrap();
+    assert_eq!(stored.expires_at(), session.expires_at(), "expiry unchanged");
+    store.touch(&SessionId::generate(), None).await.unwrap();
+    assert_eq!(store.length().await.unwrap(), 1, "touch created nothing");
+}
+
+/// Wraps JSON in a marker, to see that the store really uses the codec.
+#[derive(Debug)]
+struct Marked;
+
+impl Codec for Marked {
+    fn encode(&self, data: &SessionData) -> Result<Vec<u8>, Error> {
+        let mut bytes = b"MARK".to_vec();
+        bytes.extend(JsonCodec.encode(data)?);
+        Ok(bytes)
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<SessionData, Error> {
+        let json = bytes
+            .strip_prefix(b"MARK")
+            .ok_or_else(|| Error::Decode("no marker".into()))?;
+        JsonCodec.decode(json)
+    }
+}
+
+#[tokio::test]
+async fn the_configured_codec_encodes_and_decodes() {
+    let store = RedisStore::builder()
+        .url(standalone_url())
+        .prefix(unique_prefix("codec"))
+        .codec(Arc::new(Marked))
+        .build()
+        .await
+        .unwrap();
+    let raw = raw_client(&standalone_url()).await;
+    let id = SessionId::generate();
+    let mut session = session_expiring_in(60);
+    session.insert("nested", json!({"a": [1, 2]})).unwrap();
+    store.set(&id, &session).await.unwrap();
+    let value: Bytes = raw.get(store.key_of(&id)).await.unwrap();
+    assert!(value[9..].starts_with(b"MARK{"), "stored through the codec");
+    assert_eq!(store.get(&id).await.unwrap().unwrap().data(), session.data());
+}
+
+#[tokio::test]
+async fn construction_errors_are_clear_and_bounded() {
+    let bad = RedisStore::builder().url("http://nope").build().await;
+    assert!(matches!(bad, Err(Error::InvalidInput(_))), "{bad:?}");
+    let none = RedisStore::builder().build().await;
+    assert!(matches!(none, Err(Error::InvalidInput(_))), "{none:?}");
+    let zero = RedisStore::builder()
+        .url(standalone_url())
+        .scan_count(0)
+        .build()
+        .await;
+    assert!(matches!(zero, Err(Error::InvalidInput(_))), "{zero:?}");
+
+    let port = spare_port();
+    let started = Instant::now();
+    let unreachable = RedisStore::builder()
+        .url(format!("redis://127.0.0.1:{port}"))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .await;
+    assert!(
+        matches!(unreachable, Err(Error::Unavailable(_))),
+        "{unreachable:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn debug_output_shows_no_url_or_password() {
+    let builder = RedisStore::builder().url("redis://user:hunter2@127.0.0.1:6379");
+    assert!(!format!("{builder:?}").contains("hunter2"));
+    let store = store_with_prefix(&standalone_url(), "dbg:").await;
+    let shown = format!("{store:?}");
+    assert!(
+        shown.contains("prefix: \"dbg:\"") && !shown.contains("redis://"),
+        "{shown}"
+    );
+}
+
+fn spare_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A redis-server of the test's own on a spare port, stopped by its PID.
+struct Throwaway {
+    port: u16,
+    child: tokio::process::Child,
+}
+
+impl Throwaway {
+    async fn start(port: u16) -> Self {
+        let child = tokio::process::Command::new("redis-server")
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server must be installed (./scripts/test installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "throwaway redis-server did not start on {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { port, child }
+    }
+
+    async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_gives_typed_errors_within_the_timeout_then_recovers() {
+    let timeout = Duration::from_millis(500);
+    let server = Throwaway::start(spare_port()).await;
+    let port = server.port;
+    let store = RedisStore::builder()
+        .url(format!("redis://127.0.0.1:{port}"))
+        .timeout(timeout)
+        .reconnect_delay(Duration::from_millis(50))
+        .build()
+        .await
+        .unwrap();
+    let id = SessionId::generate();
+    store.set(&id, &session_expiring_in(600)).await.unwrap();
+
+    server.kill().await;
+    for attempt in 0..3 {
+        let started = Instant::now();
+        let results = [
+            store.get(&id).await.err(),
+            store.set(&id, &session_expiring_in(600)).await.err(),
+            store.length().await.err(),
+        ];
+        let elapsed = started.elapsed();
+        for result in &results {
+            assert!(
+                matches!(result, Some(e) if e.is_transient()),
+                "attempt {attempt}: expected Timeout or Unavailable, got {result:?}"
+            );
+        }
+        assert!(
+            elapsed < 3 * timeout + Duration::from_millis(600),
+            "three calls took {elapsed:?}"
+        );
+    }
+
+    let _restarted = Throwaway::start(port).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match store.set(&id, &session_expiring_in(600)).await {
+            Ok(()) => break,
+            Err(e) if e.is_transient() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("no recovery after Redis came back: {e}"),
+        }
+    }
+    assert!(
+        store.get(&id).await.unwrap().is_some(),
+        "calls succeed again without a restart"
+    );
+    assert_eq!(store.length().await.unwrap(), 1);
+}
