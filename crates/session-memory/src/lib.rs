@@ -25,4 +25,3 @@ mod store;
 
 pub use builder::MemoryStoreBuilder;
 pub use store::MemoryStore;
-
