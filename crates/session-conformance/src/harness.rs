@@ -226,3 +226,29 @@ pub(crate) async fn expect_length(store: &dyn Store, expected: u64, what: &str) 
     ensure_eq!(length, expected, "{what}: length");
     Ok(())
 }
+
+/// Runs `write` and fails unless `id` then expires `ttl` after the write,
+/// to the millisecond: the default TTL applied at write time.
+pub(crate) async fn expect_default_ttl_applied<F>(
+    store: &dyn Store,
+    id: &SessionId,
+    ttl: Duration,
+    write: F,
+) -> Outcome
+where
+    F: Future<Output = Result<(), Error>>,
+{
+    let before = now() + ttl - Duration::from_millis(1);
+    write.await.ok_or_fail("write without an expiry")?;
+    let after = now() + ttl;
+    let expiry = store
+        .get(id)
+        .await
+        .ok_or_fail("get")?
+        .and_then(|s| s.expires_at());
+    ensure!(
+        expiry.is_some_and(|at| at >= before && at <= after),
+        "a write without expiry must expire default_ttl after the write; got {expiry:?}, expected {before} ..= {after}"
+    );
+    Ok(())
+}

@@ -7,6 +7,7 @@ use fred::types::scripts::Script;
 
 /// Shared by every script: the state of `key` at `now` (unix ms).
 const PRELUDE: &str = r"
+local now = tonumber(ARGV[1])
 local function state(key, now)
   local head = redis.call('GETRANGE', key, 0, 8)
   if string.len(head) < 9 then return 'none' end
@@ -16,18 +17,20 @@ local function state(key, now)
   if string.byte(head, 1) == 2 then return 'tombstone' end
   return 'live'
 end
-local now = tonumber(ARGV[1])
+-- Writes the record until `expiry`, or removes the key if that has passed.
+local function write(key, record, expiry)
+  if expiry <= now then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, record, 'PXAT', expiry)
+  end
+end
 ";
 
 /// `set`: ARGV = now, record, expiry (unix ms).
 const SET: &str = r"
 if state(KEYS[1], now) == 'tombstone' then return 0 end
-local expiry = tonumber(ARGV[3])
-if expiry <= now then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', expiry)
-end
+write(KEYS[1], ARGV[2], tonumber(ARGV[3]))
 return 1
 ";
 
@@ -36,12 +39,7 @@ const CREATE: &str = r"
 local current = state(KEYS[1], now)
 if current == 'tombstone' then return 0 end
 if current == 'live' then return 2 end
-local expiry = tonumber(ARGV[3])
-if expiry <= now then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', expiry)
-end
+write(KEYS[1], ARGV[2], tonumber(ARGV[3]))
 return 1
 ";
 

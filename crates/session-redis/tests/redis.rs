@@ -18,6 +18,13 @@ use session_core::{Codec, Error, JsonCodec, Session, SessionData, SessionId, Sto
 use session_redis::RedisStore;
 use time::OffsetDateTime;
 
+/// A builder on the standalone server with a prefix no other test uses.
+fn standalone_builder(label: &str) -> session_redis::RedisStoreBuilder {
+    RedisStore::builder()
+        .url(standalone_url())
+        .prefix(unique_prefix(label))
+}
+
 fn session_expiring_in(seconds: u64) -> Session {
     let mut session = Session::new().expiring_at(OffsetDateTime::now_utc() + Duration::from_secs(seconds));
     session.insert("user", "ada").unwrap();
@@ -65,9 +72,7 @@ async fn key_value_and_pttl_are_as_documented() {
 
 #[tokio::test]
 async fn tombstone_lives_for_the_grace_window_then_goes() {
-    let store = RedisStore::builder()
-        .url(standalone_url())
-        .prefix(unique_prefix("tomb"))
+    let store = standalone_builder("tomb")
         .tombstone_grace(Duration::from_secs(1))
         .build()
         .await
@@ -95,13 +100,7 @@ async fn tombstone_lives_for_the_grace_window_then_goes() {
 
 #[tokio::test]
 async fn hard_delete_leaves_no_key() {
-    let store = RedisStore::builder()
-        .url(standalone_url())
-        .prefix(unique_prefix("hard"))
-        .hard_delete()
-        .build()
-        .await
-        .unwrap();
+    let store = standalone_builder("hard").hard_delete().build().await.unwrap();
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
     store.set(&id, &session_expiring_in(60)).await.unwrap();
@@ -199,9 +198,7 @@ async fn a_foreign_value_under_the_prefix_is_a_decode_error_and_harms_nothing() 
 
 #[tokio::test]
 async fn disable_touch_makes_touch_a_successful_no_op() {
-    let store = RedisStore::builder()
-        .url(standalone_url())
-        .prefix(unique_prefix("notouch"))
+    let store = standalone_builder("notouch")
         .disable_touch(true)
         .build()
         .await
@@ -238,9 +235,7 @@ impl Codec for Marked {
 
 #[tokio::test]
 async fn the_configured_codec_encodes_and_decodes() {
-    let store = RedisStore::builder()
-        .url(standalone_url())
-        .prefix(unique_prefix("codec"))
+    let store = standalone_builder("codec")
         .codec(Arc::new(Marked))
         .build()
         .await

@@ -51,19 +51,7 @@ pub(crate) async fn touch_without_expiry_uses_default_ttl(ctx: Ctx) -> Outcome {
         .set(&id, &session(json!({}), in_(SHORT)))
         .await
         .ok_or_fail("set")?;
-    let before = now() + ttl - Duration::from_millis(1);
-    store.touch(&id, None).await.ok_or_fail("touch(None)")?;
-    let after = now() + ttl;
-    let expiry = store
-        .get(&id)
-        .await
-        .ok_or_fail("get")?
-        .and_then(|s| s.expires_at());
-    ensure!(
-        expiry.is_some_and(|at| at >= before && at <= after),
-        "touch(None) must move the expiry to now + default_ttl; got {expiry:?}"
-    );
-    Ok(())
+    expect_default_ttl_applied(&*store, &id, ttl, store.touch(&id, None)).await
 }
 
 pub(crate) async fn touch_to_past_ends_session(ctx: Ctx) -> Outcome {
