@@ -19,16 +19,6 @@ redis_answers() { # port
   [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ]
 }
 
-wait_for() { # seconds, description, command...
-  local seconds=$1 what=$2; shift 2
-  for _ in $(seq $((seconds * 10))); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  echo "FAILED: $what (waited ${seconds}s)" >&2
-  return 1
-}
-
 ensure_redis() {
   redis_answers 6379 && return
   need_redis_binaries

@@ -1,0 +1,344 @@
+//! Options for `SqlStore`, and connecting.
+
+use std::{sync::Arc, time::Duration};
+
+use session_core::{Codec, Error, JsonCodec, Lifetimes};
+
+use crate::{
+    SqlStore,
+    dialect::Statements,
+    error::{from_sqlx, within},
+    ident::Ident,
+    pool::Pool,
+    purge,
+    store::Inner,
+};
+
+/// Builds a [`SqlStore`]. Every option has a default:
+///
+/// | option | default | meaning |
+/// |---|---|---|
+/// | [`url`](Self::url) or a pool | — (one is required) | `postgres://`, `mysql://` / `mariadb://`, `sqlite:path` or `sqlite::memory:`; or the app's own sqlx pool |
+/// | [`table`](Self::table) | `"sessions"` | table name: ASCII letters, digits, `_`; quoted |
+/// | [`schema`](Self::schema) | none | schema (PostgreSQL) or database (MySQL) qualifying the table |
+/// | [`create_table_if_missing`](Self::create_table_if_missing) | `true` | run [`SqlStore::migrate`] when building |
+/// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry |
+/// | [`tombstone_grace`](Self::tombstone_grace) | 300 seconds | how long writes to a destroyed id are refused; zero deletes outright |
+/// | [`disable_touch`](Self::disable_touch) | `false` | make `touch` a no-op that reports success |
+/// | [`codec`](Self::codec) | [`JsonCodec`] | how session data is encoded |
+/// | [`timeout`](Self::timeout) | 5 seconds | longest any call may take |
+/// | [`purge_interval`](Self::purge_interval) | 15 minutes, ±50 % jitter | background purge of expired rows; `None` turns it off |
+/// | [`purge_batch`](Self::purge_batch) | 1000 | rows deleted per purge statement |
+/// | [`max_connections`](Self::max_connections) | 10 (1 for in-memory SQLite) | pool size for a [`url`](Self::url) |
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use session_sql::SqlStore;
+///
+/// # async fn run() -> Result<(), session_core::Error> {
+/// let store = SqlStore::builder()
+///     .url("postgres://127.0.0.1/app")
+///     .schema("auth")
+///     .table("web_sessions")
+///     .purge_interval(Some(Duration::from_secs(600)))
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SqlStoreBuilder {
+    target: Option<Target>,
+    table: String,
+    schema: Option<String>,
+    create_table_if_missing: bool,
+    default_ttl: Duration,
+    tombstone_grace: Duration,
+    disable_touch: bool,
+    codec: Arc<dyn Codec>,
+    timeout: Duration,
+    purge_interval: Option<Duration>,
+    purge_batch: u32,
+    max_connections: u32,
+}
+
+#[derive(Clone)]
+enum Target {
+    Url(String),
+    Pool(Pool),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A URL may hold a password: never print it.
+        f.write_str(match self {
+            Self::Url(_) => "Url(..)",
+            Self::Pool(_) => "Pool",
+        })
+    }
+}
+
+impl Default for SqlStoreBuilder {
+    fn default() -> Self {
+        Self {
+            target: None,
+            table: "sessions".into(),
+            schema: None,
+            create_table_if_missing: true,
+            default_ttl: Lifetimes::DEFAULT_TTL,
+            tombstone_grace: Lifetimes::DEFAULT_TOMBSTONE_GRACE,
+            disable_touch: false,
+            codec: Arc::new(JsonCodec),
+            timeout: Duration::from_secs(5),
+            purge_interval: Some(Duration::from_secs(15 * 60)),
+            purge_batch: 1000,
+            max_connections: 10,
+        }
+    }
+}
+
+impl SqlStoreBuilder {
+    /// Connect to this URL when building.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.target = Some(Target::Url(url.into()));
+        self
+    }
+
+    /// Use the app's own PostgreSQL pool.
+    #[cfg(feature = "postgres")]
+    pub fn pg_pool(mut self, pool: sqlx::PgPool) -> Self {
+        self.target = Some(Target::Pool(Pool::Postgres(pool)));
+        self
+    }
+
+    /// Use the app's own MySQL/MariaDB pool.
+    #[cfg(feature = "mysql")]
+    pub fn mysql_pool(mut self, pool: sqlx::MySqlPool) -> Self {
+        self.target = Some(Target::Pool(Pool::MySql(pool)));
+        self
+    }
+
+    /// Use the app's own SQLite pool.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite_pool(mut self, pool: sqlx::SqlitePool) -> Self {
+        self.target = Some(Target::Pool(Pool::Sqlite(pool)));
+        self
+    }
+
+    /// Table name (default `"sessions"`).
+    pub fn table(mut self, table: impl Into<String>) -> Self {
+        self.table = table.into();
+        self
+    }
+
+    /// Schema (PostgreSQL) or database (MySQL) of the table.
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// Whether `build` creates the table if missing (default `true`).
+    pub fn create_table_if_missing(mut self, create: bool) -> Self {
+        self.create_table_if_missing = create;
+        self
+    }
+
+    /// Lifetime of sessions written without an expiry (default 24 h).
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.default_ttl = ttl;
+        self
+    }
+
+    /// How long writes to a destroyed id are refused (default 300 s).
+    pub fn tombstone_grace(mut self, grace: Duration) -> Self {
+        self.tombstone_grace = grace;
+        self
+    }
+
+    /// Both lifetimes at once.
+    pub fn lifetimes(self, lifetimes: Lifetimes) -> Self {
+        self.default_ttl(lifetimes.default_ttl())
+            .tombstone_grace(lifetimes.tombstone_grace())
+    }
+
+    /// Make `touch` a no-op that reports success.
+    pub fn disable_touch(mut self, disable: bool) -> Self {
+        self.disable_touch = disable;
+        self
+    }
+
+    /// How session data is encoded (default JSON).
+    pub fn codec(mut self, codec: Arc<dyn Codec>) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Longest any call may take (default 5 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Background purge interval (default 15 min); `None` turns it off.
+    pub fn purge_interval(mut self, interval: Option<Duration>) -> Self {
+        self.purge_interval = interval;
+        self
+    }
+
+    /// Rows deleted per purge statement (default 1000).
+    pub fn purge_batch(mut self, rows: u32) -> Self {
+        self.purge_batch = rows;
+        self
+    }
+
+    /// Pool size for a URL (default 10).
+    pub fn max_connections(mut self, connections: u32) -> Self {
+        self.max_connections = connections;
+        self
+    }
+
+    /// Checks the options, connects, creates the table if asked, starts the
+    /// background purge, and builds the store.
+    ///
+    /// # Errors
+    /// * [`Error::InvalidInput`]: no target, an unknown URL scheme, a table
+    ///   or schema name that is not a plain identifier, or an option out of
+    ///   range.
+    /// * [`Error::Unavailable`]: the database could not be reached within
+    ///   the timeout.
+    /// * [`Error::Backend`]: creating the table failed.
+    pub async fn build(self) -> Result<SqlStore, Error> {
+        let lifetimes = Lifetimes::new(self.default_ttl, self.tombstone_grace)?;
+        let table = Ident::new("table name", &self.table)?;
+        let schema = self
+            .schema
+            .as_deref()
+            .map(|s| Ident::new("schema name", s))
+            .transpose()?;
+        if self.timeout.is_zero() || self.purge_batch == 0 || self.max_connections == 0 {
+            return Err(Error::InvalidInput(
+                "timeout, purge_batch and max_connections must be positive".into(),
+            ));
+        }
+        if self.purge_interval.is_some_and(|i| i.is_zero()) {
+            return Err(Error::InvalidInput(
+                "purge_interval must be positive (or None)".into(),
+            ));
+        }
+        let pool = match self.target.clone() {
+            None => return Err(Error::InvalidInput("give the store a url or a pool".into())),
+            Some(Target::Pool(pool)) => pool,
+            Some(Target::Url(url)) => {
+                within(self.timeout, self.connect(&url))
+                    .await
+                    .map_err(|e| match e {
+                        Error::Timeout(t) => Error::Unavailable(
+                            format!("could not connect to the database within {t:?}").into(),
+                        ),
+                        other => other,
+                    })?
+            }
+        };
+        let statements = Statements::new(pool.dialect(), schema.as_ref(), &table);
+        let purge_task = self.purge_interval.map(|interval| {
+            purge::spawn(
+                pool.clone(),
+                statements.purge.clone(),
+                self.purge_batch,
+                interval,
+                self.timeout,
+            )
+        });
+        let store = SqlStore::from_inner(Inner {
+            pool,
+            statements,
+            table: self.table,
+            lifetimes,
+            codec: self.codec,
+            disable_touch: self.disable_touch,
+            timeout: self.timeout,
+            purge_batch: self.purge_batch,
+            purge_task,
+        });
+        if self.create_table_if_missing {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    async fn connect(&self, url: &str) -> Result<Pool, Error> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        let timeout = self.timeout;
+        let fail = |e| match from_sqlx(e, timeout) {
+            Error::Backend(source) => Error::Unavailable(source),
+            other => other,
+        };
+        match scheme {
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => sqlx::postgres::PgPoolOptions::new()
+                .max_connections(self.max_connections)
+                .acquire_timeout(timeout)
+                .connect(url)
+                .await
+                .map(Pool::Postgres)
+                .map_err(fail),
+            #[cfg(feature = "mysql")]
+            "mysql" | "mariadb" => {
+                let url = url.replacen("mariadb:", "mysql:", 1);
+                sqlx::mysql::MySqlPoolOptions::new()
+                    .max_connections(self.max_connections)
+                    .acquire_timeout(timeout)
+                    .connect(&url)
+                    .await
+                    .map(Pool::MySql)
+                    .map_err(fail)
+            }
+            #[cfg(feature = "sqlite")]
+            "sqlite" => self.connect_sqlite(url).await.map_err(fail),
+            other => Err(Error::InvalidInput(format!(
+                "unsupported database URL scheme {other:?}; this build supports: {}",
+                supported_schemes().join(", ")
+            ))),
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn connect_sqlite(&self, url: &str) -> Result<Pool, sqlx::Error> {
+        use std::str::FromStr;
+
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut options = SqliteConnectOptions::from_str(url)?.busy_timeout(self.timeout);
+        let mut pool = SqlitePoolOptions::new().acquire_timeout(self.timeout);
+        if in_memory {
+            // Each connection would see its own empty database: keep one, forever.
+            pool = pool
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        } else {
+            // WAL lets readers and a writer work at once; busy_timeout waits out the rest.
+            options = options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal);
+            pool = pool.max_connections(self.max_connections);
+        }
+        pool.connect_with(options).await.map(Pool::Sqlite)
+    }
+}
+
+fn supported_schemes() -> Vec<&'static str> {
+    let mut schemes = Vec::new();
+    if cfg!(feature = "postgres") {
+        schemes.extend(["postgres://", "postgresql://"]);
+    }
+    if cfg!(feature = "mysql") {
+        schemes.extend(["mysql://", "mariadb://"]);
+    }
+    if cfg!(feature = "sqlite") {
+        schemes.push("sqlite:");
+    }
+    schemes
+}

@@ -1,0 +1,38 @@
+//! A session store on PostgreSQL, MySQL/MariaDB and SQLite: [`SqlStore`], on
+//! [`sqlx`].
+//!
+//! Enable the databases you use as cargo features: `postgres`, `mysql`
+//! (MySQL and MariaDB), `sqlite`. The store follows every rule of
+//! [`session_core::Store`] and passes the `session-conformance` suite on
+//! each. See [`SqlStore`] for how it works and [`SqlStoreBuilder`] for every
+//! option and its default.
+//!
+//! ```no_run
+//! use session_core::{Session, SessionId, Store};
+//! use session_sql::SqlStore;
+//!
+//! # async fn run() -> Result<(), session_core::Error> {
+//! let postgres = SqlStore::connect("postgres://127.0.0.1/app").await?;
+//! let mariadb = SqlStore::connect("mysql://root@127.0.0.1/app").await?;
+//! let sqlite = SqlStore::connect("sqlite:sessions.db").await?;
+//! postgres.set(&SessionId::generate(), &Session::new()).await?;
+//! # let _ = (mariadb, sqlite);
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+compile_error!("session-sql needs at least one database feature: postgres, mysql or sqlite");
+
+mod builder;
+mod dialect;
+mod error;
+mod ident;
+mod pool;
+mod purge;
+mod query;
+mod store;
+
+pub use builder::SqlStoreBuilder;
+pub use dialect::Dialect;
+pub use store::SqlStore;

@@ -1,0 +1,47 @@
+//! Shared by the SQL test files: server addresses and store construction.
+
+#![allow(dead_code, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use session_conformance::Settings;
+use session_sql::{SqlStore, SqlStoreBuilder};
+
+/// PostgreSQL; `./scripts/test` starts it and sets `POSTGRES_URL`.
+pub(crate) fn postgres_url() -> String {
+    std::env::var("POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// MariaDB (or MySQL); `./scripts/test` starts it and sets `MYSQL_URL`.
+pub(crate) fn mysql_url() -> String {
+    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+/// A SQLite file of its own for `name`, in a fresh temporary folder.
+pub(crate) fn sqlite_file_url(name: &str) -> String {
+    let dir = std::env::temp_dir().join("session-sql-tests");
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let path = dir.join(format!("{name}.db"));
+    let _ = std::fs::remove_file(&path);
+    format!("sqlite:{}", path.display())
+}
+
+/// A builder for `url` with the test defaults: small pool, no background purge.
+pub(crate) fn builder(url: &str, table: &str) -> SqlStoreBuilder {
+    SqlStore::builder()
+        .url(url)
+        .table(table)
+        .max_connections(4)
+        .purge_interval(None)
+        .timeout(Duration::from_secs(10))
+}
+
+/// A store for one conformance check: the namespace becomes the table.
+/// Panics (failing the test) when the database cannot be reached.
+pub(crate) async fn store_for(url: String, settings: Settings) -> SqlStore {
+    builder(&url, &settings.namespace)
+        .lifetimes(settings.lifetimes)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("the database at {url} must be reachable (run ./scripts/test): {e}"))
+}

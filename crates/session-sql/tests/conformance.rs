@@ -1,0 +1,31 @@
+//! The whole conformance suite on PostgreSQL, MariaDB, and SQLite (a file,
+//! and in memory).
+
+mod common;
+
+use session_conformance::Settings;
+
+mod postgres {
+    session_conformance::suite!(|settings: super::Settings| {
+        super::common::store_for(super::common::postgres_url(), settings)
+    });
+}
+
+mod mariadb {
+    session_conformance::suite!(|settings: super::Settings| {
+        super::common::store_for(super::common::mysql_url(), settings)
+    });
+}
+
+mod sqlite_file {
+    session_conformance::suite!(|settings: super::Settings| {
+        let url = super::common::sqlite_file_url(&settings.namespace);
+        super::common::store_for(url, settings)
+    });
+}
+
+mod sqlite_memory {
+    session_conformance::suite!(|settings: super::Settings| {
+        super::common::store_for("sqlite::memory:".to_string(), settings)
+    });
+}
