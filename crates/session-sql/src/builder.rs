@@ -325,8 +325,22 @@ impl SqlStoreBuilder {
                 .journal_mode(SqliteJournalMode::Wal);
             pool = pool.max_connections(self.max_connections);
         }
-        pool.connect_with(options).await.map(Pool::Sqlite)
+        // Processes opening one new file at once race to switch it to WAL, and
+        // SQLite reports that as "database is locked" without waiting: retry
+        // until the timeout (the caller's deadline) ends it.
+        loop {
+            match pool.clone().connect_with(options.clone()).await {
+                Err(error) if is_busy(&error) => tokio::time::sleep(Duration::from_millis(20)).await,
+                result => return result.map(Pool::Sqlite),
+            }
+        }
     }
+}
+
+/// SQLite's SQLITE_BUSY (5) and SQLITE_LOCKED (6).
+#[cfg(feature = "sqlite")]
+fn is_busy(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("5" | "6")))
 }
 
 fn supported_schemes() -> Vec<&'static str> {

@@ -1,0 +1,413 @@
+//! SQL-specific behaviour, checked against real PostgreSQL, MariaDB and SQLite.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{sync::Arc, time::Duration};
+
+use common::{builder, mysql_url, postgres_url, sqlite_file_url};
+use session_core::{Error, Session, SessionId, Store};
+use session_sql::SqlStore;
+use time::OffsetDateTime;
+
+fn table(label: &str) -> String {
+    format!(
+        "t_{label}_{}",
+        SessionId::generate()
+            .as_str()
+            .to_lowercase()
+            .replace(['-', '_'], "")[..12]
+            .to_owned()
+    )
+}
+
+fn session_in(duration: Duration) -> Session {
+    let mut session = Session::new().expiring_at(OffsetDateTime::now_utc() + duration);
+    session.insert("user", "ada").unwrap();
+    session
+}
+
+fn urls() -> Vec<(&'static str, String)> {
+    vec![
+        ("postgres", postgres_url()),
+        ("mariadb", mysql_url()),
+        ("sqlite", sqlite_file_url(&table("file"))),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrate_is_idempotent_and_safe_from_many_tasks_at_once() {
+    for (name, url) in urls() {
+        let table = table("migrate");
+        let stores: Vec<SqlStore> = futures_util::future::try_join_all(
+            (0..8).map(|_| builder(&url, &table).create_table_if_missing(false).build()),
+        )
+        .await
+        .unwrap();
+        let results = futures_util::future::join_all(stores.iter().map(SqlStore::migrate)).await;
+        for result in results {
+            result.unwrap_or_else(|e| panic!("{name}: concurrent migrate failed: {e}"));
+        }
+        stores[0]
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: second migrate failed: {e}"));
+        let id = SessionId::generate();
+        stores[3]
+            .set(&id, &session_in(Duration::from_secs(60)))
+            .await
+            .unwrap();
+        assert!(
+            stores[5].get(&id).await.unwrap().is_some(),
+            "{name}: one table shared by all"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_table_and_schema_names_are_refused_before_any_sql() {
+    for hostile in [
+        "sessions; DROP TABLE users",
+        "a\"b",
+        "a`b",
+        "x'y",
+        "1abc",
+        "",
+        "a.b",
+        "sess ions",
+        "é",
+    ] {
+        let result = SqlStore::builder()
+            .url("sqlite::memory:")
+            .table(hostile)
+            .build()
+            .await;
+        assert!(
+            matches!(result, Err(Error::InvalidInput(_))),
+            "table {hostile:?}: {result:?}"
+        );
+        let result = SqlStore::builder()
+            .url("sqlite::memory:")
+            .schema(hostile)
+            .build()
+            .await;
+        assert!(
+            matches!(result, Err(Error::InvalidInput(_))),
+            "schema {hostile:?}: {result:?}"
+        );
+    }
+    let long = "a".repeat(64);
+    assert!(
+        SqlStore::builder()
+            .url("sqlite::memory:")
+            .table(long)
+            .build()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn bad_urls_and_unreachable_servers_give_clear_errors() {
+    let result = SqlStore::connect("oracle://nope").await;
+    assert!(matches!(result, Err(Error::InvalidInput(_))), "{result:?}");
+    let result = SqlStore::builder().build().await;
+    assert!(matches!(result, Err(Error::InvalidInput(_))), "{result:?}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = std::time::Instant::now();
+    let result = SqlStore::builder()
+        .url(format!("postgres://postgres@127.0.0.1:{port}/test"))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .await;
+    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+/// A raw connection to a test database, for what the store does not expose.
+enum Raw {
+    Postgres(sqlx::PgPool),
+    MySql(sqlx::MySqlPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+impl Raw {
+    async fn connect(url: &str) -> Self {
+        if url.starts_with("postgres") {
+            Self::Postgres(sqlx::PgPool::connect(url).await.unwrap())
+        } else if url.starts_with("mysql") {
+            Self::MySql(sqlx::MySqlPool::connect(url).await.unwrap())
+        } else {
+            Self::Sqlite(sqlx::SqlitePool::connect(url).await.unwrap())
+        }
+    }
+
+    async fn execute(&self, sql: String) {
+        let sql = sqlx::AssertSqlSafe(sql);
+        match self {
+            Self::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop),
+            Self::MySql(p) => sqlx::query(sql).execute(p).await.map(drop),
+            Self::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop),
+        }
+        .unwrap();
+    }
+
+    /// Every row, tombstones and expired ones included.
+    async fn rows(&self, table: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        match self {
+            Self::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Self::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Self::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .unwrap()
+    }
+
+    fn blob(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "'\\x7b7d'::bytea",
+            Self::MySql(_) | Self::Sqlite(_) => "X'7B7D'",
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn purge_deletes_fifty_thousand_expired_rows_in_batches_and_keeps_live_ones() {
+    for (name, url) in urls() {
+        let table = table("purge");
+        let store = builder(&url, &table)
+            .purge_batch(5_000)
+            .tombstone_grace(Duration::from_millis(200))
+            .build()
+            .await
+            .unwrap();
+        let raw = Raw::connect(&url).await;
+        let later = session_core::expiry::unix_millis(OffsetDateTime::now_utc() + Duration::from_secs(3600));
+        for chunk in 0..50 {
+            let values: Vec<String> = (0..1_000)
+                .map(|n| format!("('bulk-{chunk}-{n}', {}, {later}, FALSE)", raw.blob()))
+                .collect();
+            raw.execute(format!(
+                "INSERT INTO {table} (id, data, expires_at, destroyed) VALUES {}",
+                values.join(",")
+            ))
+            .await;
+        }
+        let live: Vec<SessionId> = (0..100).map(|_| SessionId::generate()).collect();
+        for id in &live {
+            store
+                .set(id, &session_in(Duration::from_secs(3600)))
+                .await
+                .unwrap();
+        }
+        for id in &live[..10] {
+            store.destroy(id).await.unwrap(); // tombstones lapsing in 200 ms
+        }
+        assert_eq!(store.length().await.unwrap(), 50_090, "{name}");
+        let past = session_core::expiry::unix_millis(OffsetDateTime::now_utc()) - 1;
+        raw.execute(format!(
+            "UPDATE {table} SET expires_at = {past} WHERE id LIKE 'bulk-%'"
+        ))
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        let deleted = store.purge_expired().await.unwrap();
+        assert_eq!(deleted, 50_010, "{name}: expired sessions and lapsed tombstones");
+        assert_eq!(raw.rows(&table).await, 90, "{name}: live rows stay");
+        assert_eq!(store.length().await.unwrap(), 90, "{name}");
+        assert_eq!(
+            store.purge_expired().await.unwrap(),
+            0,
+            "{name}: nothing left to purge"
+        );
+    }
+}
+
+fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current().metrics().num_alive_tasks()
+}
+
+/// Waits until fewer than `before` tasks are alive.
+async fn expect_a_task_to_end(before: usize, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while alive_tasks() >= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: the purge task kept running"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_background_purge_runs_and_stops_on_request_or_with_the_store() {
+    let (url, table) = (sqlite_file_url(&table("bg")), table("bg"));
+    let mut store = builder(&url, &table)
+        .purge_interval(Some(Duration::from_millis(100)))
+        .build()
+        .await
+        .unwrap();
+    assert!(store.is_purging());
+    let id = SessionId::generate();
+    store
+        .set(&id, &session_in(Duration::from_millis(100)))
+        .await
+        .unwrap();
+    let raw = Raw::connect(&url).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while raw.rows(&table).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background purge never removed the expired row"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(raw);
+
+    let clone = store.clone();
+    assert!(!store.stop_purge(), "stop_purge needs the only handle");
+    drop(clone);
+    let with_task = alive_tasks();
+    assert!(store.stop_purge() && !store.is_purging());
+    expect_a_task_to_end(with_task, "stop_purge").await;
+
+    let other = builder(&url, &table)
+        .purge_interval(Some(Duration::from_millis(100)))
+        .build()
+        .await
+        .unwrap();
+    let with_task = alive_tasks();
+    drop(other);
+    expect_a_task_to_end(with_task, "dropping the store").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_on_sqlite_never_report_database_is_locked() {
+    let store = Arc::new(
+        builder(&sqlite_file_url(&table("locked")), &table("locked"))
+            .build()
+            .await
+            .unwrap(),
+    );
+    let tasks: Vec<_> = (0..200)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let id = SessionId::parse(&format!("id-{}", n % 20)).unwrap();
+                store.create(&id, &session_in(Duration::from_secs(60))).await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => created += 1,
+            Err(Error::AlreadyExists) => {}
+            Err(other) => panic!("a concurrent create failed: {other}"),
+        }
+    }
+    assert_eq!(created, 20, "exactly one create per id wins");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminated_postgres_session_is_a_typed_error_then_the_next_call_recovers() {
+    let url = postgres_url();
+    let name = table("victim");
+    let options: sqlx::postgres::PgConnectOptions = url
+        .parse::<sqlx::postgres::PgConnectOptions>()
+        .unwrap()
+        .application_name(&name);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let store = SqlStore::builder()
+        .pg_pool(pool.clone())
+        .table(table("kill"))
+        .purge_interval(None)
+        .build()
+        .await
+        .unwrap();
+    let id = SessionId::generate();
+    store
+        .set(&id, &session_in(Duration::from_secs(60)))
+        .await
+        .unwrap();
+
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE application_name = $1")
+        .bind(&name)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert!(killed);
+
+    let first = store.get(&id).await;
+    if let Err(error) = &first {
+        assert!(
+            error.is_transient() || matches!(error, Error::Backend(_)),
+            "typed error, got {error:?}"
+        );
+    }
+    let mut recovered = false;
+    for _ in 0..20 {
+        if let Ok(Some(_)) = store.get(&id).await {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        recovered,
+        "the store recovers on a later call without a restart (first call: {first:?})"
+    );
+}
+
+#[tokio::test]
+async fn disable_touch_is_a_successful_no_op() {
+    let store = builder("sqlite::memory:", "s")
+        .disable_touch(true)
+        .build()
+        .await
+        .unwrap();
+    let id = SessionId::generate();
+    let session = session_in(Duration::from_secs(60));
+    store.set(&id, &session).await.unwrap();
+    store
+        .touch(&id, Some(OffsetDateTime::now_utc() + Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(&id).await.unwrap().unwrap().expires_at(),
+        session.expires_at()
+    );
+    store.touch(&SessionId::generate(), None).await.unwrap();
+    assert_eq!(store.length().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn debug_output_hides_the_url() {
+    let builder = SqlStore::builder().url("postgres://user:hunter2@127.0.0.1/db");
+    assert!(!format!("{builder:?}").contains("hunter2"));
+    let store = builder_for_debug().await;
+    let shown = format!("{store:?}");
+    assert!(
+        shown.contains("Sqlite") && shown.contains("table: \"s\""),
+        "{shown}"
+    );
+}
+
+async fn builder_for_debug() -> SqlStore {
+    builder("sqlite::memory:", "s").build().await.unwrap()
+}
