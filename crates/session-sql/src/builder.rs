@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use session_core::{Codec, Error, JsonCodec, Lifetimes};
 
 use crate::{
-    SqlStore,
+    Column, SqlStore,
     dialect::Statements,
     error::{from_sqlx, within},
     ident::Ident,
@@ -30,6 +30,7 @@ use crate::{
 /// | [`purge_interval`](Self::purge_interval) | 15 minutes, ±50 % jitter | background purge of expired rows; `None` turns it off |
 /// | [`purge_batch`](Self::purge_batch) | 1000 | rows deleted per purge statement |
 /// | [`max_connections`](Self::max_connections) | 10 (1 for in-memory SQLite) | pool size for a [`url`](Self::url) |
+/// | [`column`](Self::column) | none | extra indexed columns filled from session data (see [`Column`]) |
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -60,6 +61,7 @@ pub struct SqlStoreBuilder {
     purge_interval: Option<Duration>,
     purge_batch: u32,
     max_connections: u32,
+    columns: Vec<Column>,
 }
 
 #[derive(Clone)]
@@ -93,6 +95,7 @@ impl Default for SqlStoreBuilder {
             purge_interval: Some(Duration::from_secs(15 * 60)),
             purge_batch: 1000,
             max_connections: 10,
+            columns: Vec::new(),
         }
     }
 }
@@ -191,6 +194,14 @@ impl SqlStoreBuilder {
         self
     }
 
+    /// Adds an extra, indexed column filled from session data on every write
+    /// (see [`Column`]). A table created without it needs the column added
+    /// by hand: `migrate` only creates missing tables.
+    pub fn column(mut self, column: Column) -> Self {
+        self.columns.push(column);
+        self
+    }
+
     /// Pool size for a URL (default 10).
     pub fn max_connections(mut self, connections: u32) -> Self {
         self.max_connections = connections;
@@ -215,6 +226,17 @@ impl SqlStoreBuilder {
             .as_deref()
             .map(|s| Ident::new("schema name", s))
             .transpose()?;
+        let mut extra = Vec::with_capacity(self.columns.len());
+        for column in &self.columns {
+            let name = column.validate()?;
+            if extra.iter().any(|(seen, _): &(Ident, _)| seen == &name) {
+                return Err(Error::InvalidInput(format!(
+                    "column {:?} is configured twice",
+                    column.name()
+                )));
+            }
+            extra.push((name, column.kind));
+        }
         if self.timeout.is_zero() || self.purge_batch == 0 || self.max_connections == 0 {
             return Err(Error::InvalidInput(
                 "timeout, purge_batch and max_connections must be positive".into(),
@@ -239,7 +261,7 @@ impl SqlStoreBuilder {
                     })?
             }
         };
-        let statements = Statements::new(pool.dialect(), schema.as_ref(), &table);
+        let statements = Statements::new(pool.dialect(), schema.as_ref(), &table, &extra);
         let purge_task = self.purge_interval.map(|interval| {
             purge::spawn(
                 pool.clone(),
@@ -259,6 +281,7 @@ impl SqlStoreBuilder {
             timeout: self.timeout,
             purge_batch: self.purge_batch,
             purge_task,
+            columns: self.columns,
         });
         if self.create_table_if_missing {
             store.migrate().await?;

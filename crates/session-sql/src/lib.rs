@@ -25,6 +25,7 @@
 compile_error!("session-sql needs at least one database feature: postgres, mysql or sqlite");
 
 mod builder;
+mod columns;
 mod dialect;
 mod error;
 mod ident;
@@ -34,5 +35,6 @@ mod query;
 mod store;
 
 pub use builder::SqlStoreBuilder;
+pub use columns::{Column, ColumnKind, ColumnValue};
 pub use dialect::Dialect;
 pub use store::SqlStore;

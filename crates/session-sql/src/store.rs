@@ -13,11 +13,12 @@ use time::OffsetDateTime;
 
 use crate::{
     Dialect, SqlStoreBuilder,
+    columns::{Bound, Column, ColumnValue},
     dialect::Statements,
     error::{from_sqlx, is_unique_violation, within},
     pool::Pool,
     purge::{self, PurgeTask},
-    query::{execute, execute_raw, fetch_all, fetch_optional},
+    query::{execute, execute_write, execute_write_raw, fetch_all, fetch_optional},
 };
 
 /// Rows fetched per page by `all_stream`.
@@ -71,6 +72,7 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) purge_batch: u32,
     pub(crate) purge_task: Option<PurgeTask>,
+    pub(crate) columns: Vec<Column>,
 }
 
 /// A live row as read back: data bytes and expiry.
@@ -172,6 +174,67 @@ impl SqlStore {
         }
     }
 
+    /// Every live session whose extra column `column` holds `value`, by id
+    /// (for example every session of one user).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when no extra column has that name.
+    pub async fn sessions_where(
+        &self,
+        column: &str,
+        value: impl Into<ColumnValue>,
+    ) -> Result<Vec<(SessionId, Session)>> {
+        let inner = &*self.inner;
+        let (index, config) = inner.column(column)?;
+        let Some(value) = config.bind(&value.into()) else {
+            return Ok(Vec::new());
+        };
+        let sql = &inner.statements.columns[index].select;
+        within(inner.timeout, async {
+            let now = inner.now().1;
+            let rows = select_with_value(inner, sql, &value, now).await?;
+            rows.into_iter()
+                .map(|(id, row)| {
+                    let id = SessionId::try_from(id).map_err(|e| Error::Decode(Box::new(e)))?;
+                    Ok((id, inner.session(row)?))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Destroys every session whose extra column `column` holds `value` in
+    /// one statement ("log this user out everywhere"), leaving tombstones
+    /// for the grace window as [`destroy`](Store::destroy) does. Returns how
+    /// many sessions were destroyed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when no extra column has that name.
+    pub async fn destroy_where(&self, column: &str, value: impl Into<ColumnValue>) -> Result<u64> {
+        let inner = &*self.inner;
+        let (index, config) = inner.column(column)?;
+        let Some(value) = config.bind(&value.into()) else {
+            return Ok(0);
+        };
+        let statements = &inner.statements.columns[index];
+        let empty: &[u8] = &[];
+        within(inner.timeout, async {
+            match inner.lifetimes.tombstone_until(OffsetDateTime::now_utc()) {
+                Some(until) => {
+                    execute_write!(
+                        inner,
+                        statements.tombstone,
+                        [empty, unix_millis(until)],
+                        std::slice::from_ref(&value),
+                        []
+                    )
+                }
+                None => execute_write!(inner, statements.delete, [], std::slice::from_ref(&value), []),
+            }
+        })
+        .await
+    }
+
     /// Whether a background purge task runs for this store.
     pub fn is_purging(&self) -> bool {
         self.inner.purge_task.is_some()
@@ -179,6 +242,25 @@ impl SqlStore {
 }
 
 impl Inner {
+    /// The extra columns' values for `session`, in configured order.
+    fn customs(&self, session: &Session) -> Vec<Bound> {
+        self.columns
+            .iter()
+            .map(|column| column.extract(session.data()))
+            .collect()
+    }
+
+    /// The configured column called `name`, with its statements.
+    fn column(&self, name: &str) -> Result<(usize, &Column)> {
+        self.columns
+            .iter()
+            .enumerate()
+            .find(|(_, column)| column.name() == name)
+            .ok_or_else(|| {
+                Error::InvalidInput(format!("no extra column is configured under the name {name:?}"))
+            })
+    }
+
     fn now(&self) -> (OffsetDateTime, i64) {
         let now = OffsetDateTime::now_utc();
         (now, unix_millis(now))
@@ -191,7 +273,11 @@ impl Inner {
     /// Why a write found `id` occupied: `Some(true)` for an active
     /// tombstone, `Some(false)` for a live session, `None` for neither.
     async fn blocker(&self, id: &SessionId, now: i64) -> Result<Option<bool>> {
-        fetch_optional!(self, self.statements.blocker, [id.as_str(), now], |row| row
+        self.blocker_of(id.as_str(), now).await
+    }
+
+    async fn blocker_of(&self, id: &str, now: i64) -> Result<Option<bool>> {
+        fetch_optional!(self, self.statements.blocker, [id, now], |row| row
             .try_get::<bool, _>(0))
     }
 
@@ -220,15 +306,10 @@ impl Inner {
             return self.set_expired(id, now_ms).await;
         }
         let data = self.codec.encode(session.data())?;
+        let customs = self.customs(session);
+        let (set, id) = (&self.statements.set, id.as_str());
         if self.pool.dialect() != Dialect::MySql {
-            let written = execute!(
-                self,
-                self.statements.set,
-                id.as_str(),
-                &data[..],
-                expires_at,
-                now_ms
-            )?;
+            let written = execute_write!(self, set, [id, &data[..], expires_at], &customs, [now_ms])?;
             return if written > 0 {
                 Ok(())
             } else {
@@ -236,25 +317,23 @@ impl Inner {
             };
         }
         for _ in 0..MYSQL_WRITE_ATTEMPTS {
-            if execute!(
-                self,
-                self.statements.set,
-                &data[..],
-                expires_at,
-                id.as_str(),
-                now_ms
-            )? > 0
-            {
+            if execute_write!(self, set, [&data[..], expires_at], &customs, [id, now_ms])? > 0 {
                 return Ok(());
             }
-            match execute_raw!(self, self.statements.insert, id.as_str(), &data[..], expires_at) {
+            match execute_write_raw!(
+                self,
+                self.statements.insert,
+                [id, &data[..], expires_at],
+                &customs,
+                []
+            ) {
                 Ok(_) => return Ok(()),
                 // A row appeared since the update: a tombstone, or a racing insert.
                 Err(error) if is_unique_violation(&error) => {}
                 Err(error) => return Err(from_sqlx(error, self.timeout)),
             }
         }
-        match self.blocker(id, now_ms).await? {
+        match self.blocker_of(id, now_ms).await? {
             Some(true) => Err(Error::Destroyed),
             _ => Err(Error::Backend(
                 "a write kept racing with other writes of the same id".into(),
@@ -262,46 +341,42 @@ impl Inner {
         }
     }
 
-    async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
+    async fn create(&self, session_id: &SessionId, session: &Session) -> Result<()> {
         let (now, now_ms) = self.now();
         let expires_at = unix_millis(self.lifetimes.expiry_of(session, now));
         if expires_at <= now_ms {
             // Nothing to store, but an occupied id is still refused.
-            return match self.blocker(id, now_ms).await? {
+            return match self.blocker(session_id, now_ms).await? {
                 Some(true) => Err(Error::Destroyed),
                 Some(false) => Err(Error::AlreadyExists),
                 None => Ok(()),
             };
         }
         let data = self.codec.encode(session.data())?;
+        let customs = self.customs(session);
+        let (create, id) = (&self.statements.create, session_id.as_str());
         let written = if self.pool.dialect() == Dialect::MySql {
-            match execute_raw!(self, self.statements.insert, id.as_str(), &data[..], expires_at) {
+            match execute_write_raw!(
+                self,
+                self.statements.insert,
+                [id, &data[..], expires_at],
+                &customs,
+                []
+            ) {
                 Ok(_) => 1,
                 // Only a dead row (expired, or a lapsed tombstone) may be replaced.
-                Err(error) if is_unique_violation(&error) => execute!(
-                    self,
-                    self.statements.create,
-                    &data[..],
-                    expires_at,
-                    id.as_str(),
-                    now_ms
-                )?,
+                Err(error) if is_unique_violation(&error) => {
+                    execute_write!(self, create, [&data[..], expires_at], &customs, [id, now_ms])?
+                }
                 Err(error) => return Err(from_sqlx(error, self.timeout)),
             }
         } else {
-            execute!(
-                self,
-                self.statements.create,
-                id.as_str(),
-                &data[..],
-                expires_at,
-                now_ms
-            )?
+            execute_write!(self, create, [id, &data[..], expires_at], &customs, [now_ms])?
         };
         if written > 0 {
             Ok(())
         } else {
-            Err(self.refusal(id, now_ms).await?)
+            Err(self.refusal(session_id, now_ms).await?)
         }
     }
 
@@ -450,4 +525,31 @@ impl Store for SqlStore {
         })
         .await
     }
+}
+
+/// Runs a per-column `select` with `value` and the clock.
+async fn select_with_value(
+    inner: &Inner,
+    sql: &crate::dialect::Sql,
+    value: &Bound,
+    now: i64,
+) -> Result<Vec<(String, Row)>> {
+    crate::pool::with_pool!(&inner.pool, |p| {
+        let query = sqlx::query(sqlx::AssertSqlSafe(crate::dialect::Sql::clone(sql)));
+        let query = match value {
+            Bound::Text(text) => query.bind(text.as_deref()),
+            Bound::BigInt(number) => query.bind(*number),
+        };
+        query.bind(now).fetch_all(p).await.and_then(|rows| {
+            rows.into_iter()
+                .map(|row| {
+                    Ok((
+                        row.try_get::<String, _>(0)?,
+                        (row.try_get::<Vec<u8>, _>(1)?, row.try_get::<i64, _>(2)?),
+                    ))
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+        })
+    })
+    .map_err(|e| from_sqlx(e, inner.timeout))
 }

@@ -29,3 +29,22 @@ mod sqlite_memory {
         super::common::store_for("sqlite::memory:".to_string(), settings)
     });
 }
+
+/// Again with extra columns configured: every write path binds them.
+mod postgres_with_columns {
+    session_conformance::suite!(|settings: super::Settings| {
+        super::common::store_with_columns_for(super::common::postgres_url(), settings)
+    });
+}
+
+mod mariadb_with_columns {
+    session_conformance::suite!(|settings: super::Settings| {
+        super::common::store_with_columns_for(super::common::mysql_url(), settings)
+    });
+}
+
+mod sqlite_with_columns {
+    session_conformance::suite!(|settings: super::Settings| {
+        super::common::store_with_columns_for("sqlite::memory:".to_string(), settings)
+    });
+}

@@ -168,6 +168,46 @@ impl Raw {
         .unwrap()
     }
 
+    /// The text in column `column` of row `id`.
+    async fn text(&self, table: &str, column: &str, id: &SessionId) -> Option<String> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {column} FROM {table} WHERE id = '{}'",
+            id.as_str()
+        ));
+        match self {
+            Self::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Self::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Self::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .unwrap()
+    }
+
+    /// Whether the index `name` exists.
+    async fn has_index(&self, name: &str) -> bool {
+        let count: i64 = match self {
+            Self::Postgres(p) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1")
+                    .bind(name)
+                    .fetch_one(p)
+                    .await
+            }
+            Self::MySql(p) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.statistics WHERE index_name = ?")
+                    .bind(name)
+                    .fetch_one(p)
+                    .await
+            }
+            Self::Sqlite(p) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?")
+                    .bind(name)
+                    .fetch_one(p)
+                    .await
+            }
+        }
+        .unwrap();
+        count > 0
+    }
+
     fn blob(&self) -> &'static str {
         match self {
             Self::Postgres(_) => "'\\x7b7d'::bytea",
@@ -410,4 +450,158 @@ async fn debug_output_hides_the_url() {
 
 async fn builder_for_debug() -> SqlStore {
     builder("sqlite::memory:", "s").build().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn extra_columns_are_filled_indexed_and_find_or_destroy_sessions() {
+    use session_sql::Column;
+    for (name, url) in urls() {
+        let table = table("cols");
+        let store = builder(&url, &table)
+            .column(Column::text("user_id"))
+            .column(Column::bigint("org").from_key("tenant"))
+            .build()
+            .await
+            .unwrap();
+        let raw = Raw::connect(&url).await;
+        assert!(
+            raw.has_index(&format!("{table}_user_id_idx")).await,
+            "{name}: user_id is indexed"
+        );
+        assert!(
+            raw.has_index(&format!("{table}_org_idx")).await,
+            "{name}: org is indexed"
+        );
+
+        let write = |user: &'static str, tenant: i64| {
+            let mut session = session_in(Duration::from_secs(600));
+            session.insert("user_id", user).unwrap();
+            session.insert("tenant", tenant).unwrap();
+            session
+        };
+        let ada: Vec<SessionId> = (0..3).map(|_| SessionId::generate()).collect();
+        for id in &ada {
+            store.create(id, &write("ada", 7)).await.unwrap();
+        }
+        let bob = SessionId::generate();
+        store.set(&bob, &write("bob", 8)).await.unwrap();
+        assert_eq!(
+            raw.text(&table, "user_id", &ada[0]).await.as_deref(),
+            Some("ada"),
+            "{name}"
+        );
+
+        let found = store.sessions_where("user_id", "ada").await.unwrap();
+        assert_eq!(found.len(), 3, "{name}");
+        assert!(
+            found
+                .iter()
+                .all(|(id, s)| ada.contains(id)
+                    && s.get::<String>("user_id").unwrap().as_deref() == Some("ada"))
+        );
+        assert_eq!(
+            store.sessions_where("org", 8).await.unwrap().len(),
+            1,
+            "{name}: bigint column"
+        );
+        assert_eq!(
+            store.sessions_where("org", "7").await.unwrap().len(),
+            3,
+            "{name}: text parsed for bigint"
+        );
+        assert!(
+            store
+                .sessions_where("org", "not a number")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            store.sessions_where("nope", "x").await,
+            Err(Error::InvalidInput(_))
+        ));
+
+        assert_eq!(
+            store.destroy_where("user_id", "ada").await.unwrap(),
+            3,
+            "{name}: ada logged out everywhere"
+        );
+        for id in &ada {
+            assert!(store.get(id).await.unwrap().is_none(), "{name}");
+            assert!(
+                matches!(store.set(id, &write("ada", 7)).await, Err(Error::Destroyed)),
+                "{name}: tombstoned"
+            );
+        }
+        assert_eq!(
+            raw.text(&table, "user_id", &ada[0]).await,
+            None,
+            "{name}: tombstones hold NULL"
+        );
+        assert!(store.get(&bob).await.unwrap().is_some(), "{name}: bob untouched");
+        assert_eq!(store.length().await.unwrap(), 1, "{name}");
+        assert_eq!(
+            store.destroy_where("user_id", "ada").await.unwrap(),
+            0,
+            "{name}: nothing left"
+        );
+
+        let mut moved = write("carol", 9);
+        store.set(&bob, &moved).await.unwrap();
+        assert!(
+            store.sessions_where("user_id", "bob").await.unwrap().is_empty(),
+            "{name}: columns follow the data"
+        );
+        moved.remove("user_id");
+        store.set(&bob, &moved).await.unwrap();
+        assert_eq!(
+            raw.text(&table, "user_id", &bob).await,
+            None,
+            "{name}: a missing key is NULL"
+        );
+    }
+}
+
+#[tokio::test]
+async fn destroy_where_without_tombstones_deletes() {
+    let store = builder("sqlite::memory:", "s")
+        .column(session_sql::Column::text("user_id"))
+        .tombstone_grace(Duration::ZERO)
+        .build()
+        .await
+        .unwrap();
+    let id = SessionId::generate();
+    let mut session = session_in(Duration::from_secs(60));
+    session.insert("user_id", "ada").unwrap();
+    store.set(&id, &session).await.unwrap();
+    assert_eq!(store.destroy_where("user_id", "ada").await.unwrap(), 1);
+    store.set(&id, &session).await.unwrap();
+    assert!(
+        store.get(&id).await.unwrap().is_some(),
+        "no tombstone with zero grace"
+    );
+}
+
+#[tokio::test]
+async fn bad_column_configurations_are_refused() {
+    use session_sql::Column;
+    for column in [
+        Column::text("id"),
+        Column::bigint("destroyed"),
+        Column::text("a b"),
+    ] {
+        let result = SqlStore::builder()
+            .url("sqlite::memory:")
+            .column(column)
+            .build()
+            .await;
+        assert!(matches!(result, Err(Error::InvalidInput(_))), "{result:?}");
+    }
+    let twice = SqlStore::builder()
+        .url("sqlite::memory:")
+        .column(Column::text("u"))
+        .column(Column::bigint("u"))
+        .build()
+        .await;
+    assert!(matches!(twice, Err(Error::InvalidInput(_))));
 }

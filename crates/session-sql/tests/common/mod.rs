@@ -45,3 +45,14 @@ pub(crate) async fn store_for(url: String, settings: Settings) -> SqlStore {
         .await
         .unwrap_or_else(|e| panic!("the database at {url} must be reachable (run ./scripts/test): {e}"))
 }
+
+/// Like [`store_for`], with two extra columns, so every write path binds them.
+pub(crate) async fn store_with_columns_for(url: String, settings: Settings) -> SqlStore {
+    builder(&url, &settings.namespace)
+        .lifetimes(settings.lifetimes)
+        .column(session_sql::Column::text("owner"))
+        .column(session_sql::Column::bigint("visits"))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("the database at {url} must be reachable (run ./scripts/test): {e}"))
+}
