@@ -68,6 +68,8 @@ pub struct SqlStoreBuilder {
 enum Target {
     Url(String),
     Pool(Pool),
+    #[cfg_attr(not(feature = "sea-orm"), allow(dead_code))]
+    Unsupported(&'static str),
 }
 
 impl std::fmt::Debug for Target {
@@ -76,6 +78,7 @@ impl std::fmt::Debug for Target {
         f.write_str(match self {
             Self::Url(_) => "Url(..)",
             Self::Pool(_) => "Pool",
+            Self::Unsupported(_) => "Unsupported",
         })
     }
 }
@@ -125,6 +128,45 @@ impl SqlStoreBuilder {
     #[cfg(feature = "sqlite")]
     pub fn sqlite_pool(mut self, pool: sqlx::SqlitePool) -> Self {
         self.target = Some(Target::Pool(Pool::Sqlite(pool)));
+        self
+    }
+
+    /// Use the pool behind the app's own sea-orm connection: the same table,
+    /// statements and guarantees as a store on a sqlx pool. The store takes
+    /// a clone of the pool, so it shares the app's connections.
+    ///
+    /// Only sqlx-backed connections (PostgreSQL, MySQL/MariaDB, SQLite) carry
+    /// a pool; `build` refuses others (mock, proxy, rusqlite) with
+    /// [`Error::InvalidInput`].
+    ///
+    /// ```no_run
+    /// use session_sql::SqlStore;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let db = sea_orm::Database::connect("postgres://127.0.0.1/app").await?;
+    /// let store = SqlStore::builder().sea_orm(&db).build().await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "sea-orm")]
+    pub fn sea_orm(mut self, db: &sea_orm::DatabaseConnection) -> Self {
+        use sea_orm::DatabaseConnectionType as Connection;
+        // Each getter is called only for its own variant, so none can panic.
+        self.target = Some(match &db.inner {
+            #[cfg(feature = "postgres")]
+            Connection::SqlxPostgresPoolConnection(_) => {
+                Target::Pool(Pool::Postgres(db.get_postgres_connection_pool().clone()))
+            }
+            #[cfg(feature = "mysql")]
+            Connection::SqlxMySqlPoolConnection(_) => {
+                Target::Pool(Pool::MySql(db.get_mysql_connection_pool().clone()))
+            }
+            #[cfg(feature = "sqlite")]
+            Connection::SqlxSqlitePoolConnection(_) => {
+                Target::Pool(Pool::Sqlite(db.get_sqlite_connection_pool().clone()))
+            }
+            #[allow(unreachable_patterns)]
+            _ => Target::Unsupported("this sea-orm connection has no sqlx pool (mock, proxy or rusqlite)"),
+        });
         self
     }
 
@@ -250,6 +292,7 @@ impl SqlStoreBuilder {
         let pool = match self.target.clone() {
             None => return Err(Error::InvalidInput("give the store a url or a pool".into())),
             Some(Target::Pool(pool)) => pool,
+            Some(Target::Unsupported(why)) => return Err(Error::InvalidInput(why.into())),
             Some(Target::Url(url)) => {
                 within(self.timeout, self.connect(&url))
                     .await

@@ -48,3 +48,22 @@ mod sqlite_with_columns {
         super::common::store_with_columns_for("sqlite::memory:".to_string(), settings)
     });
 }
+
+/// The sea-orm store: the app's own `DatabaseConnection`, same guarantees.
+mod sea_orm_postgres {
+    session_conformance::suite!(|settings: super::Settings| {
+        super::common::sea_orm_store_for(super::common::postgres_url(), settings)
+    });
+}
+
+mod sea_orm_mariadb {
+    session_conformance::suite!(|settings: super::Settings| {
+        super::common::sea_orm_store_for(super::common::mysql_url(), settings)
+    });
+}
+
+mod sea_orm_sqlite {
+    session_conformance::suite!(|settings: super::Settings| {
+        super::common::sea_orm_store_for("sqlite::memory:".to_string(), settings)
+    });
+}

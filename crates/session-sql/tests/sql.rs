@@ -605,3 +605,32 @@ async fn bad_column_configurations_are_refused() {
         .await;
     assert!(matches!(twice, Err(Error::InvalidInput(_))));
 }
+
+#[tokio::test]
+async fn a_sea_orm_connection_without_a_pool_is_refused_not_a_panic() {
+    let mock = sea_orm::MockDatabase::new(sea_orm::DatabaseBackend::Postgres).into_connection();
+    let result = SqlStore::builder().sea_orm(&mock).build().await;
+    assert!(matches!(result, Err(Error::InvalidInput(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_sea_orm_store_shares_the_apps_table_with_a_sqlx_store() {
+    let db = sea_orm::Database::connect(postgres_url()).await.unwrap();
+    let table = table("shared");
+    let orm = SqlStore::builder()
+        .sea_orm(&db)
+        .table(&table)
+        .purge_interval(None)
+        .build()
+        .await
+        .unwrap();
+    let plain = builder(&postgres_url(), &table).build().await.unwrap();
+    let id = SessionId::generate();
+    orm.set(&id, &session_in(Duration::from_secs(60))).await.unwrap();
+    assert!(plain.get(&id).await.unwrap().is_some());
+    plain.destroy(&id).await.unwrap();
+    assert!(matches!(
+        orm.set(&id, &session_in(Duration::from_secs(60))).await,
+        Err(Error::Destroyed)
+    ));
+}

@@ -56,3 +56,27 @@ pub(crate) async fn store_with_columns_for(url: String, settings: Settings) -> S
         .await
         .unwrap_or_else(|e| panic!("the database at {url} must be reachable (run ./scripts/test): {e}"))
 }
+
+/// A store on the pool behind a sea-orm connection to `url`.
+pub(crate) async fn sea_orm_store_for(url: String, settings: Settings) -> SqlStore {
+    let mut options = sea_orm::ConnectOptions::new(url.clone());
+    options.max_connections(4);
+    if url.contains(":memory:") {
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    let db = sea_orm::Database::connect(options)
+        .await
+        .unwrap_or_else(|e| panic!("the database at {url} must be reachable (run ./scripts/test): {e}"));
+    SqlStore::builder()
+        .sea_orm(&db)
+        .table(&settings.namespace)
+        .lifetimes(settings.lifetimes)
+        .purge_interval(None)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("a store on the sea-orm connection to {url}: {e}"))
+}
