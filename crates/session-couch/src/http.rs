@@ -1,0 +1,190 @@
+//! The requests the store sends, through the couch_rs client (its base URL,
+//! credentials and JSON headers), with status codes turned into outcomes.
+//!
+//! Raw requests are used where couch_rs' typed calls do not fit: it cannot
+//! parse some replies of CouchDB-compatible servers, and the store needs the
+//! exact status (201 vs 409) and the raw bytes of `data`.
+
+use std::{collections::HashMap, time::Duration};
+
+use bytes::Bytes;
+use reqwest::{Method, StatusCode};
+use session_core::Error;
+
+use crate::doc;
+
+/// Outcome of a write that names a revision.
+pub(crate) enum Written {
+    /// Stored under this new revision.
+    Rev(String),
+    /// The revision was not the current one (HTTP 409).
+    Conflict,
+}
+
+#[derive(Clone)]
+pub(crate) struct Couch {
+    pub(crate) client: couch_rs::Client,
+    pub(crate) db: String,
+    pub(crate) timeout: Duration,
+}
+
+impl Couch {
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<(StatusCode, Bytes), Error> {
+        let call = async {
+            let response = request.send().await.map_err(|e| from_reqwest(e, self.timeout))?;
+            let status = response.status();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| from_reqwest(e, self.timeout))?;
+            Ok((status, body))
+        };
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .unwrap_or(Err(Error::Timeout(self.timeout)))
+    }
+
+    fn req(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&HashMap<String, String>>,
+    ) -> reqwest::RequestBuilder {
+        self.client.req(method, path, query)
+    }
+
+    /// The document `doc_id`, if it exists (deleted documents do not).
+    pub(crate) async fn get(&self, doc_id: &str) -> Result<Option<Bytes>, Error> {
+        match self
+            .send(self.req(Method::GET, &doc::path(&self.db, doc_id), None))
+            .await?
+        {
+            (StatusCode::OK, body) => Ok(Some(body)),
+            (StatusCode::NOT_FOUND, _) => Ok(None),
+            (status, body) => Err(unexpected("GET document", status, &body)),
+        }
+    }
+
+    /// Writes a document body (which names its `_rev`, if any).
+    pub(crate) async fn put(&self, doc_id: &str, body: Vec<u8>) -> Result<Written, Error> {
+        let request = self
+            .req(Method::PUT, &doc::path(&self.db, doc_id), None)
+            .body(body);
+        written(self.send(request).await?, "PUT document")
+    }
+
+    /// Deletes revision `rev` of a document.
+    pub(crate) async fn delete(&self, doc_id: &str, rev: &str) -> Result<Written, Error> {
+        let query = HashMap::from([("rev".to_owned(), rev.to_owned())]);
+        let request = self.req(Method::DELETE, &doc::path(&self.db, doc_id), Some(&query));
+        match self.send(request).await? {
+            (StatusCode::NOT_FOUND, _) => Ok(Written::Conflict),
+            other => written(other, "DELETE document"),
+        }
+    }
+
+    /// A page of `_all_docs` with their bodies, in the session key range,
+    /// starting after `after` (exclusive).
+    pub(crate) async fn all_docs(&self, after: Option<&str>, limit: usize) -> Result<Bytes, Error> {
+        // Start at the last key seen and skip it: correct under any collation.
+        let mut query = HashMap::from([
+            ("include_docs".to_owned(), "true".to_owned()),
+            ("startkey".to_owned(), json(after.unwrap_or(doc::PREFIX))),
+            ("endkey".to_owned(), json(&format!("{}\u{fff0}", doc::PREFIX))),
+            ("limit".to_owned(), limit.to_string()),
+        ]);
+        if after.is_some() {
+            query.insert("skip".to_owned(), "1".to_owned());
+        }
+        let path = format!("/{}/_all_docs", self.db);
+        match self.send(self.req(Method::GET, &path, Some(&query))).await? {
+            (StatusCode::OK, body) => Ok(body),
+            (status, body) => Err(unexpected("GET _all_docs", status, &body)),
+        }
+    }
+
+    /// POSTs JSON to a database endpoint (`_find`, `_bulk_docs`, `_index`).
+    pub(crate) async fn post(&self, endpoint: &str, body: &serde_json::Value) -> Result<Bytes, Error> {
+        let path = format!("/{}/{endpoint}", self.db);
+        let request = self.req(Method::POST, &path, None).body(body.to_string());
+        match self.send(request).await? {
+            (status, body) if status.is_success() => Ok(body),
+            (status, body) => Err(unexpected(endpoint, status, &body)),
+        }
+    }
+
+    /// Creates the database unless it exists.
+    pub(crate) async fn ensure_database(&self) -> Result<(), Error> {
+        match self
+            .send(self.req(Method::PUT, &format!("/{}", self.db), None))
+            .await?
+        {
+            (status, _) if status.is_success() || status == StatusCode::PRECONDITION_FAILED => Ok(()),
+            (status, body) => Err(unexpected("PUT database", status, &body)),
+        }
+    }
+
+    /// Whether the database exists.
+    pub(crate) async fn database_exists(&self) -> Result<bool, Error> {
+        match self
+            .send(self.req(Method::GET, &format!("/{}", self.db), None))
+            .await?
+        {
+            (StatusCode::OK, _) => Ok(true),
+            (StatusCode::NOT_FOUND, _) => Ok(false),
+            (status, body) => Err(unexpected("GET database", status, &body)),
+        }
+    }
+
+    /// The continuous `_changes` request, with documents, from `since`.
+    pub(crate) fn changes(&self, since: &str, heartbeat: Duration) -> reqwest::RequestBuilder {
+        let query = HashMap::from([
+            ("feed".to_owned(), "continuous".to_owned()),
+            ("include_docs".to_owned(), "true".to_owned()),
+            ("since".to_owned(), since.to_owned()),
+            ("heartbeat".to_owned(), heartbeat.as_millis().to_string()),
+        ]);
+        self.req(Method::GET, &format!("/{}/_changes", self.db), Some(&query))
+            // A compressed continuous feed can be held back by the server.
+            .header(reqwest::header::ACCEPT_ENCODING, "identity")
+    }
+}
+
+fn written((status, body): (StatusCode, Bytes), what: &str) -> Result<Written, Error> {
+    #[derive(serde::Deserialize)]
+    struct Reply {
+        rev: String,
+    }
+    match status {
+        StatusCode::CREATED | StatusCode::ACCEPTED | StatusCode::OK => serde_json::from_slice::<Reply>(&body)
+            .map(|reply| Written::Rev(reply.rev))
+            .map_err(|e| Error::Backend(Box::new(e))),
+        StatusCode::CONFLICT => Ok(Written::Conflict),
+        status => Err(unexpected(what, status, &body)),
+    }
+}
+
+fn json(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+pub(crate) fn from_reqwest(error: reqwest::Error, timeout: Duration) -> Error {
+    if error.is_timeout() {
+        Error::Timeout(timeout)
+    } else if error.is_connect() || error.is_request() {
+        Error::Unavailable(Box::new(error))
+    } else {
+        Error::Backend(Box::new(error))
+    }
+}
+
+fn unexpected(what: &str, status: StatusCode, body: &[u8]) -> Error {
+    // The server's error object says why; it never holds session data.
+    let reason = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+    let message = format!("{what} answered {status}: {reason}");
+    if status.is_server_error() {
+        Error::Unavailable(message.into())
+    } else {
+        Error::Backend(message.into())
+    }
+}

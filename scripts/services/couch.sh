@@ -1,0 +1,31 @@
+# A CouchDB-compatible test server: express-pouchdb (PouchDB Server's core)
+# over in-memory PouchDB, installed from npm, on 127.0.0.1. Sourced by
+# scripts/test.
+#
+#   ensure_couch   answers on 127.0.0.1:5984 (installed and started if needed)
+
+COUCH_PORT=5984
+COUCH_DIR="$SESSION_SERVICES_DIR/couch"
+
+couch_answers() {
+  curl -fsS "http://127.0.0.1:$COUCH_PORT/" 2>/dev/null | grep -q '"express-pouchdb"'
+}
+
+ensure_couch() {
+  couch_answers && return
+  command -v node >/dev/null && command -v npm >/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  }
+  local source_dir
+  source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/couch"
+  mkdir -p "$COUCH_DIR"
+  if ! cmp -s "$source_dir/package-lock.json" "$COUCH_DIR/package-lock.json" || [ ! -d "$COUCH_DIR/node_modules" ]; then
+    echo "installing the CouchDB-compatible test server from npm" >&2
+    cp "$source_dir/package.json" "$source_dir/package-lock.json" "$COUCH_DIR/"
+    (cd "$COUCH_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  cp "$source_dir/server.js" "$COUCH_DIR/"
+  echo "starting the CouchDB-compatible test server on 127.0.0.1:$COUCH_PORT" >&2
+  (cd "$COUCH_DIR" && nohup node server.js "$COUCH_PORT" "$COUCH_DIR" >"$COUCH_DIR/server.log" 2>&1 & echo $! >"$COUCH_DIR/server.pid")
+  wait_for 30 "the CouchDB-compatible server on 127.0.0.1:$COUCH_PORT answers" couch_answers
+}
