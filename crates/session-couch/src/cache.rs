@@ -173,6 +173,10 @@ impl Cache {
         self.entries.invalidate_all();
     }
 
+    pub(crate) fn is_synced(&self) -> bool {
+        self.synced.load(Ordering::Acquire)
+    }
+
     fn set_synced(&self, synced: bool) {
         self.synced.store(synced, Ordering::Release);
     }
@@ -210,6 +214,7 @@ pub(crate) fn follow(
         let mut since = "now".to_owned();
         let mut backoff = Duration::from_millis(50);
         loop {
+            since = resume_point(&couch, since).await;
             match couch.changes(&since, heartbeat).send().await {
                 Ok(response) if response.status().is_success() => {
                     // Whatever changed while disconnected is unknown: start empty.
@@ -249,6 +254,27 @@ pub(crate) fn follow(
     });
 }
 
+/// Where to resume: the last sequence seen, unless the database's own
+/// sequence is now behind it (the database was recreated), in which case
+/// resuming would skip changes: start from now instead. The cache restarts
+/// empty either way.
+async fn resume_point(couch: &Couch, since: String) -> String {
+    let Some(ours) = seq_number(&since) else {
+        return since;
+    };
+    match couch.update_seq().await {
+        Ok(Some(theirs)) if seq_number(&theirs).is_some_and(|theirs| theirs < ours) => "now".to_owned(),
+        _ => since,
+    }
+}
+
+/// The numeric part of a sequence: PouchDB's are numbers, CouchDB's start
+/// with one (`"42-g1AAAA..."`).
+fn seq_number(seq: &str) -> Option<u64> {
+    let digits: String = seq.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 /// Applies one feed line; returns its sequence to resume from.
 async fn apply(cache: &Cache, codec: &dyn Codec, line: &[u8]) -> Option<String> {
     let line = line.trim_ascii();
@@ -280,4 +306,16 @@ async fn apply(cache: &Cache, codec: &dyn Codec, line: &[u8]) -> Option<String> 
         cache.observe(&id, cached).await;
     }
     Some(seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seq_number;
+
+    #[test]
+    fn sequences_of_both_servers_parse() {
+        assert_eq!(seq_number("42"), Some(42));
+        assert_eq!(seq_number("42-g1AAAAFTeJzLYWBg"), Some(42));
+        assert_eq!(seq_number("now"), None);
+    }
 }

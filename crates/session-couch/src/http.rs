@@ -124,6 +124,25 @@ impl Couch {
         }
     }
 
+    /// The database's current `update_seq`, as text (`None` if it is missing).
+    pub(crate) async fn update_seq(&self) -> Result<Option<String>, Error> {
+        match self
+            .send(self.req(Method::GET, &format!("/{}", self.db), None))
+            .await?
+        {
+            (StatusCode::OK, body) => {
+                let info: serde_json::Value =
+                    serde_json::from_slice(&body).map_err(|e| Error::Backend(Box::new(e)))?;
+                Ok(info.get("update_seq").map(|seq| match seq {
+                    serde_json::Value::String(seq) => seq.clone(),
+                    other => other.to_string(),
+                }))
+            }
+            (StatusCode::NOT_FOUND, _) => Ok(None),
+            (status, body) => Err(unexpected("GET database", status, &body)),
+        }
+    }
+
     /// Whether the database exists.
     pub(crate) async fn database_exists(&self) -> Result<bool, Error> {
         match self

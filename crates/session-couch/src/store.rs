@@ -109,6 +109,13 @@ impl CouchStore {
         self.inner.cache.as_ref()?.holds(id).await
     }
 
+    /// Whether the cache is following the `_changes` feed right now (and so
+    /// is used for reads). `false` without a cache, before the feed first
+    /// connects, and while it reconnects.
+    pub fn is_synced(&self) -> bool {
+        self.inner.cache.as_ref().is_some_and(Cache::is_synced)
+    }
+
     /// Deletes expired sessions and lapsed tombstones now, in `_bulk_docs`
     /// batches; returns how many documents went.
     ///
