@@ -40,7 +40,7 @@
 //! * Each check builds its own stores through your factory, each with a fresh
 //!   namespace, so checks may run in parallel against one server; when a check
 //!   ends its stores are cleared.
-//! * No check sleeps longer than about 1.2 s; a whole suite takes a few
+//! * No check sleeps longer than about 2.2 s; a whole suite takes a few
 //!   seconds on a local server.
 #![forbid(unsafe_code)]
 

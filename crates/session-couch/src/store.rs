@@ -18,8 +18,8 @@ use crate::{
 };
 
 /// Attempts of a write that keeps meeting revision conflicts (HTTP 409);
-/// between attempts it backs off for a random while, growing each time.
-const WRITE_ATTEMPTS: usize = 32;
+/// between attempts it backs off for a random while that doubles each time.
+const WRITE_ATTEMPTS: usize = 40;
 /// Documents per `_all_docs` page.
 const PAGE: usize = 500;
 
@@ -229,12 +229,12 @@ impl CouchStore {
     }
 }
 
-/// Waits a random 0..=attempt milliseconds (at most 20), so writers that
+/// Waits a random 0..2^attempt milliseconds (at most 64), so writers that
 /// keep colliding on one document fall out of step.
 async fn back_off(attempt: usize) {
     let mut byte = [0u8; 1];
     let _ = getrandom::fill(&mut byte);
-    let ceiling = u64::try_from(attempt.min(20)).unwrap_or(20) + 1;
+    let ceiling = 1u64 << attempt.min(6);
     tokio::time::sleep(std::time::Duration::from_millis(u64::from(byte[0]) % ceiling)).await;
 }
 

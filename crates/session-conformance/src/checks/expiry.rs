@@ -16,7 +16,7 @@ pub(crate) async fn expires_within_seconds(ctx: Ctx) -> Outcome {
         .ok_or_fail("set")?;
     ensure!(
         store.get(&id).await.ok_or_fail("get")?.is_some(),
-        "a session 1 s from expiry was not returned"
+        "a session 2 s from expiry was not returned"
     );
     sleep_past(at).await;
     expect_gone(&*store, &id, "get after the expiry passed").await
