@@ -25,6 +25,7 @@ mod codec;
 mod error;
 pub mod expiry;
 mod id;
+pub mod maintenance;
 mod session;
 mod store;
 

@@ -83,6 +83,8 @@ impl Default for CouchStoreBuilder {
 }
 
 impl CouchStoreBuilder {
+    session_core::shared_builder_options!();
+
     /// The server's URL.
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
@@ -128,42 +130,6 @@ impl CouchStoreBuilder {
     /// Most cache entries (default 100 000).
     pub fn cache_capacity(mut self, entries: u64) -> Self {
         self.cache_capacity = entries;
-        self
-    }
-
-    /// Lifetime of sessions written without an expiry (default 24 h).
-    pub fn default_ttl(mut self, ttl: Duration) -> Self {
-        self.default_ttl = ttl;
-        self
-    }
-
-    /// How long writes to a destroyed id are refused (default 300 s).
-    pub fn tombstone_grace(mut self, grace: Duration) -> Self {
-        self.tombstone_grace = grace;
-        self
-    }
-
-    /// Both lifetimes at once.
-    pub fn lifetimes(self, lifetimes: Lifetimes) -> Self {
-        self.default_ttl(lifetimes.default_ttl())
-            .tombstone_grace(lifetimes.tombstone_grace())
-    }
-
-    /// Make `touch` a no-op that reports success.
-    pub fn disable_touch(mut self, disable: bool) -> Self {
-        self.disable_touch = disable;
-        self
-    }
-
-    /// How session data is encoded (default JSON).
-    pub fn codec(mut self, codec: Arc<dyn Codec>) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// Longest any request may take (default 5 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
         self
     }
 

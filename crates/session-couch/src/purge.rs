@@ -109,7 +109,7 @@ pub(crate) fn spawn(couch: Couch, batch: usize, interval: Duration, mut stop: wa
         loop {
             tokio::select! {
                 _ = stop.changed() => return,
-                () = tokio::time::sleep(jittered(interval)) => {}
+                () = tokio::time::sleep(session_core::maintenance::jittered(interval)) => {}
             }
             match purge(&couch, batch).await {
                 Ok(0) => {}
@@ -118,14 +118,4 @@ pub(crate) fn spawn(couch: Couch, batch: usize, interval: Duration, mut stop: wa
             }
         }
     });
-}
-
-fn jittered(interval: Duration) -> Duration {
-    let mut byte = [0u8; 1];
-    let random = if getrandom::fill(&mut byte).is_ok() {
-        f64::from(byte[0]) / 256.0
-    } else {
-        0.5
-    };
-    interval.mul_f64(0.5 + random)
 }

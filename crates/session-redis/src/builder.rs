@@ -110,6 +110,8 @@ impl Default for RedisStoreBuilder {
 }
 
 impl RedisStoreBuilder {
+    session_core::shared_builder_options!();
+
     /// Connect to this URL when building (`redis://`, `rediss://`,
     /// `redis-cluster://host:port?node=host:port`).
     pub fn url(mut self, url: impl Into<String>) -> Self {
@@ -142,45 +144,9 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Lifetime of sessions written without an expiry (default 24 h).
-    pub fn default_ttl(mut self, ttl: Duration) -> Self {
-        self.default_ttl = ttl;
-        self
-    }
-
-    /// How long writes to a destroyed id are refused (default 300 s).
-    pub fn tombstone_grace(mut self, grace: Duration) -> Self {
-        self.tombstone_grace = grace;
-        self
-    }
-
-    /// Both lifetimes at once.
-    pub fn lifetimes(self, lifetimes: Lifetimes) -> Self {
-        self.default_ttl(lifetimes.default_ttl())
-            .tombstone_grace(lifetimes.tombstone_grace())
-    }
-
     /// `destroy` deletes outright and leaves no tombstone.
     pub fn hard_delete(self) -> Self {
         self.tombstone_grace(Duration::ZERO)
-    }
-
-    /// Make `touch` a no-op that reports success.
-    pub fn disable_touch(mut self, disable: bool) -> Self {
-        self.disable_touch = disable;
-        self
-    }
-
-    /// How session data is encoded (default JSON).
-    pub fn codec(mut self, codec: Arc<dyn Codec>) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// Longest any call may take (default 5 s). Must be positive.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
     }
 
     /// Connections to open for a URL (default 1). Must be at least 1.

@@ -104,6 +104,8 @@ impl Default for SqlStoreBuilder {
 }
 
 impl SqlStoreBuilder {
+    session_core::shared_builder_options!();
+
     /// Connect to this URL when building.
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.target = Some(Target::Url(url.into()));
@@ -185,42 +187,6 @@ impl SqlStoreBuilder {
     /// Whether `build` creates the table if missing (default `true`).
     pub fn create_table_if_missing(mut self, create: bool) -> Self {
         self.create_table_if_missing = create;
-        self
-    }
-
-    /// Lifetime of sessions written without an expiry (default 24 h).
-    pub fn default_ttl(mut self, ttl: Duration) -> Self {
-        self.default_ttl = ttl;
-        self
-    }
-
-    /// How long writes to a destroyed id are refused (default 300 s).
-    pub fn tombstone_grace(mut self, grace: Duration) -> Self {
-        self.tombstone_grace = grace;
-        self
-    }
-
-    /// Both lifetimes at once.
-    pub fn lifetimes(self, lifetimes: Lifetimes) -> Self {
-        self.default_ttl(lifetimes.default_ttl())
-            .tombstone_grace(lifetimes.tombstone_grace())
-    }
-
-    /// Make `touch` a no-op that reports success.
-    pub fn disable_touch(mut self, disable: bool) -> Self {
-        self.disable_touch = disable;
-        self
-    }
-
-    /// How session data is encoded (default JSON).
-    pub fn codec(mut self, codec: Arc<dyn Codec>) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// Longest any call may take (default 5 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
         self
     }
 

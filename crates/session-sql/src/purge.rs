@@ -53,7 +53,7 @@ pub(crate) fn spawn(pool: Pool, sql: Sql, batch: u32, interval: Duration, timeou
         loop {
             tokio::select! {
                 _ = stopped.changed() => return, // the store is gone
-                () = tokio::time::sleep(jittered(interval)) => {}
+                () = tokio::time::sleep(session_core::maintenance::jittered(interval)) => {}
             }
             match purge(&pool, &sql, batch, timeout).await {
                 Ok(0) => {}
@@ -63,32 +63,4 @@ pub(crate) fn spawn(pool: Pool, sql: Sql, batch: u32, interval: Duration, timeou
         }
     });
     PurgeTask { _stop: stop }
-}
-
-/// `interval` scaled by a random factor in [0.5, 1.5).
-fn jittered(interval: Duration) -> Duration {
-    let mut byte = [0u8; 1];
-    let random = if getrandom::fill(&mut byte).is_ok() {
-        f64::from(byte[0]) / 256.0
-    } else {
-        0.5
-    };
-    interval.mul_f64(0.5 + random)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jitter_stays_within_half_the_interval() {
-        let base = Duration::from_secs(100);
-        for _ in 0..200 {
-            let d = jittered(base);
-            assert!(
-                d >= Duration::from_secs(50) && d < Duration::from_secs(150),
-                "{d:?}"
-            );
-        }
-    }
 }
