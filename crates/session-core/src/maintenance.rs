@@ -3,6 +3,21 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
+
+/// A store that can delete its expired sessions and lapsed tombstones on
+/// demand (SQL and CouchDB; Redis and the memory store expire entries by
+/// themselves). Adapters use it, for example for tower-sessions'
+/// `ExpiredDeletion`.
+#[async_trait]
+pub trait PurgeExpired: Send + Sync {
+    /// Deletes what has expired; returns how many entries went.
+    ///
+    /// # Errors
+    /// A backend error; what was deleted before it stays deleted.
+    async fn purge_expired(&self) -> crate::Result<u64>;
+}
+
 /// `interval` scaled by a random factor in `[0.5, 1.5)`, so processes that
 /// started together do not purge in step (like connect-pg-simple's
 /// randomized prune interval).

@@ -445,3 +445,10 @@ impl Store for CouchStore {
         crate::purge::delete_all(&self.inner.couch).await
     }
 }
+
+#[async_trait]
+impl session_core::maintenance::PurgeExpired for CouchStore {
+    async fn purge_expired(&self) -> Result<u64> {
+        CouchStore::purge_expired(self).await
+    }
+}

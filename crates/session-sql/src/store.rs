@@ -553,3 +553,10 @@ async fn select_with_value(
     })
     .map_err(|e| from_sqlx(e, inner.timeout))
 }
+
+#[async_trait]
+impl session_core::maintenance::PurgeExpired for SqlStore {
+    async fn purge_expired(&self) -> Result<u64> {
+        SqlStore::purge_expired(self).await
+    }
+}

@@ -1,0 +1,138 @@
+//! Use any [`session_core::Store`] as a [tower-sessions] `SessionStore`, so
+//! an axum (or any tower) app gets cookies, loading and saving from
+//! tower-sessions' middleware and its sessions from one of our stores.
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use session_memory::MemoryStore;
+//! use session_tower::TowerStore;
+//! use tower_sessions::{Session, SessionManagerLayer};
+//!
+//! async fn visits(session: Session) -> String {
+//!     let n: u64 = session.get("visits").await.ok().flatten().unwrap_or(0) + 1;
+//!     let _ = session.insert("visits", n).await;
+//!     format!("visit number {n}")
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/", get(visits))
+//!     .layer(SessionManagerLayer::new(TowerStore::new(MemoryStore::new())));
+//! ```
+//!
+//! * `create` goes through the store's atomic [`Store::create`]; on an id
+//!   collision it retries with a fresh id, so no session is ever overwritten.
+//! * `save` is [`Store::set`], `load` is [`Store::get`], `delete` is
+//!   [`Store::destroy`] (which leaves a tombstone). A save refused because
+//!   the session was destroyed (a logout racing a slow request) is reported
+//!   as an error, never as a silent success.
+//! * `ExpiredDeletion` is there for stores with a purge (SQL, CouchDB).
+//!
+//! [tower-sessions]: https://crates.io/crates/tower-sessions
+#![forbid(unsafe_code)]
+
+use std::fmt;
+
+use async_trait::async_trait;
+use session_core::{Error, Session, SessionId, Store, maintenance::PurgeExpired};
+use tower_sessions_core::{
+    ExpiredDeletion, SessionStore,
+    session::{Id, Record},
+    session_store,
+};
+
+/// Attempts of `create` with fresh ids before giving up (a collision of
+/// 128-bit random ids is already astronomically unlikely).
+const CREATE_ATTEMPTS: usize = 8;
+
+/// A [`Store`] seen as a tower-sessions `SessionStore`.
+#[derive(Clone)]
+pub struct TowerStore<S> {
+    store: S,
+}
+
+impl<S> TowerStore<S> {
+    /// Wraps `store`.
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+
+    /// The wrapped store (for `all`, `length`, `clear` and the like).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for TowerStore<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TowerStore").field(&self.store).finish()
+    }
+}
+
+/// Our id for a tower-sessions id (its 22-character URL-safe form).
+pub fn session_id(id: &Id) -> Result<SessionId, session_store::Error> {
+    SessionId::parse(&id.to_string()).map_err(|e| session_store::Error::Decode(e.to_string()))
+}
+
+fn session_of(record: &Record) -> Result<Session, session_store::Error> {
+    let data = record.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    Ok(Session::from_data(data).expiring_at(record.expiry_date))
+}
+
+fn to_tower(error: Error) -> session_store::Error {
+    match error {
+        Error::Encode(e) => session_store::Error::Encode(e.to_string()),
+        Error::Decode(e) => session_store::Error::Decode(e.to_string()),
+        other => session_store::Error::Backend(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> SessionStore for TowerStore<S> {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let session = session_of(record)?;
+        for _ in 0..CREATE_ATTEMPTS {
+            match self.store.create(&session_id(&record.id)?, &session).await {
+                Ok(()) => return Ok(()),
+                // Taken, or recently destroyed: either way, not this id.
+                Err(Error::AlreadyExists | Error::Destroyed) => record.id = Id::default(),
+                Err(error) => return Err(to_tower(error)),
+            }
+        }
+        Err(session_store::Error::Backend(format!(
+            "no free session id after {CREATE_ATTEMPTS} attempts"
+        )))
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.store
+            .set(&session_id(&record.id)?, &session_of(record)?)
+            .await
+            .map_err(to_tower)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(session) = self.store.get(&session_id(id)?).await.map_err(to_tower)? else {
+            return Ok(None);
+        };
+        let expiry_date = session
+            .expires_at()
+            .ok_or_else(|| session_store::Error::Decode("a stored session without an expiry".into()))?;
+        let data = session.into_data().into_iter().collect();
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.store.destroy(&session_id(id)?).await.map_err(to_tower)
+    }
+}
+
+#[async_trait]
+impl<S: Store + PurgeExpired + 'static> ExpiredDeletion for TowerStore<S> {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        self.store.purge_expired().await.map(drop).map_err(to_tower)
+    }
+}

@@ -1,0 +1,245 @@
+//! tower-sessions' own middleware, in an axum app, against every store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use axum::{Router, body::Body, http::Request, routing::get};
+use http_body_util::BodyExt as _;
+use session_core::{Error, Session, SessionId, SessionStream, Store};
+use session_tower::TowerStore;
+use time::OffsetDateTime;
+use tower::ServiceExt as _;
+use tower_sessions::{ExpiredDeletion, SessionManagerLayer};
+
+async fn count(session: tower_sessions::Session) -> String {
+    let n: u64 = session.get("count").await.unwrap().unwrap_or(0) + 1;
+    session.insert("count", n).await.unwrap();
+    n.to_string()
+}
+
+async fn logout(session: tower_sessions::Session) -> &'static str {
+    session.flush().await.unwrap();
+    "bye"
+}
+
+fn app<S: Store + Clone + 'static>(store: S) -> Router {
+    Router::new()
+        .route("/count", get(count))
+        .route("/logout", get(logout))
+        .layer(SessionManagerLayer::new(TowerStore::new(store)).with_secure(false))
+}
+
+/// GETs `path` with the cookie, if any; returns the body and any new cookie.
+async fn visit(app: &Router, path: &str, cookie: Option<&str>) -> (String, Option<String>) {
+    let mut request = Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .map(|value| value.to_str().unwrap().split(';').next().unwrap().to_owned());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (String::from_utf8(body.to_vec()).unwrap(), cookie)
+}
+
+/// Counting visits, then logging out, through the real middleware.
+async fn scenario<S: Store + Clone + 'static>(store: S) {
+    let app = app(store.clone());
+    let (body, cookie) = visit(&app, "/count", None).await;
+    let cookie = cookie.expect("a new session sets a cookie");
+    assert_eq!(body, "1");
+    assert_eq!(visit(&app, "/count", Some(&cookie)).await.0, "2");
+    assert_eq!(visit(&app, "/count", Some(&cookie)).await.0, "3");
+
+    let id = SessionId::parse(cookie.split_once('=').unwrap().1).unwrap();
+    let stored = store
+        .get(&id)
+        .await
+        .unwrap()
+        .expect("the middleware saved through our store");
+    assert_eq!(stored.get::<u64>("count").unwrap(), Some(3));
+    assert_eq!(store.length().await.unwrap(), 1);
+
+    visit(&app, "/logout", Some(&cookie)).await;
+    assert!(
+        store.get(&id).await.unwrap().is_none(),
+        "logout destroyed the session"
+    );
+    assert!(
+        matches!(store.set(&id, &stored).await, Err(Error::Destroyed)),
+        "and left a tombstone"
+    );
+    let (body, new_cookie) = visit(&app, "/count", Some(&cookie)).await;
+    assert_eq!(body, "1", "the old cookie starts over");
+    assert_ne!(new_cookie.as_deref(), Some(cookie.as_str()), "with a new id");
+}
+
+fn unique(label: &str) -> String {
+    format!(
+        "tw_{label}_{}",
+        SessionId::generate()
+            .as_str()
+            .to_lowercase()
+            .replace(['-', '_'], "")[..10]
+            .to_owned()
+    )
+}
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.into())
+}
+
+#[tokio::test]
+async fn memory() {
+    scenario(session_memory::MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn redis() {
+    let url = env("REDIS_URL", "redis://127.0.0.1:6379");
+    let store = session_redis::RedisStore::builder()
+        .url(&url)
+        .prefix(format!("{}:", unique("r")))
+        .build()
+        .await;
+    scenario(store.unwrap_or_else(|e| panic!("Redis at {url} must be reachable: {e}"))).await;
+}
+
+async fn sql(url: &str) -> session_sql::SqlStore {
+    let store = session_sql::SqlStore::builder()
+        .url(url)
+        .table(unique("s"))
+        .purge_interval(None)
+        .build()
+        .await;
+    store.unwrap_or_else(|e| panic!("the database at {url} must be reachable: {e}"))
+}
+
+#[tokio::test]
+async fn postgres() {
+    scenario(sql(&env("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")).await).await;
+}
+
+#[tokio::test]
+async fn mariadb() {
+    scenario(sql(&env("MYSQL_URL", "mysql://root@127.0.0.1:3306/test")).await).await;
+}
+
+#[tokio::test]
+async fn sqlite() {
+    scenario(sql("sqlite::memory:").await).await;
+}
+
+#[tokio::test]
+async fn couch_with_cache() {
+    let url = env("COUCH_URL", "http://127.0.0.1:5984");
+    let store = session_couch::CouchStore::builder()
+        .url(&url)
+        .database(unique("c"))
+        .cache(true)
+        .purge_interval(None)
+        .build()
+        .await;
+    scenario(store.unwrap_or_else(|e| panic!("CouchDB at {url} must be reachable: {e}"))).await;
+}
+
+#[tokio::test]
+async fn expired_deletion_purges_the_backend() {
+    let store = sql("sqlite::memory:").await;
+    for _ in 0..2 {
+        let session = Session::new().expiring_at(OffsetDateTime::now_utc() + Duration::from_millis(100));
+        store.set(&SessionId::generate(), &session).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    TowerStore::new(store.clone()).delete_expired().await.unwrap();
+    assert_eq!(
+        store.purge_expired().await.unwrap(),
+        0,
+        "delete_expired already removed both"
+    );
+}
+
+/// A memory store whose first `create`s find their id taken.
+#[derive(Debug, Clone)]
+struct Colliding {
+    inner: session_memory::MemoryStore,
+    collisions_left: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl Store for Colliding {
+    async fn get(&self, id: &SessionId) -> session_core::Result<Option<Session>> {
+        self.inner.get(id).await
+    }
+    async fn set(&self, id: &SessionId, session: &Session) -> session_core::Result<()> {
+        self.inner.set(id, session).await
+    }
+    async fn create(&self, id: &SessionId, session: &Session) -> session_core::Result<()> {
+        if self
+            .collisions_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(Error::AlreadyExists);
+        }
+        self.inner.create(id, session).await
+    }
+    async fn touch(&self, id: &SessionId, at: Option<OffsetDateTime>) -> session_core::Result<()> {
+        self.inner.touch(id, at).await
+    }
+    async fn destroy(&self, id: &SessionId) -> session_core::Result<()> {
+        self.inner.destroy(id).await
+    }
+    fn all_stream(&self) -> SessionStream<'_> {
+        self.inner.all_stream()
+    }
+    async fn length(&self) -> session_core::Result<u64> {
+        self.inner.length().await
+    }
+    async fn clear(&self) -> session_core::Result<()> {
+        self.inner.clear().await
+    }
+}
+
+#[tokio::test]
+async fn create_retries_with_a_fresh_id_on_collision() {
+    let store = Colliding {
+        inner: session_memory::MemoryStore::new(),
+        collisions_left: Arc::new(AtomicUsize::new(3)),
+    };
+    let (body, cookie) = visit(&app(store.clone()), "/count", None).await;
+    assert_eq!(body, "1");
+    assert!(cookie.is_some());
+    assert_eq!(
+        store.collisions_left.load(Ordering::SeqCst),
+        0,
+        "three collisions were retried"
+    );
+    assert_eq!(store.length().await.unwrap(), 1);
+
+    let hopeless = Colliding {
+        inner: session_memory::MemoryStore::new(),
+        collisions_left: Arc::new(AtomicUsize::new(100)),
+    };
+    let request = Request::get("/count").body(Body::empty()).unwrap();
+    let response = app(hopeless).oneshot(request).await.unwrap();
+    assert!(
+        response.status().is_server_error(),
+        "gives up with an error, never overwrites"
+    );
+}
