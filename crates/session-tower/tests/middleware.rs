@@ -120,6 +120,20 @@ async fn redis() {
     scenario(store.unwrap_or_else(|e| panic!("Redis at {url} must be reachable: {e}"))).await;
 }
 
+#[tokio::test]
+async fn redis_cluster() {
+    let url = env(
+        "REDIS_CLUSTER_URL",
+        "redis-cluster://127.0.0.1:7101?node=127.0.0.1:7102&node=127.0.0.1:7103",
+    );
+    let store = session_redis::RedisStore::builder()
+        .url(&url)
+        .prefix(format!("{}:", unique("rc")))
+        .build()
+        .await;
+    scenario(store.unwrap_or_else(|e| panic!("the Redis cluster at {url} must be reachable: {e}"))).await;
+}
+
 async fn sql(url: &str) -> session_sql::SqlStore {
     let store = session_sql::SqlStore::builder()
         .url(url)
