@@ -1,7 +1,7 @@
 //! What the cache holds per id, and the pure decisions each write makes on it.
 //!
-//! Every write runs its decision inside moka's per-key `and_compute_with`, so
-//! the decision and the write are one atomic step for that id.
+//! Every write runs its decision under the id's stripe lock, so the decision
+//! and the write are one atomic step for that id.
 
 use std::{sync::Arc, time::Duration};
 
