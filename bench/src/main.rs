@@ -3,22 +3,25 @@
 //! and renders `BENCHMARKS.md`.
 //!
 //! ```text
-//! cargo run --release --manifest-path bench/Cargo.toml -- --quick   # under 5 minutes
-//! cargo run --release --manifest-path bench/Cargo.toml -- --full
+//! bench/run --quick   # brings up the servers, then a couple of minutes
+//! bench/run --full
 //! ```
 //!
 //! So far: the memory store (against raw moka, tower-sessions' MemoryStore
-//! and tower-sessions-moka-store). Redis, SQL, CouchDB and the scale runs
-//! are the next steps of the benchmarks issue.
+//! and tower-sessions-moka-store) and Redis (against raw fred, the
+//! tower-sessions Redis store and redis-benchmark). SQL, CouchDB and the
+//! scale runs are the next steps of the benchmarks issue.
 
 mod harness;
 mod memory;
+mod redis;
 mod report;
+mod subject;
 
 use std::sync::Arc;
 
 use harness::{Measurement, measure};
-use memory::Subject;
+use subject::Subject;
 
 /// Sessions each subject holds while measured.
 const KEYS: usize = 10_000;
@@ -29,17 +32,51 @@ const ROUNDS: usize = 2;
 
 #[tokio::main]
 async fn main() {
-    let mode = match std::env::args().nth(1).as_deref() {
-        Some("--full") => "full",
-        Some("--quick") | None => "quick",
+    let full = match std::env::args().nth(1).as_deref() {
+        Some("--full") => true,
+        Some("--quick") | None => false,
         Some(other) => {
             eprintln!("usage: session-bench [--quick | --full] (got {other:?})");
             std::process::exit(2);
         }
     };
-    let ops = if mode == "full" { 400_000 } else { 40_000 };
     let mut results = Vec::new();
-    let subjects = memory::subjects(KEYS).await;
+    let memory = memory::subjects(KEYS).await;
+    bench(
+        "memory",
+        &memory,
+        if full { 400_000 } else { 40_000 },
+        &mut results,
+    )
+    .await;
+
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let redis = match redis::subjects(&redis_url, KEYS).await {
+        Ok(subjects) => subjects,
+        Err(error) => {
+            eprintln!("{error}");
+            std::process::exit(1);
+        }
+    };
+    let ops = if full { 100_000 } else { 10_000 };
+    bench("redis", &redis, ops, &mut results).await;
+    for concurrency in CONCURRENCY {
+        results.extend(redis::ceiling(ops, concurrency));
+    }
+
+    if let Err(error) = report::write(if full { "full" } else { "quick" }, &results) {
+        eprintln!("could not write the results: {error}");
+        std::process::exit(1);
+    }
+}
+
+/// Every workload at every concurrency for one backend's subjects.
+async fn bench(
+    backend: &str,
+    subjects: &[(String, Arc<dyn Subject>)],
+    ops: usize,
+    results: &mut Vec<Measurement>,
+) {
     for workload in WORKLOADS {
         for concurrency in CONCURRENCY {
             // Two rounds in alternating order, keeping each subject's best:
@@ -60,10 +97,10 @@ async fn main() {
             }
             for ((name, _), &(ops_per_sec, p50_us, p99_us)) in subjects.iter().zip(&best) {
                 println!(
-                    "memory  {workload:<9} c={concurrency:<3} {name:<28} {ops_per_sec:>12.0} ops/s  p50 {p50_us:>7.2} µs  p99 {p99_us:>8.2} µs"
+                    "{backend:<7} {workload:<9} c={concurrency:<3} {name:<32} {ops_per_sec:>12.0} ops/s  p50 {p50_us:>8.2} µs  p99 {p99_us:>8.2} µs"
                 );
                 results.push(Measurement {
-                    backend: "memory".into(),
+                    backend: backend.into(),
                     subject: name.clone(),
                     workload: workload.into(),
                     concurrency,
@@ -74,10 +111,6 @@ async fn main() {
                 });
             }
         }
-    }
-    if let Err(error) = report::write(mode, &results) {
-        eprintln!("could not write the results: {error}");
-        std::process::exit(1);
     }
 }
 

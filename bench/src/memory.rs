@@ -4,50 +4,11 @@
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+
+use crate::subject::{Ours, Subject, Tower, data, later, records};
 use moka::future::Cache;
-use session_core::{Session, SessionData, SessionId, Store};
+use session_core::{Session, SessionData, SessionId};
 use session_memory::MemoryStore;
-use time::OffsetDateTime;
-
-/// What a benchmark does to a subject, by key index.
-#[async_trait]
-pub trait Subject: Send + Sync {
-    async fn get(&self, key: usize);
-    async fn set(&self, key: usize);
-    async fn touch(&self, key: usize);
-}
-
-/// A 1 KiB session: a user, a counter, and filler.
-pub fn data() -> SessionData {
-    let mut data = SessionData::new();
-    data.insert("user".into(), "ada@example.com".into());
-    data.insert("visits".into(), 42.into());
-    data.insert("blob".into(), "x".repeat(1024 - 60).into());
-    data
-}
-
-fn later() -> OffsetDateTime {
-    OffsetDateTime::now_utc() + Duration::from_secs(3600)
-}
-
-pub struct Ours<S> {
-    pub store: S,
-    pub ids: Vec<SessionId>,
-    pub session: Session,
-}
-
-#[async_trait]
-impl<S: Store> Subject for Ours<S> {
-    async fn get(&self, key: usize) {
-        std::hint::black_box(self.store.get(&self.ids[key]).await.ok());
-    }
-    async fn set(&self, key: usize) {
-        std::hint::black_box(self.store.set(&self.ids[key], &self.session).await.ok());
-    }
-    async fn touch(&self, key: usize) {
-        std::hint::black_box(self.store.touch(&self.ids[key], Some(later())).await.ok());
-    }
-}
 
 /// Raw moka holding the same shared data, with per-entry TTL like ours.
 pub struct RawMoka {
@@ -72,48 +33,6 @@ impl Subject for RawMoka {
             self.cache.insert(self.keys[key].clone(), value).await;
         }
     }
-}
-
-/// A tower-sessions store (tower has no touch: it saves the record again).
-pub struct Tower<S, R> {
-    pub store: S,
-    pub records: Vec<R>,
-}
-
-/// The same subject for both tower-sessions-core versions the peers use.
-macro_rules! tower_subject {
-    ($core:ident) => {
-        #[async_trait]
-        impl<S: $core::SessionStore> Subject for Tower<S, $core::session::Record> {
-            async fn get(&self, key: usize) {
-                std::hint::black_box(self.store.load(&self.records[key].id).await.ok());
-            }
-            async fn set(&self, key: usize) {
-                std::hint::black_box(self.store.save(&self.records[key]).await.ok());
-            }
-            async fn touch(&self, key: usize) {
-                let mut record = self.records[key].clone();
-                record.expiry_date = later();
-                std::hint::black_box(self.store.save(&record).await.ok());
-            }
-        }
-    };
-}
-
-tower_subject!(tower_sessions_core);
-tower_subject!(tower_sessions_core_014);
-
-/// `keys` records of `data` for a tower-sessions-core version.
-macro_rules! records {
-    ($core:ident, $data:expr, $keys:expr) => {
-        (0..$keys)
-            .map(|_| $core::session::Record {
-                id: $core::session::Id::default(),
-                data: $data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                expiry_date: later(),
-            })
-            .collect::<Vec<_>>()
-    };
 }
 
 /// The memory subjects, each filled with `keys` sessions; raw moka first.
