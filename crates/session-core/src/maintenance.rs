@@ -40,6 +40,29 @@ pub fn jittered(interval: Duration) -> Duration {
     interval.mul_f64(0.5 + random)
 }
 
+/// Runs `op` with a hard deadline: no store call outlives its configured
+/// timeout, even while a client is reconnecting. Needs the `tokio` feature.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use session_core::{Error, maintenance::within};
+///
+/// let slow = async {
+///     tokio::time::sleep(Duration::from_secs(5)).await;
+///     Ok(())
+/// };
+/// assert!(matches!(within(Duration::from_millis(10), slow).await, Err(Error::Timeout(_))));
+/// # }
+/// ```
+#[cfg(feature = "tokio")]
+pub async fn within<T>(timeout: Duration, op: impl Future<Output = crate::Result<T>>) -> crate::Result<T> {
+    tokio::time::timeout(timeout, op)
+        .await
+        .unwrap_or(Err(crate::Error::Timeout(timeout)))
+}
+
 /// Generates the builder setters every backend shares, with their docs:
 /// `default_ttl`, `tombstone_grace`, `lifetimes`, `disable_touch`, `codec`
 /// and `timeout`. The builder must have fields of those names, of types

@@ -39,9 +39,7 @@ impl Couch {
                 .map_err(|e| from_reqwest(e, self.timeout))?;
             Ok((status, body))
         };
-        tokio::time::timeout(self.timeout, call)
-            .await
-            .unwrap_or(Err(Error::Timeout(self.timeout)))
+        session_core::maintenance::within(self.timeout, call).await
     }
 
     fn req(

@@ -9,14 +9,10 @@ use fred::{
         config::{Config, ReconnectPolicy},
     },
 };
+use session_core::maintenance::within;
 use session_core::{Codec, Error, JsonCodec, Lifetimes};
 
-use crate::{
-    RedisStore,
-    connection::Connection,
-    error::{from_fred, within},
-    store::Settings,
-};
+use crate::{RedisStore, connection::Connection, error::from_fred, store::Settings};
 
 /// Builds a [`RedisStore`]. The option names follow connect-redis and
 /// connect-redis-session, which many users know:

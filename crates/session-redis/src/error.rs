@@ -14,17 +14,6 @@ pub(crate) fn from_fred(error: FredError, timeout: Duration) -> Error {
     }
 }
 
-/// Runs `op` with a hard deadline, so no call outlives the configured
-/// timeout even while the client is reconnecting.
-pub(crate) async fn within<T>(
-    timeout: Duration,
-    op: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    tokio::time::timeout(timeout, op)
-        .await
-        .unwrap_or(Err(Error::Timeout(timeout)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,17 +26,5 @@ mod tests {
         assert!(map(ErrorKind::IO).is_transient());
         assert!(matches!(map(ErrorKind::Url), Error::InvalidInput(_)));
         assert!(matches!(map(ErrorKind::Protocol), Error::Backend(_)));
-    }
-
-    #[tokio::test]
-    async fn within_cuts_off_slow_operations() {
-        let slow = async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            Ok(())
-        };
-        assert!(matches!(
-            within(Duration::from_millis(20), slow).await,
-            Err(Error::Timeout(_))
-        ));
     }
 }

@@ -15,8 +15,9 @@ use fred::{
     types::{Key, config::Server},
 };
 use session_core::Error;
+use session_core::maintenance::within;
 
-use crate::error::{from_fred, within};
+use crate::error::from_fred;
 
 pub(crate) struct KeyScan {
     client: Client,

@@ -10,13 +10,14 @@ use fred::{
     types::{Expiration, Key, Value, scripts::Script},
 };
 use futures_util::{future::try_join_all, stream};
+use session_core::maintenance::within;
 use session_core::{Codec, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store, expiry};
 use time::OffsetDateTime;
 
 use crate::{
     RedisStoreBuilder,
     connection::Connection,
-    error::{from_fred, within},
+    error::from_fred,
     keys::Prefix,
     record,
     scan::KeyScan,

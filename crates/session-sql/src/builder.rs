@@ -2,16 +2,11 @@
 
 use std::{sync::Arc, time::Duration};
 
+use session_core::maintenance::within;
 use session_core::{Codec, Error, JsonCodec, Lifetimes};
 
 use crate::{
-    Column, SqlStore,
-    dialect::Statements,
-    error::{from_sqlx, within},
-    ident::Ident,
-    pool::Pool,
-    purge,
-    store::Inner,
+    Column, SqlStore, dialect::Statements, error::from_sqlx, ident::Ident, pool::Pool, purge, store::Inner,
 };
 
 /// Builds a [`SqlStore`]. Every option has a default:

@@ -23,13 +23,3 @@ pub(crate) fn from_sqlx(error: sqlx::Error, timeout: Duration) -> Error {
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
-
-/// Runs `op` with a hard deadline.
-pub(crate) async fn within<T>(
-    timeout: Duration,
-    op: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    tokio::time::timeout(timeout, op)
-        .await
-        .unwrap_or(Err(Error::Timeout(timeout)))
-}

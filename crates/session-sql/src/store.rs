@@ -4,6 +4,7 @@ use std::{collections::VecDeque, fmt, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures_util::stream;
+use session_core::maintenance::within;
 use session_core::{
     Codec, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store,
     expiry::{from_unix_millis, unix_millis},
@@ -15,7 +16,7 @@ use crate::{
     Dialect, SqlStoreBuilder,
     columns::{Bound, Column, ColumnValue},
     dialect::Statements,
-    error::{from_sqlx, is_unique_violation, within},
+    error::{from_sqlx, is_unique_violation},
     pool::Pool,
     purge::{self, PurgeTask},
     query::{execute, execute_write, execute_write_raw, fetch_all, fetch_optional},
