@@ -9,13 +9,15 @@
 //!
 //! So far: the memory store (against raw moka, tower-sessions' MemoryStore
 //! and tower-sessions-moka-store) and Redis (against raw fred, the
-//! tower-sessions Redis store and redis-benchmark). SQL, CouchDB and the
+//! tower-sessions Redis store and redis-benchmark) and PostgreSQL (against
+//! raw sqlx and tower-sessions-sqlx-store). MariaDB, SQLite, CouchDB and the
 //! scale runs are the next steps of the benchmarks issue.
 
 mod harness;
 mod memory;
 mod redis;
 mod report;
+mod sql;
 mod subject;
 
 use std::sync::Arc;
@@ -62,6 +64,24 @@ async fn main() {
     bench("redis", &redis, ops, &mut results).await;
     for concurrency in CONCURRENCY {
         results.extend(redis::ceiling(ops, concurrency));
+    }
+
+    let postgres_url =
+        std::env::var("POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    match sql::subjects(&postgres_url, KEYS).await {
+        Ok(subjects) => {
+            bench(
+                "postgres",
+                &subjects,
+                if full { 20_000 } else { 4_000 },
+                &mut results,
+            )
+            .await
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            std::process::exit(1);
+        }
     }
 
     if let Err(error) = report::write(if full { "full" } else { "quick" }, &results) {
