@@ -9,3 +9,20 @@ wait_for() { # seconds, description, command...
   echo "FAILED: $what (waited ${seconds}s)" >&2
   return 1
 }
+
+# Installs the npm packages pinned by scripts/services/NAME/package-lock.json
+# into DEST (once, and again whenever the lock file changes), installing
+# Debian's nodejs and npm first if they are missing.
+npm_install_pinned() { # name, dest, description
+  local source_dir
+  source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$1"
+  command -v node >/dev/null && command -v npm >/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  }
+  mkdir -p "$2"
+  if ! cmp -s "$source_dir/package-lock.json" "$2/package-lock.json" || [ ! -d "$2/node_modules" ]; then
+    echo "installing $3 from npm" >&2
+    cp "$source_dir/package.json" "$source_dir/package-lock.json" "$2/"
+    (cd "$2" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}

@@ -13,17 +13,9 @@ couch_answers() {
 
 ensure_couch() {
   couch_answers && return
-  command -v node >/dev/null && command -v npm >/dev/null || {
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-  }
+  npm_install_pinned couch "$COUCH_DIR" "the CouchDB-compatible test server"
   local source_dir
   source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/couch"
-  mkdir -p "$COUCH_DIR"
-  if ! cmp -s "$source_dir/package-lock.json" "$COUCH_DIR/package-lock.json" || [ ! -d "$COUCH_DIR/node_modules" ]; then
-    echo "installing the CouchDB-compatible test server from npm" >&2
-    cp "$source_dir/package.json" "$source_dir/package-lock.json" "$COUCH_DIR/"
-    (cd "$COUCH_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  fi
   cp "$source_dir/server.js" "$COUCH_DIR/"
   echo "starting the CouchDB-compatible test server on 127.0.0.1:$COUCH_PORT" >&2
   (cd "$COUCH_DIR" && nohup node server.js "$COUCH_PORT" "$COUCH_DIR" >"$COUCH_DIR/server.log" 2>&1 & echo $! >"$COUCH_DIR/server.pid")

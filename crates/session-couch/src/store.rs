@@ -176,6 +176,33 @@ impl CouchStore {
         }
     }
 
+    /// Brings the cache in line with a write's outcome; `true` when the write
+    /// landed, `false` after a conflict (having backed off for the retry).
+    async fn settle(
+        &self,
+        id: &SessionId,
+        written: Written,
+        session: &Session,
+        expires_at: i64,
+        attempt: usize,
+    ) -> bool {
+        match written {
+            Written::Rev(rev) if expires_at > expiry::unix_millis(OffsetDateTime::now_utc()) => {
+                self.remember(id, session, expires_at, rev).await;
+                true
+            }
+            Written::Rev(_) => {
+                self.forget(id).await;
+                true
+            }
+            Written::Conflict => {
+                self.forget(id).await;
+                back_off(attempt).await;
+                false
+            }
+        }
+    }
+
     /// Writes `session` over whatever the id holds, unless it is tombstoned.
     async fn write(&self, id: &SessionId, session: &Session, create: bool) -> Result<()> {
         let now = OffsetDateTime::now_utc();
@@ -208,25 +235,17 @@ impl CouchStore {
                 let body = doc::live_body(&*self.inner.codec, &doc_id, rev, session.data(), expires_at)?;
                 self.inner.couch.put(&doc_id, body).await?
             };
-            match written {
-                Written::Rev(new_rev) => {
-                    if expires_at > expiry::unix_millis(OffsetDateTime::now_utc()) {
-                        self.remember(id, session, expires_at, new_rev).await;
-                    } else {
-                        self.forget(id).await;
-                    }
-                    return Ok(());
-                }
-                Written::Conflict => {
-                    self.forget(id).await;
-                    back_off(attempt).await;
-                }
+            if self.settle(id, written, session, expires_at, attempt).await {
+                return Ok(());
             }
         }
-        Err(Error::Backend(
-            format!("gave up after {WRITE_ATTEMPTS} revision conflicts").into(),
-        ))
+        Err(gave_up())
     }
+}
+
+/// The error of a write that met a revision conflict on every attempt.
+fn gave_up() -> Error {
+    Error::Backend(format!("gave up after {WRITE_ATTEMPTS} revision conflicts").into())
 }
 
 /// Waits a random 0..2^attempt milliseconds (at most 64), so writers that
@@ -350,25 +369,14 @@ impl Store for CouchStore {
                     doc::live_body(&*self.inner.codec, &doc_id, Some(&stored.rev), session.data(), at)?;
                 self.inner.couch.put(&doc_id, body).await?
             };
-            match written {
-                Written::Rev(rev) if expires_at > OffsetDateTime::now_utc() => {
-                    self.remember(id, &session, expiry::unix_millis(expires_at), rev)
-                        .await;
-                    return Ok(());
-                }
-                Written::Rev(_) => {
-                    self.forget(id).await;
-                    return Ok(());
-                }
-                Written::Conflict => {
-                    self.forget(id).await;
-                    back_off(attempt).await;
-                }
+            if self
+                .settle(id, written, &session, expiry::unix_millis(expires_at), attempt)
+                .await
+            {
+                return Ok(());
             }
         }
-        Err(Error::Backend(
-            format!("gave up after {WRITE_ATTEMPTS} revision conflicts").into(),
-        ))
+        Err(gave_up())
     }
 
     async fn destroy(&self, id: &SessionId) -> Result<()> {
@@ -395,9 +403,7 @@ impl Store for CouchStore {
             }
             back_off(attempt).await;
         }
-        Err(Error::Backend(
-            format!("gave up after {WRITE_ATTEMPTS} revision conflicts").into(),
-        ))
+        Err(gave_up())
     }
 
     fn all_stream(&self) -> SessionStream<'_> {
