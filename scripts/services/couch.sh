@@ -12,11 +12,11 @@ couch_answers() {
 }
 
 ensure_couch() {
-  couch_answers && return
+  # Installed even when a server already answers: tests start servers of
+  # their own from these files.
   npm_install_pinned couch "$COUCH_DIR" "the CouchDB-compatible test server"
-  local source_dir
-  source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/couch"
-  cp "$source_dir/server.js" "$COUCH_DIR/"
+  cp "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/couch/server.js" "$COUCH_DIR/"
+  couch_answers && return
   echo "starting the CouchDB-compatible test server on 127.0.0.1:$COUCH_PORT" >&2
   (cd "$COUCH_DIR" && nohup node server.js "$COUCH_PORT" "$COUCH_DIR" >"$COUCH_DIR/server.log" 2>&1 & echo $! >"$COUCH_DIR/server.pid")
   wait_for 30 "the CouchDB-compatible server on 127.0.0.1:$COUCH_PORT answers" couch_answers
