@@ -37,4 +37,5 @@ mod store;
 pub use builder::SqlStoreBuilder;
 pub use columns::{Column, ColumnKind, ColumnValue};
 pub use dialect::Dialect;
+pub use purge::PurgeReport;
 pub use store::SqlStore;

@@ -13,7 +13,7 @@ use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use crate::{
-    Dialect, SqlStoreBuilder,
+    Dialect, PurgeReport, SqlStoreBuilder,
     columns::{Bound, Column, ColumnValue},
     dialect::Statements,
     error::{from_sqlx, is_unique_violation},
@@ -153,6 +153,27 @@ impl SqlStore {
     /// # Errors
     /// A backend error from any batch; earlier batches stay deleted.
     pub async fn purge_expired(&self) -> Result<u64> {
+        Ok(self.purge_expired_report().await?.deleted)
+    }
+
+    /// Like [`purge_expired`](Self::purge_expired), and says how the purge
+    /// went: rows deleted, statements run and the slowest one's time, which
+    /// is what to watch when choosing [`purge_batch`](SqlStoreBuilder::purge_batch).
+    ///
+    /// ```no_run
+    /// # async fn run(store: &session_sql::SqlStore) -> session_core::Result<()> {
+    /// let report = store.purge_expired_report().await?;
+    /// println!(
+    ///     "{} rows in {} statements, slowest {:?}",
+    ///     report.deleted, report.statements, report.longest_statement
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// A backend error from any batch; earlier batches stay deleted.
+    pub async fn purge_expired_report(&self) -> Result<PurgeReport> {
         let inner = &self.inner;
         purge::purge(
             &inner.pool,

@@ -256,8 +256,17 @@ async fn purge_deletes_fifty_thousand_expired_rows_in_batches_and_keeps_live_one
         .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
 
-        let deleted = store.purge_expired().await.unwrap();
-        assert_eq!(deleted, 50_010, "{name}: expired sessions and lapsed tombstones");
+        let report = store.purge_expired_report().await.unwrap();
+        assert_eq!(
+            report.deleted, 50_010,
+            "{name}: expired sessions and lapsed tombstones"
+        );
+        // 50 010 rows in batches of 5 000: ten full batches and one short one.
+        assert_eq!(report.statements, 11, "{name}: {report:?}");
+        assert!(
+            report.longest_statement > Duration::ZERO && report.longest_statement <= report.elapsed,
+            "{name}: {report:?}"
+        );
         assert_eq!(raw.rows(&table).await, 90, "{name}: live rows stay");
         assert_eq!(store.length().await.unwrap(), 90, "{name}");
         assert_eq!(
