@@ -3,10 +3,10 @@
 
 use std::{future::Future, sync::Arc, time::Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One measured row of the results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Measurement {
     pub backend: String,
     pub subject: String,

@@ -3,97 +3,169 @@
 //! and renders `BENCHMARKS.md`.
 //!
 //! ```text
-//! bench/run --quick   # brings up the servers, then a couple of minutes
+//! bench/run --quick   # brings up the servers; a few minutes
 //! bench/run --full
+//! session-bench --render bench/results/full.json   # BENCHMARKS.md again, no measuring
 //! ```
 //!
-//! So far: the memory store (against raw moka, tower-sessions' MemoryStore
-//! and tower-sessions-moka-store) and Redis (against raw fred, the
-//! tower-sessions Redis store and redis-benchmark) and PostgreSQL (against
-//! raw sqlx and tower-sessions-sqlx-store). MariaDB, SQLite, CouchDB and the
-//! scale runs are the next steps of the benchmarks issue.
+//! Throughput and latency: memory (raw moka, tower-sessions' MemoryStore,
+//! tower-sessions-moka-store), Redis (raw fred, tower-sessions-redis-store,
+//! redis-benchmark), PostgreSQL, MariaDB and SQLite (raw sqlx,
+//! tower-sessions-sqlx-store) and CouchDB (raw couch_rs). Then the scale runs
+//! (each in a child process) and the CouchDB cache sync latency between two
+//! processes.
 
+mod couch;
 mod harness;
 mod memory;
+mod peak;
 mod redis;
 mod report;
+mod scale;
 mod sql;
 mod subject;
+mod sync;
+mod targets;
 
 use std::sync::Arc;
 
 use harness::{Measurement, measure};
 use subject::Subject;
 
-/// Sessions each subject holds while measured.
-const KEYS: usize = 10_000;
 const WORKLOADS: [&str; 4] = ["get", "set", "touch", "mix 80/20"];
 const CONCURRENCY: [usize; 2] = [1, 64];
 /// Rounds per group; each subject's best round is kept.
 const ROUNDS: usize = 2;
 
+/// How much of everything one mode measures.
+pub struct Plan {
+    pub name: &'static str,
+    /// Sessions each subject holds while measured (CouchDB, slow to fill, fewer).
+    pub keys: usize,
+    pub couch_keys: usize,
+    /// Operations per row, by backend.
+    pub memory_ops: usize,
+    pub redis_ops: usize,
+    pub sql_ops: usize,
+    pub couch_ops: usize,
+    pub scale_sizes: &'static [u64],
+    pub sync_changes: usize,
+}
+
+const QUICK: Plan = Plan {
+    name: "quick",
+    keys: 10_000,
+    couch_keys: 1_000,
+    memory_ops: 40_000,
+    redis_ops: 10_000,
+    sql_ops: 2_000,
+    couch_ops: 1_000,
+    scale_sizes: &[100_000],
+    sync_changes: 100,
+};
+
+const FULL: Plan = Plan {
+    name: "full",
+    keys: 10_000,
+    couch_keys: 2_000,
+    memory_ops: 400_000,
+    redis_ops: 100_000,
+    sql_ops: 20_000,
+    couch_ops: 3_000,
+    scale_sizes: &[100_000, 1_000_000],
+    sync_changes: 500,
+};
+
 #[tokio::main]
 async fn main() {
-    let full = match std::env::args().nth(1).as_deref() {
-        Some("--full") => true,
-        Some("--quick") | None => false,
-        Some(other) => {
-            eprintln!("usage: session-bench [--quick | --full] (got {other:?})");
-            std::process::exit(2);
-        }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let outcome = match args.as_slice() {
+        ["--scale", backend, sessions] => match sessions.parse() {
+            Ok(sessions) => scale::child(backend, sessions).await,
+            Err(_) => Err(format!("not a number of sessions: {sessions:?}")),
+        },
+        ["--sync-watch"] => sync::watch().await,
+        ["--render", json] => report::rerender(json),
+        ["--full"] => run(&FULL).await,
+        ["--quick"] | [] => run(&QUICK).await,
+        other => Err(format!("usage: session-bench [--quick | --full] (got {other:?})")),
     };
-    let mut results = Vec::new();
-    let memory = memory::subjects(KEYS).await;
-    bench(
-        "memory",
-        &memory,
-        if full { 400_000 } else { 40_000 },
-        &mut results,
-    )
-    .await;
-
-    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let redis = match redis::subjects(&redis_url, KEYS).await {
-        Ok(subjects) => subjects,
-        Err(error) => {
-            eprintln!("{error}");
-            std::process::exit(1);
-        }
-    };
-    let ops = if full { 100_000 } else { 10_000 };
-    bench("redis", &redis, ops, &mut results).await;
-    for concurrency in CONCURRENCY {
-        results.extend(redis::ceiling(ops, concurrency));
-    }
-
-    let postgres_url =
-        std::env::var("POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match sql::subjects(&postgres_url, KEYS).await {
-        Ok(subjects) => {
-            bench(
-                "postgres",
-                &subjects,
-                if full { 20_000 } else { 4_000 },
-                &mut results,
-            )
-            .await
-        }
-        Err(error) => {
-            eprintln!("{error}");
-            std::process::exit(1);
-        }
-    }
-
-    if let Err(error) = report::write(if full { "full" } else { "quick" }, &results) {
-        eprintln!("could not write the results: {error}");
+    if let Err(error) = outcome {
+        eprintln!("session-bench: {error}");
         std::process::exit(1);
     }
+}
+
+/// Whether to run a group: all of them, unless `BENCH_ONLY` names some
+/// (memory, redis, postgres, mariadb, sqlite, couchdb, scale, sync). A
+/// partial run prints its figures but leaves BENCHMARKS.md alone.
+fn wanted(group: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|g| g.trim() == group))
+}
+
+async fn run(plan: &Plan) -> Result<(), String> {
+    let mut throughput = Vec::new();
+    if wanted("memory") {
+        let memory = memory::subjects(plan.keys).await;
+        bench("memory", &memory, plan.keys, plan.memory_ops, &mut throughput).await;
+    }
+    if wanted("redis") {
+        let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let redis = redis::subjects(&redis_url, plan.keys).await?;
+        bench("redis", &redis, plan.keys, plan.redis_ops, &mut throughput).await;
+        drop(redis);
+        for concurrency in CONCURRENCY {
+            throughput.extend(redis::ceiling(plan.redis_ops, concurrency));
+        }
+    }
+    for db in sql::Db::ALL.into_iter().filter(|db| wanted(db.name())) {
+        let subjects = sql::subjects(db, plan.keys).await?;
+        bench(db.name(), &subjects, plan.keys, plan.sql_ops, &mut throughput).await;
+    }
+    if wanted("couchdb") {
+        let couch = couch::subjects(plan.couch_keys).await?;
+        bench(
+            "couchdb",
+            &couch,
+            plan.couch_keys,
+            plan.couch_ops,
+            &mut throughput,
+        )
+        .await;
+    }
+    let scale = if wanted("scale") {
+        scale::run_all(plan.scale_sizes)?
+    } else {
+        Vec::new()
+    };
+    let sync = if wanted("sync") {
+        let sync = sync::measure(plan.sync_changes).await?;
+        println!(
+            "sync    couchdb  {} changes  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            sync.changes, sync.p50_ms, sync.p99_ms, sync.max_ms
+        );
+        Some(sync)
+    } else {
+        None
+    };
+    let results = report::Results {
+        mode: plan.name.into(),
+        throughput,
+        scale,
+        sync,
+    };
+    if std::env::var_os("BENCH_ONLY").is_some() {
+        return Ok(());
+    }
+    report::write(&results).map_err(|e| format!("could not write the results: {e}"))
 }
 
 /// Every workload at every concurrency for one backend's subjects.
 async fn bench(
     backend: &str,
     subjects: &[(String, Arc<dyn Subject>)],
+    keys: usize,
     ops: usize,
     results: &mut Vec<Measurement>,
 ) {
@@ -109,7 +181,8 @@ async fn bench(
                     } else {
                         subjects.len() - 1 - step
                     };
-                    let measured = run(Arc::clone(&subjects[index].1), workload, concurrency, ops).await;
+                    let subject = Arc::clone(&subjects[index].1);
+                    let measured = run_workload(subject, workload, concurrency, keys, ops).await;
                     if measured.0 > best[index].0 {
                         best[index] = measured;
                     }
@@ -117,7 +190,7 @@ async fn bench(
             }
             for ((name, _), &(ops_per_sec, p50_us, p99_us)) in subjects.iter().zip(&best) {
                 println!(
-                    "{backend:<7} {workload:<9} c={concurrency:<3} {name:<32} {ops_per_sec:>12.0} ops/s  p50 {p50_us:>8.2} µs  p99 {p99_us:>8.2} µs"
+                    "{backend:<7} {workload:<9} c={concurrency:<3} {name:<42} {ops_per_sec:>12.0} ops/s  p50 {p50_us:>8.2} µs  p99 {p99_us:>8.2} µs"
                 );
                 results.push(Measurement {
                     backend: backend.into(),
@@ -134,16 +207,17 @@ async fn bench(
     }
 }
 
-async fn run(
+async fn run_workload(
     subject: Arc<dyn Subject>,
     workload: &'static str,
     concurrency: usize,
+    keys: usize,
     ops: usize,
 ) -> (f64, f64, f64) {
     measure(ops, concurrency, move |worker, i| {
         let subject = Arc::clone(&subject);
         async move {
-            let key = (worker * 7919 + i * 31) % KEYS;
+            let key = (worker * 7919 + i * 31) % keys;
             match workload {
                 "get" => subject.get(key).await,
                 "set" => subject.set(key).await,

@@ -1,35 +1,79 @@
 //! The memory store against raw moka (the reference) and the Rust peers:
 //! tower-sessions' MemoryStore and tower-sessions-moka-store.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use async_trait::async_trait;
 
 use crate::subject::{Ours, Subject, Tower, data, later, records};
-use moka::future::Cache;
+use moka::{Expiry, future::Cache};
 use session_core::{Session, SessionData, SessionId};
 use session_memory::MemoryStore;
 
-/// Raw moka holding the same shared data, with per-entry TTL like ours.
+/// A value with the moment it expires, as a session store must keep.
+#[derive(Clone)]
+pub struct Expiring {
+    data: Arc<SessionData>,
+    expires_at: Instant,
+}
+
+/// Tells moka to drop each entry at its own deadline.
+struct PerEntry;
+
+impl Expiry<String, Expiring> for PerEntry {
+    fn expire_after_create(&self, _: &String, value: &Expiring, now: Instant) -> Option<Duration> {
+        Some(value.expires_at.saturating_duration_since(now))
+    }
+    fn expire_after_update(
+        &self,
+        _: &String,
+        value: &Expiring,
+        now: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.expires_at.saturating_duration_since(now))
+    }
+}
+
+/// Raw moka holding the same shared data. With `per_entry`, each entry
+/// carries its own expiry like a session (the reference: sessions expire
+/// at different times); without, one TTL for the whole cache (for context).
 pub struct RawMoka {
-    pub cache: Cache<String, Arc<SessionData>>,
+    pub cache: Cache<String, Expiring>,
     pub keys: Vec<String>,
     pub data: Arc<SessionData>,
+}
+
+impl RawMoka {
+    fn new(per_entry: bool, keys: Vec<String>, data: Arc<SessionData>) -> Self {
+        let cache = if per_entry {
+            Cache::builder().expire_after(PerEntry).build()
+        } else {
+            Cache::builder().time_to_live(Duration::from_secs(3600)).build()
+        };
+        Self { cache, keys, data }
+    }
 }
 
 #[async_trait]
 impl Subject for RawMoka {
     async fn get(&self, key: usize) {
-        std::hint::black_box(self.cache.get(&self.keys[key]).await);
+        std::hint::black_box(self.cache.get(&self.keys[key]).await.map(|value| value.data));
     }
     async fn set(&self, key: usize) {
-        self.cache
-            .insert(self.keys[key].clone(), Arc::clone(&self.data))
-            .await;
+        let value = Expiring {
+            data: Arc::clone(&self.data),
+            expires_at: Instant::now() + Duration::from_secs(3600),
+        };
+        self.cache.insert(self.keys[key].clone(), value).await;
     }
     async fn touch(&self, key: usize) {
         // moka has no touch: re-insert the value, as a store without one would.
-        if let Some(value) = self.cache.get(&self.keys[key]).await {
+        if let Some(mut value) = self.cache.get(&self.keys[key]).await {
+            value.expires_at = Instant::now() + Duration::from_secs(3600);
             self.cache.insert(self.keys[key].clone(), value).await;
         }
     }
@@ -46,11 +90,9 @@ pub async fn subjects(keys: usize) -> Vec<(String, Arc<dyn Subject>)> {
         ids: ids.clone(),
         session: session.clone(),
     };
-    let raw = RawMoka {
-        cache: Cache::builder().time_to_live(Duration::from_secs(3600)).build(),
-        keys: ids.iter().map(|id| id.as_str().to_owned()).collect(),
-        data: Arc::new(data.clone()),
-    };
+    let keys_of = || ids.iter().map(|id| id.as_str().to_owned()).collect();
+    let raw = RawMoka::new(true, keys_of(), Arc::new(data.clone()));
+    let raw_one_ttl = RawMoka::new(false, keys_of(), Arc::new(data.clone()));
     let tower_memory = Tower {
         store: tower_sessions_memory_store::MemoryStore::default(),
         records: records!(tower_sessions_core, data, keys),
@@ -61,7 +103,8 @@ pub async fn subjects(keys: usize) -> Vec<(String, Arc<dyn Subject>)> {
     };
 
     let subjects: Vec<(String, Arc<dyn Subject>)> = vec![
-        ("raw moka (reference)".into(), Arc::new(raw)),
+        ("raw moka, per-entry expiry (reference)".into(), Arc::new(raw)),
+        ("raw moka, one TTL for all".into(), Arc::new(raw_one_ttl)),
         ("session-memory (ours)".into(), Arc::new(ours)),
         ("tower-sessions MemoryStore".into(), Arc::new(tower_memory)),
         ("tower-sessions-moka-store".into(), Arc::new(tower_moka)),

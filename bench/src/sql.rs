@@ -1,28 +1,218 @@
-//! The SQL store on PostgreSQL against raw sqlx prepared statements (the
-//! reference) and tower-sessions-sqlx-store (which uses sqlx 0.8).
+//! The SQL store on PostgreSQL, MariaDB and SQLite against raw sqlx
+//! prepared statements (the reference) and tower-sessions-sqlx-store (which
+//! uses sqlx 0.8).
 
-use std::sync::Arc;
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use session_core::expiry::unix_millis;
 use session_sql::SqlStore;
-use sqlx::PgPool;
+use sqlx::{
+    MySqlPool, PgPool, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
+};
 use time::OffsetDateTime;
 
 use crate::subject::{Ours, Subject, Tower, data, ids_and_session, later, records};
 
+/// The databases the SQL store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Postgres,
+    MariaDb,
+    Sqlite,
+}
+
+impl Db {
+    pub const ALL: [Db; 3] = [Db::Postgres, Db::MariaDb, Db::Sqlite];
+
+    /// The backend's name in the results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Db::Postgres => "postgres",
+            Db::MariaDb => "mariadb",
+            Db::Sqlite => "sqlite",
+        }
+    }
+
+    /// The URL of `table`'s database: the server's for PostgreSQL and
+    /// MariaDB, a file of its own for SQLite (so writers of different
+    /// subjects never wait for each other's lock).
+    pub fn url(self, table: &str) -> String {
+        let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+        match self {
+            Db::Postgres => env("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"),
+            Db::MariaDb => env("MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+            Db::Sqlite => format!("sqlite://{}/{table}.db", scratch_dir().display()),
+        }
+    }
+}
+
+/// Where the SQLite files live (removed and recreated by every run).
+pub fn scratch_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("BENCH_SCRATCH_DIR")
+        .map_or_else(|| "/var/tmp/session-bench".into(), std::path::PathBuf::from);
+    // A missing folder shows up later as SQLite's "unable to open database file".
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// Removes a SQLite file and its WAL companions; other databases keep nothing on disk here.
+pub fn remove_sqlite_files(url: &str) {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+}
+
+/// SQLite the way our store opens a file: WAL, a busy timeout, 10 connections.
+fn sqlite_options(url: &str) -> Result<(SqliteConnectOptions, SqlitePoolOptions), String> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| e.to_string())?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(5));
+    Ok((options, SqlitePoolOptions::new().max_connections(10)))
+}
+
+enum RawPool {
+    Postgres(PgPool),
+    MySql(MySqlPool),
+    Sqlite(SqlitePool),
+}
+
+/// One statement on whichever pool, bound in the given order.
+macro_rules! on_pool {
+    ($pool:expr, $sql:expr, |$q:ident| $bind:expr, $run:ident) => {
+        match $pool {
+            RawPool::Postgres(pool) => {
+                let $q = sqlx::query($sql);
+                $bind.$run(pool).await.map(|_| ())
+            }
+            RawPool::MySql(pool) => {
+                let $q = sqlx::query($sql);
+                $bind.$run(pool).await.map(|_| ())
+            }
+            RawPool::Sqlite(pool) => {
+                let $q = sqlx::query($sql);
+                $bind.$run(pool).await.map(|_| ())
+            }
+        }
+    };
+}
+
 /// Raw sqlx: the same row shape as ours, one prepared statement per operation.
 pub struct RawSqlx {
-    pool: PgPool,
+    pool: RawPool,
     keys: Vec<String>,
     value: Vec<u8>,
+    get: &'static str,
+    set: &'static str,
+    touch: &'static str,
 }
 
 #[async_trait]
 impl Subject for RawSqlx {
     async fn get(&self, key: usize) {
+        let now = unix_millis(OffsetDateTime::now_utc());
+        let done = on_pool!(
+            &self.pool,
+            self.get,
+            |q| q.bind(&self.keys[key]).bind(now),
+            fetch_optional
+        );
+        std::hint::black_box(done.ok());
+    }
+    async fn set(&self, key: usize) {
+        let expires = unix_millis(later());
+        let done = on_pool!(
+            &self.pool,
+            self.set,
+            |q| q.bind(&self.keys[key]).bind(&self.value).bind(expires),
+            execute
+        );
+        std::hint::black_box(done.ok());
+    }
+    async fn touch(&self, key: usize) {
+        let expires = unix_millis(later());
+        let done = on_pool!(
+            &self.pool,
+            self.touch,
+            |q| q.bind(expires).bind(&self.keys[key]),
+            execute
+        );
+        std::hint::black_box(done.ok());
+    }
+}
+
+impl RawSqlx {
+    async fn pool(db: Db, url: &str) -> Result<RawPool, String> {
+        let unreachable = |e: sqlx::Error| format!("{} at {url} must be reachable: {e}", db.name());
+        Ok(match db {
+            Db::Postgres => RawPool::Postgres(PgPool::connect(url).await.map_err(unreachable)?),
+            Db::MariaDb => RawPool::MySql(MySqlPool::connect(url).await.map_err(unreachable)?),
+            Db::Sqlite => {
+                let (options, pool) = sqlite_options(url)?;
+                RawPool::Sqlite(pool.connect_with(options).await.map_err(unreachable)?)
+            }
+        })
+    }
+
+    async fn connect(db: Db, url: &str) -> Result<Self, String> {
+        let pool = Self::pool(db, url).await?;
+        let (ddl, get, set, touch) = match db {
+            Db::Postgres => (
+                "CREATE TABLE bench_raw (id VARCHAR(128) COLLATE \"C\" PRIMARY KEY, data BYTEA NOT NULL, expires_at BIGINT NOT NULL)",
+                "SELECT data, expires_at FROM bench_raw WHERE id = $1 AND expires_at > $2",
+                "INSERT INTO bench_raw (id, data, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+                "UPDATE bench_raw SET expires_at = $1 WHERE id = $2",
+            ),
+            Db::MariaDb => (
+                "CREATE TABLE bench_raw (id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, \
+                 data LONGBLOB NOT NULL, expires_at BIGINT NOT NULL) ENGINE=InnoDB",
+                "SELECT data, expires_at FROM bench_raw WHERE id = ? AND expires_at > ?",
+                "INSERT INTO bench_raw (id, data, expires_at) VALUES (?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE data = VALUES(data), expires_at = VALUES(expires_at)",
+                "UPDATE bench_raw SET expires_at = ? WHERE id = ?",
+            ),
+            Db::Sqlite => (
+                "CREATE TABLE bench_raw (id TEXT NOT NULL PRIMARY KEY, data BLOB NOT NULL, expires_at INTEGER NOT NULL)",
+                "SELECT data, expires_at FROM bench_raw WHERE id = ? AND expires_at > ?",
+                "INSERT INTO bench_raw (id, data, expires_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+                "UPDATE bench_raw SET expires_at = ? WHERE id = ?",
+            ),
+        };
+        for statement in ["DROP TABLE IF EXISTS bench_raw", ddl] {
+            on_pool!(&pool, statement, |q| q, execute).map_err(|e| e.to_string())?;
+        }
+        Ok(RawSqlx {
+            pool,
+            keys: Vec::new(),
+            value: serde_json::to_vec(&data()).map_err(|e| e.to_string())?,
+            get,
+            set,
+            touch,
+        })
+    }
+}
+
+/// Raw sqlx 0.8 (the peer's version) on PostgreSQL with the reference's
+/// exact statements: tells a sqlx 0.8 / 0.9 difference from a store's own.
+pub struct RawSqlx08 {
+    pool: tower_sessions_sqlx_store::sqlx::PgPool,
+    keys: Vec<String>,
+    value: Vec<u8>,
+}
+
+#[async_trait]
+impl Subject for RawSqlx08 {
+    async fn get(&self, key: usize) {
+        use tower_sessions_sqlx_store::sqlx as sqlx08;
         let row: Option<(Vec<u8>, i64)> =
-            sqlx::query_as("SELECT data, expires_at FROM bench_raw WHERE id = $1 AND expires_at > $2")
+            sqlx08::query_as("SELECT data, expires_at FROM bench_raw08 WHERE id = $1 AND expires_at > $2")
                 .bind(&self.keys[key])
                 .bind(unix_millis(OffsetDateTime::now_utc()))
                 .fetch_optional(&self.pool)
@@ -32,8 +222,9 @@ impl Subject for RawSqlx {
         std::hint::black_box(row);
     }
     async fn set(&self, key: usize) {
-        let _ = sqlx::query(
-            "INSERT INTO bench_raw (id, data, expires_at) VALUES ($1, $2, $3) \
+        use tower_sessions_sqlx_store::sqlx as sqlx08;
+        let done = sqlx08::query(
+            "INSERT INTO bench_raw08 (id, data, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
         )
         .bind(&self.keys[key])
@@ -41,62 +232,188 @@ impl Subject for RawSqlx {
         .bind(unix_millis(later()))
         .execute(&self.pool)
         .await;
+        std::hint::black_box(done.ok());
     }
     async fn touch(&self, key: usize) {
-        let _ = sqlx::query("UPDATE bench_raw SET expires_at = $1 WHERE id = $2")
+        use tower_sessions_sqlx_store::sqlx as sqlx08;
+        let done = sqlx08::query("UPDATE bench_raw08 SET expires_at = $1 WHERE id = $2")
             .bind(unix_millis(later()))
             .bind(&self.keys[key])
             .execute(&self.pool)
             .await;
+        std::hint::black_box(done.ok());
     }
 }
 
-/// The PostgreSQL subjects, each filled with `keys` sessions; raw sqlx first.
-pub async fn subjects(url: &str, keys: usize) -> Result<Vec<(String, Arc<dyn Subject>)>, String> {
-    let (ids, session) = ids_and_session(keys);
-    let pool = PgPool::connect(url)
-        .await
-        .map_err(|e| format!("PostgreSQL at {url} must be reachable: {e}"))?;
+async fn raw_sqlx08(url: &str, keys: Vec<String>) -> Result<Arc<dyn Subject>, String> {
+    use tower_sessions_sqlx_store::sqlx as sqlx08;
+    let error = |e: sqlx08::Error| e.to_string();
+    let pool = sqlx08::PgPool::connect(url).await.map_err(error)?;
     for ddl in [
-        "DROP TABLE IF EXISTS bench_raw",
-        "CREATE TABLE bench_raw (id VARCHAR(128) COLLATE \"C\" PRIMARY KEY, data BYTEA NOT NULL, expires_at BIGINT NOT NULL)",
-        "DROP TABLE IF EXISTS bench_ours",
+        "DROP TABLE IF EXISTS bench_raw08",
+        "CREATE TABLE bench_raw08 (id VARCHAR(128) COLLATE \"C\" PRIMARY KEY, data BYTEA NOT NULL, expires_at BIGINT NOT NULL)",
     ] {
-        sqlx::query(ddl).execute(&pool).await.map_err(|e| e.to_string())?;
+        sqlx08::query(ddl).execute(&pool).await.map_err(error)?;
     }
-    let value = serde_json::to_vec(&data()).map_err(|e| e.to_string())?;
-    let raw = RawSqlx {
+    Ok(Arc::new(RawSqlx08 {
         pool,
-        keys: ids.iter().map(|id| id.as_str().to_owned()).collect(),
-        value,
-    };
-    let store = SqlStore::builder()
-        .url(url)
-        .table("bench_ours")
+        keys,
+        value: serde_json::to_vec(&data()).map_err(|e| e.to_string())?,
+    }))
+}
+
+/// The tower-sessions-sqlx-store peer on `db`, its table created.
+async fn peer(db: Db, url: &str, keys: usize) -> Result<Arc<dyn Subject>, String> {
+    use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore, sqlx as sqlx08};
+    let records = records!(tower_sessions_core_014, data(), keys);
+    let error = |e: sqlx08::Error| e.to_string();
+    Ok(match db {
+        Db::Postgres => {
+            let pool = sqlx08::PgPool::connect(url).await.map_err(error)?;
+            sqlx08::query("DROP TABLE IF EXISTS bench_tower")
+                .execute(&pool)
+                .await
+                .map_err(error)?;
+            let store = PostgresStore::new(pool).with_table_name("bench_tower")?;
+            store.migrate().await.map_err(error)?;
+            Arc::new(Tower { store, records })
+        }
+        Db::MariaDb => {
+            let pool = sqlx08::MySqlPool::connect(url).await.map_err(error)?;
+            sqlx08::query("DROP TABLE IF EXISTS bench_tower")
+                .execute(&pool)
+                .await
+                .map_err(error)?;
+            let store = MySqlStore::new(pool).with_table_name("bench_tower")?;
+            store.migrate().await.map_err(error)?;
+            Arc::new(Tower { store, records })
+        }
+        Db::Sqlite => {
+            let options = sqlx08::sqlite::SqliteConnectOptions::from_str(url)
+                .map_err(error)?
+                .create_if_missing(true)
+                .journal_mode(sqlx08::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = sqlx08::sqlite::SqlitePoolOptions::new()
+                .max_connections(10)
+                .connect_with(options)
+                .await
+                .map_err(error)?;
+            let store = SqliteStore::new(pool).with_table_name("bench_tower")?;
+            store.migrate().await.map_err(error)?;
+            Arc::new(Tower { store, records })
+        }
+    })
+}
+
+/// Our store on `db`, in a fresh `table`, with no background purge.
+pub async fn ours(db: Db, table: &str) -> Result<SqlStore, String> {
+    let url = db.url(table);
+    execute(db, &url, &format!("DROP TABLE IF EXISTS {table}")).await?;
+    SqlStore::builder()
+        .url(&url)
+        .table(table)
         .purge_interval(None)
         .build()
         .await
-        .map_err(|e| e.to_string())?;
-    let ours = Ours { store, ids, session };
-    let peer_pool = tower_sessions_sqlx_store::sqlx::PgPool::connect(url)
-        .await
-        .map_err(|e| e.to_string())?;
-    let peer_store =
-        tower_sessions_sqlx_store::PostgresStore::new(peer_pool).with_table_name("bench_tower")?;
-    peer_store.migrate().await.map_err(|e| e.to_string())?;
-    let peer = Tower {
-        store: peer_store,
-        records: records!(tower_sessions_core_014, data(), keys),
+        .map_err(|e| format!("{} at {url}: {e}", db.name()))
+}
+
+/// Runs one statement on a connection of its own (DDL and bulk fills).
+pub async fn execute(db: Db, url: &str, statement: &str) -> Result<(), String> {
+    if db == Db::Sqlite && statement.starts_with("DROP TABLE") {
+        remove_sqlite_files(url);
+        return Ok(());
+    }
+    let pool = RawSqlx::pool(db, url).await?;
+    on_pool!(&pool, sqlx::AssertSqlSafe(statement.to_owned()), |q| q, execute)
+        .map_err(|e| format!("{}: {e}", db.name()))
+}
+
+/// `db`'s subjects, each filled with `keys` sessions; raw sqlx first.
+pub async fn subjects(db: Db, keys: usize) -> Result<Vec<(String, Arc<dyn Subject>)>, String> {
+    for table in ["bench_raw", "bench_ours", "bench_tower"] {
+        remove_sqlite_files(&db.url(table));
+    }
+    let (ids, session) = ids_and_session(keys);
+    let mut raw = RawSqlx::connect(db, &db.url("bench_raw")).await?;
+    raw.keys = ids.iter().map(|id| id.as_str().to_owned()).collect();
+    let ours = Ours {
+        store: ours(db, "bench_ours").await?,
+        ids,
+        session,
     };
-    let subjects: Vec<(String, Arc<dyn Subject>)> = vec![
+    let raw_keys = raw.keys.clone();
+    let mut subjects: Vec<(String, Arc<dyn Subject>)> = vec![
         ("raw sqlx (reference)".into(), Arc::new(raw)),
         ("session-sql (ours)".into(), Arc::new(ours)),
-        ("tower-sessions-sqlx-store".into(), Arc::new(peer)),
+        (
+            "tower-sessions-sqlx-store".into(),
+            peer(db, &db.url("bench_tower"), keys).await?,
+        ),
     ];
+    if db == Db::Postgres {
+        subjects.push((
+            "raw sqlx 0.8, same statements (context)".into(),
+            raw_sqlx08(&db.url("bench_raw08"), raw_keys).await?,
+        ));
+    }
     for (_, subject) in &subjects {
         for key in 0..keys {
             subject.set(key).await;
         }
     }
     Ok(subjects)
+}
+
+/// Inserts sessions `b<first>`..=`b<last>` (1 KiB, expiring at `expires_at`,
+/// unix ms) into our `table` in one statement, the way the store writes them.
+pub async fn bulk_fill(db: Db, table: &str, first: u64, last: u64, expires_at: i64) -> Result<(), String> {
+    let pool = RawSqlx::pool(db, &db.url(table)).await?;
+    let value = serde_json::to_vec(&data()).map_err(|e| e.to_string())?;
+    let (first, last) = (first as i64, last as i64);
+    let done = match &pool {
+        RawPool::Postgres(pool) => {
+            let sql = format!(
+                "INSERT INTO {table} (id, data, expires_at, destroyed) \
+                 SELECT 'b' || g, $1, $2, FALSE FROM generate_series($3::bigint, $4::bigint) g"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(value)
+                .bind(expires_at)
+                .bind(first)
+                .bind(last)
+                .execute(pool)
+                .await
+                .map(drop)
+        }
+        RawPool::MySql(pool) => {
+            // MariaDB's sequence engine: seq_<first>_to_<last> is a table of those numbers.
+            let sql = format!(
+                "INSERT INTO {table} (id, data, expires_at, destroyed) \
+                 SELECT CONCAT('b', seq), ?, ?, FALSE FROM seq_{first}_to_{last}"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(value)
+                .bind(expires_at)
+                .execute(pool)
+                .await
+                .map(drop)
+        }
+        RawPool::Sqlite(pool) => {
+            let sql = format!(
+                "WITH RECURSIVE n(x) AS (SELECT ?3 UNION ALL SELECT x + 1 FROM n WHERE x < ?4) \
+                 INSERT INTO {table} (id, data, expires_at, destroyed) SELECT 'b' || x, ?1, ?2, FALSE FROM n"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(value)
+                .bind(expires_at)
+                .bind(first)
+                .bind(last)
+                .execute(pool)
+                .await
+                .map(drop)
+        }
+    };
+    done.map_err(|e| format!("{}: bulk insert: {e}", db.name()))
 }

@@ -1,0 +1,132 @@
+//! CouchDB cache sync latency between two processes: this one changes a
+//! session through its cached store, a child process (`--sync-watch`) that
+//! holds the session in a cached store of its own reports when its cache
+//! has the change. (The feed refreshes the sessions a process holds; it does
+//! not load every new session into every process.)
+
+use std::{
+    io::{BufRead as _, BufReader, Write as _},
+    process::{Command, Stdio},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use couch_rs::Client;
+use serde::{Deserialize, Serialize};
+use session_core::{Session, SessionId, Store};
+use tokio::io::{AsyncBufReadExt as _, BufReader as AsyncBufReader};
+
+use crate::{
+    couch,
+    subject::{data, later},
+};
+
+const DATABASE: &str = "bench_sync";
+
+/// The latency from a write's acknowledgement to the other process's cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncLatency {
+    pub changes: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+fn unix_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// Writes `changes` new sessions, one at a time, and times each one's arrival
+/// in the child's cache.
+pub async fn measure(changes: usize) -> Result<SyncLatency, String> {
+    let client = Client::new_no_auth(&couch::url()).map_err(|e| e.to_string())?;
+    let writer = couch::ours(&client, DATABASE, true).await?;
+    couch::synced(&writer).await?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut watcher = Command::new(exe)
+        .arg("--sync-watch")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let (Some(mut to_watcher), Some(from_watcher)) = (watcher.stdin.take(), watcher.stdout.take()) else {
+        return Err("the sync watcher has no pipes".into());
+    };
+    let mut from_watcher = BufReader::new(from_watcher).lines();
+    let mut next_line = move || from_watcher.next().and_then(Result::ok).unwrap_or_default();
+    if next_line() != "ready" {
+        return Err("the sync watcher did not start".into());
+    }
+    let version = |v: i64| -> Result<Session, String> {
+        let mut session = Session::from_data(data()).expiring_at(later());
+        session.insert("v", v).map_err(|e| e.to_string())?;
+        Ok(session)
+    };
+    let (first, second) = (version(1)?, version(2)?);
+    let mut latencies = Vec::with_capacity(changes);
+    for _ in 0..changes {
+        let id = SessionId::generate();
+        writer.create(&id, &first).await.map_err(|e| e.to_string())?;
+        writeln!(to_watcher, "hold {}", id.as_str()).map_err(|e| e.to_string())?;
+        if next_line() != "held" {
+            return Err("the sync watcher could not read the session".into());
+        }
+        writer.set(&id, &second).await.map_err(|e| e.to_string())?;
+        let acknowledged = unix_nanos();
+        writeln!(to_watcher, "await {}", id.as_str()).map_err(|e| e.to_string())?;
+        let seen: u128 = next_line()
+            .strip_prefix("seen ")
+            .and_then(|nanos| nanos.parse().ok())
+            .ok_or("the sync watcher stopped answering")?;
+        latencies.push(seen.saturating_sub(acknowledged) as f64 / 1e6);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(to_watcher);
+    let _ = watcher.wait();
+    latencies.sort_by(f64::total_cmp);
+    let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    Ok(SyncLatency {
+        changes,
+        p50_ms: pick(0.5),
+        p99_ms: pick(0.99),
+        max_ms: pick(1.0),
+    })
+}
+
+/// The child: a cached store on the same database. `hold <id>` reads the
+/// session (so the cache holds it); `await <id>` polls the cache until it
+/// holds the session's second version and prints when.
+pub async fn watch() -> Result<(), String> {
+    let store = session_couch::CouchStore::builder()
+        .url(couch::url())
+        .database(DATABASE)
+        .cache(true)
+        .purge_interval(None)
+        .build()
+        .await
+        .map_err(|e| e.to_string())?;
+    couch::synced(&store).await?;
+    println!("ready");
+    let mut lines = AsyncBufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let (command, id) = line.trim().split_once(' ').unwrap_or_default();
+        let id = SessionId::parse(id).map_err(|e| e.to_string())?;
+        if command == "hold" {
+            store.get(&id).await.map_err(|e| e.to_string())?;
+            println!("held");
+            continue;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let second =
+            |session: Option<Session>| session.and_then(|s| s.get::<i64>("v").ok().flatten()) == Some(2);
+        while !second(store.cached(&id).await) {
+            if std::time::Instant::now() > deadline {
+                return Err(format!("{} never reached the cache", id.as_str()));
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        println!("seen {}", unix_nanos());
+    }
+    Ok(())
+}
