@@ -34,8 +34,6 @@ use subject::Subject;
 
 const WORKLOADS: [&str; 4] = ["get", "set", "touch", "mix 80/20"];
 const CONCURRENCY: [usize; 2] = [1, 64];
-/// Rounds per group; each subject's best round is kept.
-const ROUNDS: usize = 2;
 
 /// How much of everything one mode measures.
 pub struct Plan {
@@ -49,6 +47,8 @@ pub struct Plan {
     pub sql_ops: usize,
     pub couch_ops: usize,
     pub scale_sizes: &'static [u64],
+    /// Rounds per group, in alternating order; each subject's best is kept.
+    pub rounds: usize,
     pub sync_changes: usize,
 }
 
@@ -61,6 +61,7 @@ const QUICK: Plan = Plan {
     sql_ops: 2_000,
     couch_ops: 1_000,
     scale_sizes: &[100_000],
+    rounds: 1,
     sync_changes: 100,
 };
 
@@ -73,6 +74,7 @@ const FULL: Plan = Plan {
     sql_ops: 20_000,
     couch_ops: 3_000,
     scale_sizes: &[100_000, 1_000_000],
+    rounds: 2,
     sync_changes: 500,
 };
 
@@ -99,7 +101,8 @@ async fn main() {
 
 /// Whether to run a group: all of them, unless `BENCH_ONLY` names some
 /// (memory, redis, postgres, mariadb, sqlite, couchdb, scale, sync). A
-/// partial run prints its figures but leaves BENCHMARKS.md alone.
+/// partial run replaces those groups in the mode's saved results and keeps
+/// the rest.
 fn wanted(group: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|g| g.trim() == group))
 }
@@ -108,20 +111,50 @@ async fn run(plan: &Plan) -> Result<(), String> {
     let mut throughput = Vec::new();
     if wanted("memory") {
         let memory = memory::subjects(plan.keys).await;
-        bench("memory", &memory, plan.keys, plan.memory_ops, &mut throughput).await;
+        bench(
+            "memory",
+            &memory,
+            plan.keys,
+            plan.memory_ops,
+            plan.rounds,
+            &mut throughput,
+        )
+        .await;
     }
     if wanted("redis") {
         let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
         let redis = redis::subjects(&redis_url, plan.keys).await?;
-        bench("redis", &redis, plan.keys, plan.redis_ops, &mut throughput).await;
+        bench(
+            "redis",
+            &redis,
+            plan.keys,
+            plan.redis_ops,
+            plan.rounds,
+            &mut throughput,
+        )
+        .await;
         drop(redis);
         for concurrency in CONCURRENCY {
-            throughput.extend(redis::ceiling(plan.redis_ops, concurrency));
+            for row in redis::ceiling(plan.redis_ops, concurrency) {
+                println!(
+                    "redis   {:<9} c={:<3} {:<42} {:>12.0} ops/s  p50 {:>8.2} µs  p99 {:>8.2} µs",
+                    row.workload, row.concurrency, row.subject, row.ops_per_sec, row.p50_us, row.p99_us
+                );
+                throughput.push(row);
+            }
         }
     }
     for db in sql::Db::ALL.into_iter().filter(|db| wanted(db.name())) {
         let subjects = sql::subjects(db, plan.keys).await?;
-        bench(db.name(), &subjects, plan.keys, plan.sql_ops, &mut throughput).await;
+        bench(
+            db.name(),
+            &subjects,
+            plan.keys,
+            plan.sql_ops,
+            plan.rounds,
+            &mut throughput,
+        )
+        .await;
     }
     if wanted("couchdb") {
         let couch = couch::subjects(plan.couch_keys).await?;
@@ -130,6 +163,7 @@ async fn run(plan: &Plan) -> Result<(), String> {
             &couch,
             plan.couch_keys,
             plan.couch_ops,
+            plan.rounds,
             &mut throughput,
         )
         .await;
@@ -155,9 +189,10 @@ async fn run(plan: &Plan) -> Result<(), String> {
         scale,
         sync,
     };
-    if std::env::var_os("BENCH_ONLY").is_some() {
-        return Ok(());
-    }
+    let results = match std::env::var("BENCH_ONLY") {
+        Ok(only) => report::merge_into_saved(results, &only),
+        Err(_) => results,
+    };
     report::write(&results).map_err(|e| format!("could not write the results: {e}"))
 }
 
@@ -167,14 +202,15 @@ async fn bench(
     subjects: &[(String, Arc<dyn Subject>)],
     keys: usize,
     ops: usize,
+    rounds: usize,
     results: &mut Vec<Measurement>,
 ) {
     for workload in WORKLOADS {
         for concurrency in CONCURRENCY {
-            // Two rounds in alternating order, keeping each subject's best:
+            // Rounds in alternating order, keeping each subject's best:
             // run-to-run noise on this machine is larger than the gaps measured.
             let mut best = vec![(0.0, 0.0, 0.0); subjects.len()];
-            for round in 0..ROUNDS {
+            for round in 0..rounds {
                 for step in 0..subjects.len() {
                     let index = if round % 2 == 0 {
                         step

@@ -21,7 +21,35 @@ pub fn write(results: &Results) -> std::io::Result<()> {
     std::fs::create_dir_all(root.join("results"))?;
     let json = serde_json::to_string_pretty(results).map_err(std::io::Error::other)?;
     std::fs::write(root.join("results").join(format!("{}.json", results.mode)), json)?;
-    std::fs::write(root.join("..").join("BENCHMARKS.md"), render(results))
+    // Only a full run is the published table; a quick one renders beside its JSON.
+    let markdown = if results.mode == "full" {
+        root.join("..").join("BENCHMARKS.md")
+    } else {
+        root.join("results").join(format!("{}.md", results.mode))
+    };
+    std::fs::write(markdown, render(results))
+}
+
+/// A partial run's results in place of the same groups of the mode's saved
+/// results (scale and sync by name, throughput by backend); the rest kept.
+pub fn merge_into_saved(fresh: Results, only: &str) -> Results {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("results")
+        .join(format!("{}.json", fresh.mode));
+    let saved: Option<Results> = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let Some(mut saved) = saved else { return fresh };
+    let rerun = |group: &str| only.split(',').any(|g| g.trim() == group);
+    saved.throughput.retain(|row| !rerun(&row.backend));
+    saved.throughput.extend(fresh.throughput);
+    if rerun("scale") {
+        saved.scale = fresh.scale;
+    }
+    if rerun("sync") {
+        saved.sync = fresh.sync;
+    }
+    saved
 }
 
 /// Renders BENCHMARKS.md again from a results file (after a text change).
@@ -41,8 +69,8 @@ fn render(results: &Results) -> String {
          the two cores). Every figure is measured in the same run as its reference; **ratio** is this \
          subject's throughput divided by the reference's (higher is better). Sessions hold 1 KiB of \
          data; each subject holds 10 000 sessions (CouchDB: fewer, see the rows); `mix 80/20` is \
-         80 % get, 20 % set. Each group runs twice in alternating order and keeps each subject's best \
-         round. Run-to-run noise on this machine is about ±15 %.\n"
+         80 % get, 20 % set. In full mode each group runs twice in alternating order and keeps each \
+         subject's best round (quick mode: once). Run-to-run noise on this machine is about ±15 %.\n"
     );
     targets::render(&mut out, results);
     let mut backends: Vec<&str> = results.throughput.iter().map(|r| r.backend.as_str()).collect();

@@ -306,13 +306,15 @@ async fn peer(db: Db, url: &str, keys: usize) -> Result<Arc<dyn Subject>, String
     })
 }
 
-/// Our store on `db`, in a fresh `table`, with no background purge.
-pub async fn ours(db: Db, table: &str) -> Result<SqlStore, String> {
+/// Our store on `db`, in a fresh `table`, with no background purge and
+/// the given per-call timeout.
+pub async fn ours(db: Db, table: &str, timeout: Duration) -> Result<SqlStore, String> {
     let url = db.url(table);
     execute(db, &url, &format!("DROP TABLE IF EXISTS {table}")).await?;
     SqlStore::builder()
         .url(&url)
         .table(table)
+        .timeout(timeout)
         .purge_interval(None)
         .build()
         .await
@@ -339,7 +341,7 @@ pub async fn subjects(db: Db, keys: usize) -> Result<Vec<(String, Arc<dyn Subjec
     let mut raw = RawSqlx::connect(db, &db.url("bench_raw")).await?;
     raw.keys = ids.iter().map(|id| id.as_str().to_owned()).collect();
     let ours = Ours {
-        store: ours(db, "bench_ours").await?,
+        store: ours(db, "bench_ours", Duration::from_secs(5)).await?,
         ids,
         session,
     };
