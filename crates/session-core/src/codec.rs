@@ -130,6 +130,45 @@ mod tests {
     }
 
     #[test]
+    fn every_finite_float_round_trips_bit_for_bit() {
+        let mut floats = vec![
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            f64::MIN_POSITIVE / 3.0, // subnormal
+            5e-324,                  // the smallest subnormal
+            -5e-324,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            0.1 + 0.2,
+            123_456_789.123_456_78,
+            1.2e8 + 0.000_000_015,
+        ];
+        // A deterministic spread over every exponent and many mantissas.
+        let mut bits: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            let value = f64::from_bits(bits);
+            if value.is_finite() {
+                floats.push(value);
+            }
+        }
+        let data: SessionData = floats
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i.to_string(), serde_json::Value::from(*f)))
+            .collect();
+        let back = JsonCodec.decode(&JsonCodec.encode(&data).unwrap()).unwrap();
+        for (i, float) in floats.iter().enumerate() {
+            let got = back[&i.to_string()].as_f64().unwrap();
+            assert_eq!(got.to_bits(), float.to_bits(), "{float:e} came back as {got:e}");
+        }
+    }
+
+    #[test]
     fn decode_errors_are_typed() {
         assert!(matches!(JsonCodec.decode(b"{not json"), Err(Error::Decode(_))));
         assert!(matches!(JsonCodec.decode(b"[1,2]"), Err(Error::Decode(_))));

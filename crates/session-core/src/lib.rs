@@ -21,17 +21,21 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod backend;
+pub mod clock;
 mod codec;
 mod error;
 pub mod expiry;
 mod id;
-pub mod maintenance;
+mod purge;
 mod session;
 mod store;
 
+pub use clock::Clock;
 pub use codec::{Codec, JsonCodec};
 pub use error::{BoxError, Error, Result};
 pub use expiry::Lifetimes;
 pub use id::{InvalidId, Redacted, SessionId};
+pub use purge::PurgeExpired;
 pub use session::{Session, SessionData};
 pub use store::{SessionStream, Store};

@@ -61,6 +61,22 @@ pub type SessionStream<'a> = BoxStream<'a, Result<(SessionId, Session)>>;
 /// 7. [`clear`](Store::clear) removes every session and tombstone of this
 ///    namespace and nothing else. It is an administrative reset: a request that
 ///    was in flight before the clear may save its session again afterwards.
+/// 8. **What is stored comes back exactly.** `set` and `create` refuse data
+///    nested deeper than [`MAX_DEPTH`](crate::backend::MAX_DEPTH) (100) levels
+///    of arrays and objects with [`Error::Encode`](crate::Error::Encode),
+///    storing nothing. Everything they accept, `get` and `all` give back
+///    exactly: every finite `f64` bit for bit (`-0.0` and subnormals
+///    included), integers up to `u64::MAX` and down to `i64::MIN`, any
+///    string (`\u{0}` included), any number of keys. A store may also refuse
+///    data larger than its server accepts; that refusal is an error too
+///    (see each backend), and nothing is written.
+/// 9. **Read your writes.** A write that returned `Ok` is seen by the very
+///    next call on the same store, from any task: no cache may serve older
+///    data.
+///
+/// Rules 2 to 5 form one table, written once in
+/// [`backend::decide`](crate::backend::decide); every backend takes its
+/// answers from it.
 ///
 /// Every method validates nothing beyond what the types already guarantee:
 /// a [`SessionId`] is valid by construction. Errors never corrupt other

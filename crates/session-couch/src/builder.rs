@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use session_core::{Codec, Error, JsonCodec, Lifetimes};
+use session_core::{Error, backend::BuilderOptions};
 use tokio::sync::watch;
 
 use crate::{CouchStore, cache, http::Couch, purge, store::Inner};
@@ -38,13 +38,7 @@ pub struct CouchStoreBuilder {
     cache: bool,
     max_idle: Duration,
     cache_capacity: u64,
-    default_ttl: Duration,
-    tombstone_grace: Duration,
-    disable_touch: bool,
-    codec: Arc<dyn Codec>,
-    timeout: Duration,
-    purge_interval: Option<Duration>,
-    purge_batch: usize,
+    options: BuilderOptions,
     heartbeat: Duration,
 }
 
@@ -54,7 +48,7 @@ impl std::fmt::Debug for CouchStoreBuilder {
         f.debug_struct("CouchStoreBuilder")
             .field("database", &self.database)
             .field("cache", &self.cache)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.options.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -70,20 +64,14 @@ impl Default for CouchStoreBuilder {
             cache: false,
             max_idle: Duration::from_secs(600),
             cache_capacity: 100_000,
-            default_ttl: Lifetimes::DEFAULT_TTL,
-            tombstone_grace: Lifetimes::DEFAULT_TOMBSTONE_GRACE,
-            disable_touch: false,
-            codec: Arc::new(JsonCodec),
-            timeout: Duration::from_secs(5),
-            purge_interval: Some(Duration::from_secs(15 * 60)),
-            purge_batch: 1000,
+            options: BuilderOptions::default(),
             heartbeat: Duration::from_secs(5),
         }
     }
 }
 
 impl CouchStoreBuilder {
-    session_core::shared_builder_options!();
+    session_core::builder_options!(lifetimes, remote, purge);
 
     /// The server's URL.
     pub fn url(mut self, url: impl Into<String>) -> Self {
@@ -133,18 +121,6 @@ impl CouchStoreBuilder {
         self
     }
 
-    /// Background purge interval (default 15 min); `None` turns it off.
-    pub fn purge_interval(mut self, interval: Option<Duration>) -> Self {
-        self.purge_interval = interval;
-        self
-    }
-
-    /// Documents deleted per `_bulk_docs` request (default 1000).
-    pub fn purge_batch(mut self, documents: usize) -> Self {
-        self.purge_batch = documents;
-        self
-    }
-
     /// `_changes` heartbeat (default 5 s).
     pub fn heartbeat(mut self, heartbeat: Duration) -> Self {
         self.heartbeat = heartbeat;
@@ -159,22 +135,14 @@ impl CouchStoreBuilder {
     ///   option out of range, or a missing database with `create_database(false)`.
     /// * [`Error::Unavailable`] / [`Error::Timeout`]: the server did not answer.
     pub async fn build(self) -> Result<CouchStore, Error> {
-        let lifetimes = Lifetimes::new(self.default_ttl, self.tombstone_grace)?;
+        let lifetimes = self.options.check()?;
         validate_database_name(&self.database)?;
-        if self.timeout.is_zero()
-            || self.purge_batch == 0
-            || self.heartbeat.is_zero()
-            || self.cache_capacity == 0
-        {
+        if self.heartbeat.is_zero() || self.cache_capacity == 0 || self.max_idle.is_zero() {
             return Err(Error::InvalidInput(
-                "timeout, purge_batch, heartbeat and cache_capacity must be positive".into(),
+                "heartbeat, cache_capacity and max_idle must be positive".into(),
             ));
         }
-        if self.purge_interval.is_some_and(|i| i.is_zero()) || self.max_idle.is_zero() {
-            return Err(Error::InvalidInput(
-                "purge_interval and max_idle must be positive".into(),
-            ));
-        }
+        let purge_batch = self.options.purge_batch as usize;
         let client = match (self.client.clone(), &self.url) {
             (Some(client), _) => client,
             (None, Some(url)) => {
@@ -192,7 +160,7 @@ impl CouchStoreBuilder {
         let couch = Couch {
             client,
             db: self.database.clone(),
-            timeout: self.timeout,
+            timeout: self.options.timeout,
         };
         if self.create_database {
             couch.ensure_database().await?;
@@ -212,21 +180,21 @@ impl CouchStoreBuilder {
             cache::follow(
                 couch.clone(),
                 cache.clone(),
-                Arc::clone(&self.codec),
+                Arc::clone(&self.options.codec),
                 self.heartbeat,
                 stopped.clone(),
             );
         }
-        if let Some(interval) = self.purge_interval {
-            purge::spawn(couch.clone(), self.purge_batch, interval, stopped);
+        if let Some(interval) = self.options.purge_interval {
+            purge::spawn(couch.clone(), purge_batch, interval, stopped);
         }
         Ok(CouchStore::from_inner(Inner {
             couch,
             lifetimes,
-            codec: self.codec,
-            disable_touch: self.disable_touch,
+            codec: self.options.codec,
+            disable_touch: self.options.disable_touch,
             cache,
-            purge_batch: self.purge_batch,
+            purge_batch,
             _stop: stop,
         }))
     }

@@ -39,7 +39,7 @@ impl Couch {
                 .map_err(|e| from_reqwest(e, self.timeout))?;
             Ok((status, body))
         };
-        session_core::maintenance::within(self.timeout, call).await
+        session_core::backend::within(self.timeout, call).await
     }
 
     fn req(

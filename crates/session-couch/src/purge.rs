@@ -109,7 +109,7 @@ pub(crate) fn spawn(couch: Couch, batch: usize, interval: Duration, mut stop: wa
         loop {
             tokio::select! {
                 _ = stop.changed() => return,
-                () = tokio::time::sleep(session_core::maintenance::jittered(interval)) => {}
+                () = tokio::time::sleep(session_core::backend::jittered(interval)) => {}
             }
             match purge(&couch, batch).await {
                 Ok(0) => {}

@@ -453,7 +453,7 @@ impl Store for CouchStore {
 }
 
 #[async_trait]
-impl session_core::maintenance::PurgeExpired for CouchStore {
+impl session_core::PurgeExpired for CouchStore {
     async fn purge_expired(&self) -> Result<u64> {
         CouchStore::purge_expired(self).await
     }

@@ -1,8 +1,6 @@
 //! Options for `MemoryStore`.
 
-use std::time::Duration;
-
-use session_core::{Error, Lifetimes};
+use session_core::{Error, backend::BuilderOptions};
 
 use crate::MemoryStore;
 
@@ -10,9 +8,10 @@ use crate::MemoryStore;
 ///
 /// | option | default | meaning |
 /// |---|---|---|
-/// | [`max_capacity`](Self::max_capacity) | unbounded | most entries (sessions and tombstones) kept; least recently used go first |
+/// | [`max_capacity`](Self::max_capacity) | unbounded | most live sessions kept; least recently used go first (tombstones are kept apart, outside the bound) |
 /// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry |
 /// | [`tombstone_grace`](Self::tombstone_grace) | 300 seconds | how long writes to a destroyed id are refused; zero disables tombstones |
+/// | [`clock`](Self::clock) | the system clock | the application's clock, which expiries are computed and compared with |
 ///
 /// ```
 /// use std::time::Duration;
@@ -30,55 +29,42 @@ use crate::MemoryStore;
 #[must_use]
 pub struct MemoryStoreBuilder {
     max_capacity: Option<u64>,
-    default_ttl: Option<Duration>,
-    tombstone_grace: Option<Duration>,
+    options: BuilderOptions,
 }
 
 impl MemoryStoreBuilder {
-    /// Bounds the number of entries (sessions plus tombstones).
-    pub fn max_capacity(mut self, entries: u64) -> Self {
-        self.max_capacity = Some(entries);
-        self
-    }
+    session_core::builder_options!(lifetimes);
 
-    /// Lifetime of sessions written without an expiry. Must be positive.
-    pub fn default_ttl(mut self, ttl: Duration) -> Self {
-        self.default_ttl = Some(ttl);
+    /// Bounds the number of live sessions kept; tombstones do not count.
+    pub fn max_capacity(mut self, sessions: u64) -> Self {
+        self.max_capacity = Some(sessions);
         self
-    }
-
-    /// How long writes to a destroyed id are refused; zero disables tombstones.
-    pub fn tombstone_grace(mut self, grace: Duration) -> Self {
-        self.tombstone_grace = Some(grace);
-        self
-    }
-
-    /// Takes both lifetimes at once (as the conformance suite hands them out).
-    pub fn lifetimes(self, lifetimes: Lifetimes) -> Self {
-        self.default_ttl(lifetimes.default_ttl())
-            .tombstone_grace(lifetimes.tombstone_grace())
     }
 
     /// Checks the options and builds the store.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a zero capacity, a zero TTL, or a TTL or
-    /// grace over [`Lifetimes::MAX`].
+    /// grace over [`Lifetimes::MAX`](session_core::Lifetimes::MAX).
     pub fn build(self) -> Result<MemoryStore, Error> {
         if self.max_capacity == Some(0) {
             return Err(Error::InvalidInput("max_capacity must be at least 1".into()));
         }
-        let lifetimes = Lifetimes::new(
-            self.default_ttl.unwrap_or(Lifetimes::DEFAULT_TTL),
-            self.tombstone_grace.unwrap_or(Lifetimes::DEFAULT_TOMBSTONE_GRACE),
-        )?;
-        Ok(MemoryStore::with_parts(self.max_capacity, lifetimes))
+        let lifetimes = self.options.check()?;
+        Ok(MemoryStore::with_parts(
+            self.max_capacity,
+            lifetimes,
+            self.options.clock,
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use session_core::Lifetimes;
 
     #[test]
     fn refuses_bad_options() {

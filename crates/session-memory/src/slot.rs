@@ -1,115 +1,139 @@
-//! What the cache holds per id, and the pure decisions each write makes on it.
+//! What the store keeps per id, and the pure rules that read it.
 //!
-//! Every write runs its decision under the id's stripe lock, so the decision
-//! and the write are one atomic step for that id.
+//! Live sessions sit in the moka cache as [`Entry`]s; tombstones sit apart,
+//! in [`Tombstones`] maps under the stripe locks, so a capacity bound can
+//! only ever evict live sessions, never the record of a logout.
+//!
+//! Each entry carries its expiry twice: as written (the application's clock,
+//! which `get` reports back) and as a deadline on the monotonic clock. A
+//! session is live only while both are ahead, so a wall clock stepping
+//! backwards can never keep a session alive past the time it was given, and
+//! a clock stepping forwards ends it as the application would expect.
+//! Tombstones use the monotonic clock alone: their grace is a duration.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-use moka::{Expiry, ops::compute::Op};
-use session_core::{Error, Session, SessionData, SessionId};
+use moka::Expiry;
+use session_core::{Session, SessionData, SessionId, backend::Occupant};
 use time::OffsetDateTime;
 
-/// One cache entry: a live session or a tombstone.
+/// One reading of both clocks, taken together.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Moment {
+    /// The application's clock (the store's [`Clock`](session_core::Clock)).
+    pub(crate) wall: OffsetDateTime,
+    /// The monotonic clock.
+    pub(crate) mono: Instant,
+}
+
+impl Moment {
+    /// `at` (on the application's clock) as an instant on the monotonic
+    /// clock; a moment already past maps to now.
+    fn monotonic(self, at: OffsetDateTime) -> Instant {
+        later(
+            self.mono,
+            Duration::try_from(at - self.wall).unwrap_or(Duration::ZERO),
+        )
+    }
+}
+
+/// `now + by` on the monotonic clock, `by` clamped to [`LONGEST_KEEP`] so the
+/// sum cannot overflow.
+pub(crate) fn later(now: Instant, by: Duration) -> Instant {
+    now.checked_add(by.min(LONGEST_KEEP)).unwrap_or(now)
+}
+
+/// A live session as the cache holds it.
 #[derive(Clone)]
-pub(crate) enum Slot {
-    Live {
-        data: Arc<SessionData>,
-        expires_at: OffsetDateTime,
-    },
-    Tombstone {
-        until: OffsetDateTime,
-    },
-}
-
-impl Slot {
-    /// When moka may drop the entry.
-    fn deadline(&self) -> OffsetDateTime {
-        match self {
-            Self::Live { expires_at, .. } => *expires_at,
-            Self::Tombstone { until } => *until,
-        }
-    }
-
-    /// The session, if this is a live one at `now`.
-    pub(crate) fn live_at(&self, now: OffsetDateTime) -> Option<Session> {
-        match self {
-            Self::Live { data, expires_at } if *expires_at > now => {
-                Some(Session::from_shared(Arc::clone(data), Some(*expires_at)))
-            }
-            _ => None,
-        }
-    }
-
-    pub(crate) fn is_live_at(&self, now: OffsetDateTime) -> bool {
-        matches!(self, Self::Live { expires_at, .. } if *expires_at > now)
-    }
-
-    fn is_tombstone_at(&self, now: OffsetDateTime) -> bool {
-        matches!(self, Self::Tombstone { until } if *until > now)
-    }
-}
-
-/// A decision: what to do to the entry, and what to tell the caller.
-pub(crate) type Decision = (Op<Slot>, Result<(), Error>);
-
-fn put_or_drop(
-    current: Option<&Slot>,
-    data: &Arc<SessionData>,
+pub(crate) struct Entry {
+    data: Arc<SessionData>,
     expires_at: OffsetDateTime,
-    now: OffsetDateTime,
-) -> Op<Slot> {
-    if expires_at > now {
-        Op::Put(Slot::Live {
-            data: Arc::clone(data),
-            expires_at,
-        })
-    } else if current.is_some() {
-        Op::Remove // rule 2: an expired write ends whatever was there
-    } else {
-        Op::Nop
-    }
+    deadline: Instant,
 }
 
-pub(crate) fn set(
-    current: Option<&Slot>,
-    data: &Arc<SessionData>,
-    expires_at: OffsetDateTime,
-    now: OffsetDateTime,
-) -> Decision {
-    if current.is_some_and(|slot| slot.is_tombstone_at(now)) {
-        return (Op::Nop, Err(Error::Destroyed));
-    }
-    (put_or_drop(current, data, expires_at, now), Ok(()))
-}
-
-pub(crate) fn create(
-    current: Option<&Slot>,
-    data: &Arc<SessionData>,
-    expires_at: OffsetDateTime,
-    now: OffsetDateTime,
-) -> Decision {
-    match current {
-        Some(slot) if slot.is_tombstone_at(now) => (Op::Nop, Err(Error::Destroyed)),
-        Some(slot) if slot.is_live_at(now) => (Op::Nop, Err(Error::AlreadyExists)),
-        _ => (put_or_drop(current, data, expires_at, now), Ok(())),
-    }
-}
-
-pub(crate) fn touch(current: Option<&Slot>, expires_at: OffsetDateTime, now: OffsetDateTime) -> Decision {
-    match current {
-        Some(slot) if slot.is_tombstone_at(now) => (Op::Nop, Err(Error::Destroyed)),
-        Some(Slot::Live {
+impl Entry {
+    pub(crate) fn new(data: Arc<SessionData>, expires_at: OffsetDateTime, now: Moment) -> Self {
+        Self {
             data,
-            expires_at: old,
-        }) if *old > now => (put_or_drop(current, data, expires_at, now), Ok(())),
-        _ => (Op::Nop, Err(Error::NotFound)),
+            expires_at,
+            deadline: now.monotonic(expires_at),
+        }
+    }
+
+    /// The same data with a new expiry (what `touch` stores).
+    pub(crate) fn with_expiry(&self, expires_at: OffsetDateTime, now: Moment) -> Self {
+        Self::new(Arc::clone(&self.data), expires_at, now)
+    }
+
+    pub(crate) fn is_live_at(&self, now: Moment) -> bool {
+        self.expires_at > now.wall && self.deadline > now.mono
+    }
+
+    /// The session, if live at `now`; its data is shared, not copied.
+    pub(crate) fn session_at(&self, now: Moment) -> Option<Session> {
+        self.is_live_at(now)
+            .then(|| Session::from_shared(Arc::clone(&self.data), Some(self.expires_at)))
     }
 }
 
-pub(crate) fn destroy(tombstone_until: Option<OffsetDateTime>) -> Decision {
-    match tombstone_until {
-        Some(until) => (Op::Put(Slot::Tombstone { until }), Ok(())),
-        None => (Op::Remove, Ok(())),
+/// What a write finds: an active tombstone first, then a live entry.
+pub(crate) fn occupant(tombstoned: bool, entry: Option<&Entry>, now: Moment) -> Occupant {
+    match (tombstoned, entry) {
+        (true, _) => Occupant::Tombstone,
+        (false, Some(entry)) if entry.is_live_at(now) => Occupant::Live,
+        (false, _) => Occupant::Vacant,
+    }
+}
+
+/// The tombstones of one stripe: id → end of its grace window.
+///
+/// Lapsed tombstones are dropped when looked up, and all at once whenever
+/// the map has doubled since the last sweep, so it holds at most about
+/// twice the tombstones still within their grace window.
+#[derive(Debug, Default)]
+pub(crate) struct Tombstones {
+    until: HashMap<SessionId, Instant>,
+    sweep_at: usize,
+}
+
+/// The smallest map size that triggers a sweep.
+const FIRST_SWEEP: usize = 64;
+
+impl Tombstones {
+    /// Whether `id` is tombstoned at `now`.
+    pub(crate) fn active(&mut self, id: &SessionId, now: Instant) -> bool {
+        if self.until.is_empty() {
+            return false; // the common case: no hashing at all
+        }
+        match self.until.get(id) {
+            Some(until) if *until > now => true,
+            Some(_) => {
+                self.until.remove(id);
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn insert(&mut self, id: &SessionId, until: Instant, now: Instant) {
+        self.until.insert(id.clone(), until);
+        if self.until.len() >= self.sweep_at.max(FIRST_SWEEP) {
+            self.until.retain(|_, until| *until > now);
+            self.sweep_at = self.until.len() * 2;
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.until.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.until.clear();
+        self.sweep_at = 0;
     }
 }
 
@@ -117,33 +141,28 @@ pub(crate) fn destroy(tombstone_until: Option<OffsetDateTime>) -> Decision {
 /// expire later than this are kept for this long and then dropped.
 const LONGEST_KEEP: Duration = Duration::from_secs(200 * 366 * 24 * 3600);
 
-/// Tells moka to drop each entry at its own deadline.
-pub(crate) struct SlotExpiry;
+/// Tells moka to drop each entry at its monotonic deadline.
+pub(crate) struct EntryExpiry;
 
-impl SlotExpiry {
-    fn keep_for(slot: &Slot) -> Option<Duration> {
-        let left = slot.deadline() - OffsetDateTime::now_utc();
-        Some(
-            Duration::try_from(left)
-                .unwrap_or(Duration::ZERO)
-                .min(LONGEST_KEEP),
-        )
+impl EntryExpiry {
+    fn keep_for(entry: &Entry) -> Option<Duration> {
+        Some(entry.deadline.saturating_duration_since(Instant::now()))
     }
 }
 
-impl Expiry<SessionId, Slot> for SlotExpiry {
-    fn expire_after_create(&self, _: &SessionId, slot: &Slot, _: std::time::Instant) -> Option<Duration> {
-        Self::keep_for(slot)
+impl Expiry<SessionId, Entry> for EntryExpiry {
+    fn expire_after_create(&self, _: &SessionId, entry: &Entry, _: Instant) -> Option<Duration> {
+        Self::keep_for(entry)
     }
 
     fn expire_after_update(
         &self,
         _: &SessionId,
-        slot: &Slot,
-        _: std::time::Instant,
+        entry: &Entry,
+        _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Self::keep_for(slot)
+        Self::keep_for(entry)
     }
 }
 
@@ -152,114 +171,81 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    const NOW: OffsetDateTime = datetime!(2030-01-01 12:00 UTC);
-    const LATER: OffsetDateTime = datetime!(2030-01-01 13:00 UTC);
-    const EARLIER: OffsetDateTime = datetime!(2030-01-01 11:00 UTC);
+    const WALL: OffsetDateTime = datetime!(2030-01-01 12:00 UTC);
 
-    fn live(expires_at: OffsetDateTime) -> Slot {
-        Slot::Live {
-            data: Arc::default(),
-            expires_at,
+    fn moment() -> Moment {
+        Moment {
+            wall: WALL,
+            mono: Instant::now(),
         }
     }
 
-    fn tombstone(until: OffsetDateTime) -> Slot {
-        Slot::Tombstone { until }
+    fn entry_for(secs: i64, now: Moment) -> Entry {
+        Entry::new(Arc::default(), WALL + time::Duration::seconds(secs), now)
     }
 
-    fn op_name(op: &Op<Slot>) -> &'static str {
-        match op {
-            Op::Put(Slot::Live { .. }) => "put-live",
-            Op::Put(Slot::Tombstone { .. }) => "put-tombstone",
-            Op::Remove => "remove",
-            Op::Nop => "nop",
+    #[test]
+    fn a_session_lives_while_both_clocks_say_so() {
+        let now = moment();
+        let entry = entry_for(60, now);
+        assert!(entry.is_live_at(now));
+        let wall_stepped_back = Moment {
+            wall: WALL - time::Duration::hours(1),
+            mono: now.mono + Duration::from_secs(61),
+        };
+        assert!(
+            !entry.is_live_at(wall_stepped_back),
+            "the monotonic deadline still ends it"
+        );
+        let wall_stepped_forward = Moment {
+            wall: WALL + time::Duration::hours(1),
+            mono: now.mono + Duration::from_secs(1),
+        };
+        assert!(
+            !entry.is_live_at(wall_stepped_forward),
+            "the application's clock ends it"
+        );
+        assert!(entry_for(-1, now).session_at(now).is_none());
+    }
+
+    #[test]
+    fn occupants_put_tombstones_first() {
+        let now = moment();
+        let live = entry_for(60, now);
+        assert_eq!(occupant(true, Some(&live), now), Occupant::Tombstone);
+        assert_eq!(occupant(false, Some(&live), now), Occupant::Live);
+        assert_eq!(occupant(false, Some(&entry_for(0, now)), now), Occupant::Vacant);
+        assert_eq!(occupant(false, None, now), Occupant::Vacant);
+    }
+
+    #[test]
+    fn tombstones_lapse_and_are_swept() {
+        let now = Instant::now();
+        let mut tombstones = Tombstones::default();
+        let kept = SessionId::generate();
+        tombstones.insert(&kept, now + Duration::from_secs(60), now);
+        for _ in 0..1000 {
+            tombstones.insert(&SessionId::generate(), now, now); // lapse at once
         }
-    }
-
-    fn outcome((op, result): Decision) -> (&'static str, String) {
-        (
-            op_name(&op),
-            result.map_or_else(|e| e.to_string(), |()| "ok".into()),
-        )
-    }
-
-    #[test]
-    fn set_decisions() {
-        let data = Arc::default();
-        let ok = |op: &'static str| (op, "ok".to_string());
-        assert_eq!(outcome(set(None, &data, LATER, NOW)), ok("put-live"));
-        assert_eq!(
-            outcome(set(Some(&live(LATER)), &data, LATER, NOW)),
-            ok("put-live")
+        assert!(
+            tombstones.len() <= 2 * FIRST_SWEEP,
+            "swept as it grew: {}",
+            tombstones.len()
         );
-        assert_eq!(
-            outcome(set(Some(&live(LATER)), &data, EARLIER, NOW)),
-            ok("remove")
+        assert!(
+            tombstones.active(&kept, now),
+            "a tombstone in its grace is never swept"
         );
-        assert_eq!(outcome(set(None, &data, EARLIER, NOW)), ok("nop"));
-        assert_eq!(
-            outcome(set(Some(&tombstone(EARLIER)), &data, LATER, NOW)),
-            ok("put-live")
-        );
-        assert_eq!(
-            outcome(set(Some(&tombstone(LATER)), &data, LATER, NOW)),
-            ("nop", Error::Destroyed.to_string())
-        );
+        assert!(!tombstones.active(&kept, now + Duration::from_secs(61)));
+        assert!(!tombstones.active(&kept, now), "removed once lapsed");
     }
 
     #[test]
-    fn create_decisions() {
-        let data = Arc::default();
-        assert_eq!(outcome(create(None, &data, LATER, NOW)).0, "put-live");
-        assert_eq!(
-            outcome(create(Some(&live(EARLIER)), &data, LATER, NOW)).0,
-            "put-live"
-        );
-        assert_eq!(
-            outcome(create(Some(&live(LATER)), &data, LATER, NOW)),
-            ("nop", Error::AlreadyExists.to_string())
-        );
-        assert_eq!(
-            outcome(create(Some(&tombstone(LATER)), &data, LATER, NOW)),
-            ("nop", Error::Destroyed.to_string())
-        );
-    }
-
-    #[test]
-    fn touch_decisions() {
-        assert_eq!(outcome(touch(Some(&live(LATER)), LATER, NOW)).0, "put-live");
-        assert_eq!(outcome(touch(Some(&live(LATER)), EARLIER, NOW)).0, "remove");
-        for current in [
-            None,
-            Some(live(NOW)),
-            Some(live(EARLIER)),
-            Some(tombstone(EARLIER)),
-        ] {
-            assert_eq!(
-                outcome(touch(current.as_ref(), LATER, NOW)),
-                ("nop", Error::NotFound.to_string())
-            );
-        }
-        assert_eq!(
-            outcome(touch(Some(&tombstone(LATER)), LATER, NOW)),
-            ("nop", Error::Destroyed.to_string())
-        );
-    }
-
-    #[test]
-    fn destroy_decisions() {
-        assert_eq!(outcome(destroy(Some(LATER))).0, "put-tombstone");
-        assert_eq!(outcome(destroy(None)).0, "remove");
-    }
-
-    #[test]
-    fn expiry_is_the_time_left_clamped() {
-        let keep = |slot: &Slot| SlotExpiry::keep_for(slot).unwrap_or(Duration::MAX);
-        let past = OffsetDateTime::now_utc() - Duration::from_secs(1);
-        assert_eq!(keep(&live(past)), Duration::ZERO);
-        let soon = OffsetDateTime::now_utc() + Duration::from_secs(60);
-        assert!(keep(&live(soon)) <= Duration::from_secs(60));
-        assert!(keep(&live(soon)) > Duration::from_secs(58));
-        assert_eq!(keep(&tombstone(datetime!(9999-12-31 0:00 UTC))), LONGEST_KEEP);
+    fn far_expiries_are_clamped_for_the_monotonic_clock() {
+        let now = moment();
+        let entry = Entry::new(Arc::default(), datetime!(9999-12-31 0:00 UTC), now);
+        assert!(entry.is_live_at(now));
+        let keep = EntryExpiry::keep_for(&entry).unwrap_or(Duration::ZERO);
+        assert!(keep > LONGEST_KEEP - Duration::from_secs(60) && keep <= LONGEST_KEEP);
     }
 }

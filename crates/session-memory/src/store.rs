@@ -3,35 +3,47 @@
 use std::{
     fmt,
     hash::{BuildHasher, RandomState},
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::Instant,
 };
 
 use async_trait::async_trait;
-use moka::{ops::compute::Op, sync::Cache};
-use session_core::{Error, Lifetimes, Result, Session, SessionData, SessionId, SessionStream, Store};
+use moka::sync::Cache;
+use session_core::{
+    Clock, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store,
+    backend::{Effect, Write, check_storable, decide},
+};
 use time::OffsetDateTime;
 
 use crate::{
     MemoryStoreBuilder,
-    slot::{self, Decision, Slot},
+    slot::{self, Entry, EntryExpiry, Moment, Tombstones},
 };
 
 /// An in-process session store on [`moka`]'s concurrent cache.
 ///
-/// * Each entry expires at its session's own expiry (moka's per-entry
-///   expiry); reads also compare with the clock, so an expired session is
-///   never served even before moka evicts it.
+/// * Each session expires at its own expiry (moka's per-entry expiry); reads
+///   also compare with the clock, so an expired session is never served
+///   even before moka evicts it. A session lives only while both the
+///   application's clock and the monotonic clock say so: a wall clock that
+///   steps backwards never extends a session.
 /// * Writes to one id are atomic: they serialize on a lock striped by id,
 ///   so [`create`](Store::create) has exactly one winner and a racing `set`
 ///   never outlives a `destroy`'s tombstone. Reads take no lock.
+/// * **Capacity bounds live sessions only.** With
+///   [`max_capacity`](MemoryStoreBuilder::max_capacity), the least recently
+///   used sessions are evicted first, and new sessions are always admitted.
+///   Tombstones are kept apart, outside the bound, for their whole grace
+///   window: memory pressure can never undo a logout. They cost about 100
+///   bytes each and number at most about twice the ids destroyed within one
+///   grace window.
 /// * [`length`](Store::length) is exact: it counts live sessions one by one
-///   (O(n)), since moka's own entry count is approximate and includes
-///   tombstones and expired entries not yet evicted.
-/// * With a capacity bound, the least recently used entries are evicted
-///   first, and new sessions are always admitted.
+///   (O(n)), since moka's own entry count is approximate.
 /// * Cloning is cheap and the clones share the same sessions.
 /// * Sessions are kept as values and handed out by reference count: a `get`
-///   copies no session data, so no codec is involved.
+///   copies no session data, so no codec is involved. Data nested deeper
+///   than [`MAX_DEPTH`](session_core::backend::MAX_DEPTH) is refused with
+///   [`Error::Encode`], as every other store refuses it.
 ///
 /// ```
 /// use session_core::{Session, SessionId, Store};
@@ -52,10 +64,12 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct MemoryStore {
-    cache: Cache<SessionId, Slot>,
-    /// Writers to one id serialize on its stripe; readers take no lock.
+    cache: Cache<SessionId, Entry>,
+    /// Writers to one id serialize on its stripe, which also holds the
+    /// stripe's tombstones; readers take no lock.
     stripes: Arc<Stripes>,
     lifetimes: Lifetimes,
+    clock: Arc<dyn Clock>,
     max_capacity: Option<u64>,
 }
 
@@ -64,12 +78,10 @@ pub struct MemoryStore {
 /// `and_compute_with`), and 64 stripes keep writers to different ids apart.
 ///
 /// They are plain (blocking) mutexes on purpose: the cache is moka's
-/// synchronous one, so a writer holds its stripe for a read and an insert
-/// and never across an `.await`; an async mutex let a writer be suspended
-/// while holding it, and the writers queued behind it (p99 in milliseconds
-/// at 64 concurrent writers).
+/// synchronous one, so a writer holds its stripe for a lookup and an insert
+/// and never across an `.await`.
 struct Stripes {
-    locks: Box<[Mutex<()>]>,
+    locks: Box<[Mutex<Tombstones>]>,
     hasher: RandomState,
 }
 
@@ -78,32 +90,53 @@ const STRIPES: usize = 64;
 impl Stripes {
     fn new() -> Self {
         Self {
-            locks: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            locks: (0..STRIPES).map(|_| Mutex::default()).collect(),
             hasher: RandomState::new(),
         }
     }
 
-    fn of(&self, id: &SessionId) -> &Mutex<()> {
+    /// Locks the stripe of `id`. A writer that panicked left no half-done
+    /// write (each cache call is one mutation), so a poisoned stripe is
+    /// still safe to use.
+    fn lock(&self, id: &SessionId) -> MutexGuard<'_, Tombstones> {
         // The modulo keeps the index in range, so indexing cannot fail.
-        &self.locks[(self.hasher.hash_one(id.as_str()) % STRIPES as u64) as usize]
+        let stripe = &self.locks[(self.hasher.hash_one(id.as_str()) % STRIPES as u64) as usize];
+        stripe.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    fn clear(&self) {
+        for stripe in &self.locks {
+            stripe.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        }
+    }
+}
+
+/// What a write stores: the session's data, or (for `touch`) the live
+/// entry's data again under a new expiry.
+enum Written<'a> {
+    Session(&'a Session),
+    Expiry(Option<OffsetDateTime>),
 }
 
 impl MemoryStore {
     /// An unbounded store with the default [`Lifetimes`] (24 h TTL, 300 s
     /// tombstone grace).
     pub fn new() -> Self {
-        Self::with_parts(None, Lifetimes::default())
+        Self::with_parts(
+            None,
+            Lifetimes::default(),
+            Arc::new(session_core::clock::SystemClock),
+        )
     }
 
-    /// A builder for capacity, default TTL and tombstone grace.
+    /// A builder for capacity, default TTL, tombstone grace and clock.
     pub fn builder() -> MemoryStoreBuilder {
         MemoryStoreBuilder::default()
     }
 
-    pub(crate) fn with_parts(max_capacity: Option<u64>, lifetimes: Lifetimes) -> Self {
+    pub(crate) fn with_parts(max_capacity: Option<u64>, lifetimes: Lifetimes, clock: Arc<dyn Clock>) -> Self {
         let mut cache = Cache::builder()
-            .expire_after(slot::SlotExpiry)
+            .expire_after(EntryExpiry)
             .eviction_policy(moka::policy::EvictionPolicy::lru());
         if let Some(capacity) = max_capacity {
             cache = cache.max_capacity(capacity);
@@ -112,6 +145,7 @@ impl MemoryStore {
             cache: cache.build(),
             stripes: Arc::new(Stripes::new()),
             lifetimes,
+            clock,
             max_capacity,
         }
     }
@@ -129,30 +163,55 @@ impl MemoryStore {
         self.lifetimes
     }
 
-    /// Runs one write's decision atomically for `id` (under its stripe's
-    /// lock, which every writer of the id takes), and returns its answer.
-    fn write(
-        &self,
-        id: &SessionId,
-        decide: impl FnOnce(Option<&Slot>, OffsetDateTime) -> Decision,
-    ) -> Result<()> {
-        // A writer that panicked left no half-done write (the cache call is
-        // the one mutation), so a poisoned stripe is still safe to use.
-        let _writer = self.stripes.of(id).lock().unwrap_or_else(PoisonError::into_inner);
-        let current = self.cache.get(id);
-        // Read the clock under the lock, so the decision and the write see the same moment.
-        let (op, answer) = decide(current.as_ref(), OffsetDateTime::now_utc());
-        match op {
-            Op::Put(slot) => self.cache.insert(id.clone(), slot),
-            Op::Remove => self.cache.invalidate(id),
-            Op::Nop => {}
-        }
-        answer
+    /// How many tombstones the store holds right now (outside the capacity
+    /// bound), lapsed ones not yet swept included: for monitoring.
+    pub fn tombstones(&self) -> usize {
+        self.stripes
+            .locks
+            .iter()
+            .map(|stripe| stripe.lock().unwrap_or_else(PoisonError::into_inner).len())
+            .sum()
     }
 
-    fn live_data(&self, session: &Session) -> (Arc<SessionData>, OffsetDateTime) {
-        let expires_at = self.lifetimes.expiry_of(session, OffsetDateTime::now_utc());
-        (Arc::clone(session.shared_data()), expires_at)
+    fn now(&self) -> Moment {
+        Moment {
+            wall: self.clock.now(),
+            mono: Instant::now(),
+        }
+    }
+
+    /// Runs one write atomically for `id`, under its stripe's lock, with
+    /// the rule table deciding what happens.
+    fn write(&self, id: &SessionId, write: Write, written: Written<'_>) -> Result<()> {
+        if let Written::Session(session) = written {
+            check_storable(session.data())?;
+        }
+        let mut tombstones = self.stripes.lock(id);
+        // Read the clocks under the lock, so the decision and the write see the same moment.
+        let now = self.now();
+        let tombstoned = tombstones.active(id, now.mono);
+        let current = (!tombstoned && write.needs_liveness())
+            .then(|| self.cache.get(id))
+            .flatten();
+        let found = slot::occupant(tombstoned, current.as_ref(), now);
+        let (expires_at, entry) = match written {
+            Written::Session(session) => {
+                let at = self.lifetimes.expiry_of(session, now.wall);
+                (at, Some(Entry::new(Arc::clone(session.shared_data()), at, now)))
+            }
+            Written::Expiry(at) => {
+                let at = self.lifetimes.expiry_or_default(at, now.wall);
+                (at, current.map(|live| live.with_expiry(at, now)))
+            }
+        };
+        let decision = decide(write, found, expires_at <= now.wall);
+        match (decision.effect, entry) {
+            (Effect::Store, Some(entry)) => self.cache.insert(id.clone(), entry),
+            (Effect::Remove, _) => self.cache.invalidate(id),
+            (Effect::Store, None) | (Effect::Nothing, _) => {}
+        }
+        drop(tombstones);
+        decision.answer()
     }
 }
 
@@ -167,6 +226,7 @@ impl fmt::Debug for MemoryStore {
         f.debug_struct("MemoryStore")
             .field("lifetimes", &self.lifetimes)
             .field("max_capacity", &self.max_capacity)
+            .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
@@ -174,52 +234,56 @@ impl fmt::Debug for MemoryStore {
 #[async_trait]
 impl Store for MemoryStore {
     async fn get(&self, id: &SessionId) -> Result<Option<Session>> {
-        Ok(self
-            .cache
-            .get(id)
-            .and_then(|slot| slot.live_at(OffsetDateTime::now_utc())))
+        Ok(self.cache.get(id).and_then(|entry| entry.session_at(self.now())))
     }
 
     async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
-        let (data, expires_at) = self.live_data(session);
-        self.write(id, |current, now| slot::set(current, &data, expires_at, now))
+        self.write(id, Write::Set, Written::Session(session))
     }
 
     async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
-        let (data, expires_at) = self.live_data(session);
-        self.write(id, |current, now| slot::create(current, &data, expires_at, now))
+        self.write(id, Write::Create, Written::Session(session))
     }
 
     async fn touch(&self, id: &SessionId, expires_at: Option<OffsetDateTime>) -> Result<()> {
-        let expires_at = self
-            .lifetimes
-            .expiry_or_default(expires_at, OffsetDateTime::now_utc());
-        self.write(id, |current, now| slot::touch(current, expires_at, now))
+        self.write(id, Write::Touch, Written::Expiry(expires_at))
     }
 
     async fn destroy(&self, id: &SessionId) -> Result<()> {
-        let lifetimes = self.lifetimes;
-        self.write(id, |_, now| slot::destroy(lifetimes.tombstone_until(now)))
+        let grace = self.lifetimes.tombstone_grace();
+        let mut tombstones = self.stripes.lock(id);
+        if !grace.is_zero() {
+            let now = Instant::now();
+            tombstones.insert(id, slot::later(now, grace), now);
+        }
+        self.cache.invalidate(id);
+        Ok(())
     }
 
     fn all_stream(&self) -> SessionStream<'_> {
-        // moka's iterator walks the shards without a global lock; the clock is
-        // read per entry so a long walk never yields a session that expired
-        // while it ran.
-        let live = self.cache.iter().filter_map(|(id, slot)| {
-            slot.live_at(OffsetDateTime::now_utc())
+        // moka's iterator walks the shards without a global lock; the clocks
+        // are read per entry so a long walk never yields a session that
+        // expired while it ran.
+        let live = self.cache.iter().filter_map(|(id, entry)| {
+            entry
+                .session_at(self.now())
                 .map(|session| Ok::<_, Error>((SessionId::clone(&id), session)))
         });
         Box::pin(futures_util::stream::iter(live))
     }
 
     async fn length(&self) -> Result<u64> {
-        let now = OffsetDateTime::now_utc();
-        let live = self.cache.iter().filter(|(_, slot)| slot.is_live_at(now)).count();
+        let now = self.now();
+        let live = self
+            .cache
+            .iter()
+            .filter(|(_, entry)| entry.is_live_at(now))
+            .count();
         Ok(u64::try_from(live).unwrap_or(u64::MAX))
     }
 
     async fn clear(&self) -> Result<()> {
+        self.stripes.clear();
         self.cache.invalidate_all();
         Ok(())
     }

@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use serde_json::json;
-use session_core::{Session, SessionId, Store};
+use session_core::{Clock, Error, Session, SessionId, Store, clock::SkewedClock};
 use session_memory::MemoryStore;
 use time::{OffsetDateTime, macros::datetime};
 
@@ -33,7 +33,7 @@ async fn clones_share_sessions() {
 }
 
 #[tokio::test]
-async fn capacity_bound_evicts_old_entries_and_admits_new_ones() {
+async fn capacity_bound_evicts_old_sessions_and_admits_new_ones() {
     let store = MemoryStore::builder().max_capacity(100).build().unwrap();
     let ids: Vec<_> = (0..300).map(|_| SessionId::generate()).collect();
     for (n, id) in ids.iter().enumerate() {
@@ -53,6 +53,109 @@ async fn capacity_bound_evicts_old_entries_and_admits_new_ones() {
     assert!(
         store.get(&ids[0]).await.unwrap().is_none(),
         "the oldest session is evicted first"
+    );
+}
+
+#[tokio::test]
+async fn tombstones_outlive_capacity_pressure() {
+    let store = MemoryStore::builder().max_capacity(100).build().unwrap();
+    let destroyed = SessionId::generate();
+    store.create(&destroyed, &session(0)).await.unwrap();
+    store.destroy(&destroyed).await.unwrap();
+    for n in 0..1_000 {
+        store.set(&SessionId::generate(), &session(n)).await.unwrap();
+    }
+    store.run_pending_tasks().await;
+    assert!(store.length().await.unwrap() <= 100, "live sessions stay bounded");
+    assert!(
+        matches!(store.set(&destroyed, &session(1)).await, Err(Error::Destroyed)),
+        "a late save after ten capacities of other writes is still refused"
+    );
+    assert!(store.get(&destroyed).await.unwrap().is_none());
+    assert_eq!(store.tombstones(), 1);
+}
+
+#[tokio::test]
+async fn tombstones_stay_bounded_by_the_grace_window() {
+    let store = MemoryStore::builder()
+        .tombstone_grace(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    for _ in 0..20_000 {
+        store.destroy(&SessionId::generate()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    for _ in 0..20_000 {
+        store.destroy(&SessionId::generate()).await.unwrap();
+    }
+    assert!(
+        store.tombstones() < 30_000,
+        "lapsed tombstones are swept as new ones arrive: {}",
+        store.tombstones()
+    );
+}
+
+#[tokio::test]
+async fn a_wall_clock_stepping_backwards_never_extends_a_session() {
+    let clock = SkewedClock::new(time::Duration::ZERO);
+    let store = MemoryStore::builder()
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    let id = SessionId::generate();
+    let expires = clock.now() + Duration::from_millis(800);
+    store.set(&id, &session(0).expiring_at(expires)).await.unwrap();
+    clock.set_offset(time::Duration::hours(-1));
+    assert!(
+        store.get(&id).await.unwrap().is_some(),
+        "live until its time is up"
+    );
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert!(
+        store.get(&id).await.unwrap().is_none(),
+        "by the application's clock the session has an hour left, but its 800 ms are over"
+    );
+    assert_eq!(store.length().await.unwrap(), 0);
+    assert!(store.all().await.unwrap().is_empty());
+    assert!(matches!(store.touch(&id, None).await, Err(Error::NotFound)));
+}
+
+#[tokio::test]
+async fn a_wall_clock_stepping_forwards_ends_sessions_it_passes() {
+    let clock = SkewedClock::new(time::Duration::ZERO);
+    let store = MemoryStore::builder()
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    let id = SessionId::generate();
+    store
+        .set(
+            &id,
+            &session(0).expiring_at(clock.now() + Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
+    clock.set_offset(time::Duration::minutes(2));
+    assert!(
+        store.get(&id).await.unwrap().is_none(),
+        "expired by the application's clock"
+    );
+}
+
+#[tokio::test]
+async fn tombstones_use_the_monotonic_clock() {
+    let clock = SkewedClock::new(time::Duration::ZERO);
+    let store = MemoryStore::builder()
+        .clock(Arc::new(clock.clone()))
+        .tombstone_grace(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let id = SessionId::generate();
+    store.destroy(&id).await.unwrap();
+    clock.set_offset(time::Duration::hours(2));
+    assert!(
+        matches!(store.set(&id, &session(0)).await, Err(Error::Destroyed)),
+        "a clock jumping past the grace window does not lift the tombstone"
     );
 }
 

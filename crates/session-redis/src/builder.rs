@@ -1,6 +1,6 @@
 //! Options for `RedisStore`, and connecting.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use fred::{
     clients::{Client, Pool},
@@ -9,8 +9,8 @@ use fred::{
         config::{Config, ReconnectPolicy},
     },
 };
-use session_core::maintenance::within;
-use session_core::{Codec, Error, JsonCodec, Lifetimes};
+use session_core::Error;
+use session_core::backend::{BuilderOptions, within};
 
 use crate::{RedisStore, connection::Connection, error::from_fred, store::Settings};
 
@@ -51,11 +51,7 @@ pub struct RedisStoreBuilder {
     target: Option<Target>,
     prefix: String,
     scan_count: u32,
-    default_ttl: Duration,
-    tombstone_grace: Duration,
-    disable_touch: bool,
-    codec: Arc<dyn Codec>,
-    timeout: Duration,
+    options: BuilderOptions,
     pool_size: usize,
     reconnect_delay: Duration,
 }
@@ -94,11 +90,7 @@ impl Default for RedisStoreBuilder {
             target: None,
             prefix: "sess:".into(),
             scan_count: 100,
-            default_ttl: Lifetimes::DEFAULT_TTL,
-            tombstone_grace: Lifetimes::DEFAULT_TOMBSTONE_GRACE,
-            disable_touch: false,
-            codec: Arc::new(JsonCodec),
-            timeout: Duration::from_secs(5),
+            options: BuilderOptions::default(),
             pool_size: 1,
             reconnect_delay: Duration::from_millis(200),
         }
@@ -106,7 +98,7 @@ impl Default for RedisStoreBuilder {
 }
 
 impl RedisStoreBuilder {
-    session_core::shared_builder_options!();
+    session_core::builder_options!(lifetimes, remote);
 
     /// Connect to this URL when building (`redis://`, `rediss://`,
     /// `redis-cluster://host:port?node=host:port`).
@@ -165,10 +157,10 @@ impl RedisStoreBuilder {
     /// * [`Error::Unavailable`] / [`Error::Timeout`]: the server could not
     ///   be reached within the timeout.
     pub async fn build(self) -> Result<RedisStore, Error> {
-        let lifetimes = Lifetimes::new(self.default_ttl, self.tombstone_grace)?;
-        if self.scan_count == 0 || self.pool_size == 0 || self.timeout.is_zero() {
+        let lifetimes = self.options.check()?;
+        if self.scan_count == 0 || self.pool_size == 0 {
             return Err(Error::InvalidInput(
-                "scan_count, pool_size and timeout must be positive".into(),
+                "scan_count and pool_size must be positive".into(),
             ));
         }
         let connection = match self.target.clone() {
@@ -185,10 +177,11 @@ impl RedisStoreBuilder {
             connection,
             prefix: self.prefix,
             lifetimes,
-            codec: self.codec,
+            codec: self.options.codec,
+            clock: self.options.clock,
             scan_count: self.scan_count,
-            disable_touch: self.disable_touch,
-            timeout: self.timeout,
+            disable_touch: self.options.disable_touch,
+            timeout: self.options.timeout,
         }))
     }
 
@@ -203,22 +196,22 @@ impl RedisStoreBuilder {
         let config = Config::from_url(url).map_err(|e| Error::InvalidInput(format!("bad Redis URL: {e}")))?;
         let delay = u32::try_from(self.reconnect_delay.as_millis()).unwrap_or(u32::MAX);
         let pool = Builder::from_config(config)
-            .with_performance_config(|perf| perf.default_command_timeout = self.timeout)
+            .with_performance_config(|perf| perf.default_command_timeout = self.options.timeout)
             .with_connection_config(|conn| {
-                conn.connection_timeout = self.timeout;
-                conn.internal_command_timeout = self.timeout;
+                conn.connection_timeout = self.options.timeout;
+                conn.internal_command_timeout = self.options.timeout;
             })
             .set_policy(ReconnectPolicy::new_constant(0, delay))
             .build_pool(self.pool_size)
-            .map_err(|e| from_fred(e, self.timeout))?;
+            .map_err(|e| from_fred(e, self.options.timeout))?;
         let tasks = pool.connect_pool();
         let connection = Connection::owned(pool, tasks);
         // On failure `connection` is dropped here, which stops its tasks.
-        within(self.timeout, async {
+        within(self.options.timeout, async {
             connection
                 .wait_for_connect()
                 .await
-                .map_err(|e| from_fred(e, self.timeout))
+                .map_err(|e| from_fred(e, self.options.timeout))
         })
         .await
         .map_err(|e| match e {

@@ -15,7 +15,7 @@ use fred::{
     types::{Key, config::Server},
 };
 use session_core::Error;
-use session_core::maintenance::within;
+use session_core::backend::within;
 
 use crate::error::from_fred;
 

@@ -10,7 +10,7 @@ use fred::{
     types::{Expiration, Key, Value, scripts::Script},
 };
 use futures_util::{future::try_join_all, stream};
-use session_core::maintenance::within;
+use session_core::backend::within;
 use session_core::{Codec, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store, expiry};
 use time::OffsetDateTime;
 
@@ -67,6 +67,7 @@ pub(crate) struct Settings {
     pub(crate) prefix: String,
     pub(crate) lifetimes: Lifetimes,
     pub(crate) codec: Arc<dyn Codec>,
+    pub(crate) clock: Arc<dyn session_core::Clock>,
     pub(crate) scan_count: u32,
     pub(crate) disable_touch: bool,
     pub(crate) timeout: Duration,
@@ -77,6 +78,7 @@ struct Inner {
     prefix: Prefix,
     lifetimes: Lifetimes,
     codec: Arc<dyn Codec>,
+    clock: Arc<dyn session_core::Clock>,
     scan_count: u32,
     disable_touch: bool,
     timeout: Duration,
@@ -104,6 +106,7 @@ impl RedisStore {
                 connection: settings.connection,
                 lifetimes: settings.lifetimes,
                 codec: settings.codec,
+                clock: settings.clock,
                 scan_count: settings.scan_count,
                 disable_touch: settings.disable_touch,
                 timeout: settings.timeout,

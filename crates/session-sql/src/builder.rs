@@ -1,9 +1,9 @@
 //! Options for `SqlStore`, and connecting.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use session_core::maintenance::within;
-use session_core::{Codec, Error, JsonCodec, Lifetimes};
+use session_core::Error;
+use session_core::backend::{BuilderOptions, within};
 
 use crate::{
     Column, SqlStore, dialect::Statements, error::from_sqlx, ident::Ident, pool::Pool, purge, store::Inner,
@@ -48,13 +48,7 @@ pub struct SqlStoreBuilder {
     table: String,
     schema: Option<String>,
     create_table_if_missing: bool,
-    default_ttl: Duration,
-    tombstone_grace: Duration,
-    disable_touch: bool,
-    codec: Arc<dyn Codec>,
-    timeout: Duration,
-    purge_interval: Option<Duration>,
-    purge_batch: u32,
+    options: BuilderOptions,
     max_connections: u32,
     columns: Vec<Column>,
 }
@@ -85,13 +79,7 @@ impl Default for SqlStoreBuilder {
             table: "sessions".into(),
             schema: None,
             create_table_if_missing: true,
-            default_ttl: Lifetimes::DEFAULT_TTL,
-            tombstone_grace: Lifetimes::DEFAULT_TOMBSTONE_GRACE,
-            disable_touch: false,
-            codec: Arc::new(JsonCodec),
-            timeout: Duration::from_secs(5),
-            purge_interval: Some(Duration::from_secs(15 * 60)),
-            purge_batch: 1000,
+            options: BuilderOptions::default(),
             max_connections: 10,
             columns: Vec::new(),
         }
@@ -99,7 +87,7 @@ impl Default for SqlStoreBuilder {
 }
 
 impl SqlStoreBuilder {
-    session_core::shared_builder_options!();
+    session_core::builder_options!(lifetimes, remote, purge);
 
     /// Connect to this URL when building.
     pub fn url(mut self, url: impl Into<String>) -> Self {
@@ -185,18 +173,6 @@ impl SqlStoreBuilder {
         self
     }
 
-    /// Background purge interval (default 15 min); `None` turns it off.
-    pub fn purge_interval(mut self, interval: Option<Duration>) -> Self {
-        self.purge_interval = interval;
-        self
-    }
-
-    /// Rows deleted per purge statement (default 1000).
-    pub fn purge_batch(mut self, rows: u32) -> Self {
-        self.purge_batch = rows;
-        self
-    }
-
     /// Adds an extra, indexed column filled from session data on every write
     /// (see [`Column`]). A table created without it needs the column added
     /// by hand: `migrate` only creates missing tables.
@@ -222,7 +198,7 @@ impl SqlStoreBuilder {
     ///   the timeout.
     /// * [`Error::Backend`]: creating the table failed.
     pub async fn build(self) -> Result<SqlStore, Error> {
-        let lifetimes = Lifetimes::new(self.default_ttl, self.tombstone_grace)?;
+        let lifetimes = self.options.check()?;
         let table = Ident::new("table name", &self.table)?;
         let schema = self
             .schema
@@ -240,39 +216,29 @@ impl SqlStoreBuilder {
             }
             extra.push((name, column.kind));
         }
-        if self.timeout.is_zero() || self.purge_batch == 0 || self.max_connections == 0 {
-            return Err(Error::InvalidInput(
-                "timeout, purge_batch and max_connections must be positive".into(),
-            ));
+        if self.max_connections == 0 {
+            return Err(Error::InvalidInput("max_connections must be positive".into()));
         }
-        if self.purge_interval.is_some_and(|i| i.is_zero()) {
-            return Err(Error::InvalidInput(
-                "purge_interval must be positive (or None)".into(),
-            ));
-        }
+        let timeout = self.options.timeout;
         let pool = match self.target.clone() {
             None => return Err(Error::InvalidInput("give the store a url or a pool".into())),
             Some(Target::Pool(pool)) => pool,
             Some(Target::Unsupported(why)) => return Err(Error::InvalidInput(why.into())),
-            Some(Target::Url(url)) => {
-                within(self.timeout, self.connect(&url))
-                    .await
-                    .map_err(|e| match e {
-                        Error::Timeout(t) => Error::Unavailable(
-                            format!("could not connect to the database within {t:?}").into(),
-                        ),
-                        other => other,
-                    })?
-            }
+            Some(Target::Url(url)) => within(timeout, self.connect(&url)).await.map_err(|e| match e {
+                Error::Timeout(t) => {
+                    Error::Unavailable(format!("could not connect to the database within {t:?}").into())
+                }
+                other => other,
+            })?,
         };
         let statements = Statements::new(pool.dialect(), schema.as_ref(), &table, &extra);
-        let purge_task = self.purge_interval.map(|interval| {
+        let purge_task = self.options.purge_interval.map(|interval| {
             purge::spawn(
                 pool.clone(),
                 statements.purge.clone(),
-                self.purge_batch,
+                self.options.purge_batch,
                 interval,
-                self.timeout,
+                timeout,
             )
         });
         let store = SqlStore::from_inner(Inner {
@@ -280,10 +246,11 @@ impl SqlStoreBuilder {
             statements,
             table: self.table,
             lifetimes,
-            codec: self.codec,
-            disable_touch: self.disable_touch,
-            timeout: self.timeout,
-            purge_batch: self.purge_batch,
+            codec: self.options.codec,
+            clock: self.options.clock,
+            disable_touch: self.options.disable_touch,
+            timeout,
+            purge_batch: self.options.purge_batch,
             purge_task,
             columns: self.columns,
         });
@@ -295,7 +262,7 @@ impl SqlStoreBuilder {
 
     async fn connect(&self, url: &str) -> Result<Pool, Error> {
         let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
-        let timeout = self.timeout;
+        let timeout = self.options.timeout;
         let fail = |e| match from_sqlx(e, timeout) {
             Error::Backend(source) => Error::Unavailable(source),
             other => other,
@@ -336,8 +303,8 @@ impl SqlStoreBuilder {
         use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let mut options = SqliteConnectOptions::from_str(url)?.busy_timeout(self.timeout);
-        let mut pool = SqlitePoolOptions::new().acquire_timeout(self.timeout);
+        let mut options = SqliteConnectOptions::from_str(url)?.busy_timeout(self.options.timeout);
+        let mut pool = SqlitePoolOptions::new().acquire_timeout(self.options.timeout);
         if in_memory {
             // Each connection would see its own empty database: keep one, forever.
             pool = pool

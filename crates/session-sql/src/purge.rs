@@ -75,7 +75,7 @@ pub(crate) fn spawn(pool: Pool, sql: Sql, batch: u32, interval: Duration, timeou
         loop {
             tokio::select! {
                 _ = stopped.changed() => return, // the store is gone
-                () = tokio::time::sleep(session_core::maintenance::jittered(interval)) => {}
+                () = tokio::time::sleep(session_core::backend::jittered(interval)) => {}
             }
             match purge(&pool, &sql, batch, timeout).await {
                 Ok(report) if report.deleted == 0 => {}

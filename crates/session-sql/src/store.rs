@@ -4,7 +4,7 @@ use std::{collections::VecDeque, fmt, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures_util::stream;
-use session_core::maintenance::within;
+use session_core::backend::within;
 use session_core::{
     Codec, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store,
     expiry::{from_unix_millis, unix_millis},
@@ -69,6 +69,7 @@ pub(crate) struct Inner {
     pub(crate) table: String,
     pub(crate) lifetimes: Lifetimes,
     pub(crate) codec: Arc<dyn Codec>,
+    pub(crate) clock: Arc<dyn session_core::Clock>,
     pub(crate) disable_touch: bool,
     pub(crate) timeout: Duration,
     pub(crate) purge_batch: u32,
@@ -577,7 +578,7 @@ async fn select_with_value(
 }
 
 #[async_trait]
-impl session_core::maintenance::PurgeExpired for SqlStore {
+impl session_core::PurgeExpired for SqlStore {
     async fn purge_expired(&self) -> Result<u64> {
         SqlStore::purge_expired(self).await
     }

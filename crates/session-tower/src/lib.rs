@@ -33,7 +33,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use session_core::{Error, Session, SessionId, Store, maintenance::PurgeExpired};
+use session_core::{Error, PurgeExpired, Session, SessionId, Store};
 use tower_sessions_core::{
     ExpiredDeletion, SessionStore,
     session::{Id, Record},
