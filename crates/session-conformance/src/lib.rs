@@ -98,12 +98,6 @@ macro_rules! __emit_tests {
     )*};
 }
 
-/// The README's examples, compiled (and run where they need no server) as
-/// doc tests so they cannot rot.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
-
 #[doc(hidden)]
 pub mod __private {
     pub use tokio;
