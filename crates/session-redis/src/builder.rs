@@ -6,13 +6,15 @@ use fred::{
     clients::{Client, Pool},
     types::{
         Builder,
-        config::{Config, ReconnectPolicy},
+        config::{Config, ReconnectPolicy, UnresponsiveConfig},
     },
 };
 use session_core::Error;
 use session_core::backend::{BuilderOptions, within};
 
-use crate::{RedisStore, connection::Connection, error::from_fred, store::Settings};
+use crate::{
+    Durability, RedisStore, connection::Connection, error::from_fred, keys::Namespace, store::Settings,
+};
 
 /// Builds a [`RedisStore`]. The option names follow connect-redis and
 /// connect-redis-session, which many users know:
@@ -20,16 +22,26 @@ use crate::{RedisStore, connection::Connection, error::from_fred, store::Setting
 /// | option | default | meaning |
 /// |---|---|---|
 /// | [`url`](Self::url) / [`client`](Self::client) / [`pool`](Self::pool) | — (one is required) | where to connect: `redis://`, `rediss://` (TLS, rustls), `redis-cluster://host:port?node=host:port&...`; or a fred client or pool the app already owns and has initialised |
-/// | [`prefix`](Self::prefix) | `"sess:"` | key prefix; the store sees only keys that start with it |
+/// | [`prefix`](Self::prefix) | `"sess"` | the namespace: keys are the prefix, a space, the id; 1 to 256 visible ASCII characters |
 /// | [`scan_count`](Self::scan_count) | `100` | `COUNT` for `SCAN` in `all`, `length` and `clear` (keys per page) |
 /// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry (connect-redis' `ttl`) |
 /// | [`tombstone_grace`](Self::tombstone_grace) | 300 seconds | how long writes to a destroyed id are refused (`concurrencyGraceSeconds`); zero means `destroy` deletes outright |
 /// | [`hard_delete`](Self::hard_delete) | off | shorthand for a zero `tombstone_grace` |
 /// | [`disable_touch`](Self::disable_touch) | `false` | make `touch` a no-op that reports success (connect-redis' `disableTouch`) |
-/// | [`codec`](Self::codec) | [`JsonCodec`] | how session data is encoded (connect-redis' `serializer`) |
+/// | [`codec`](Self::codec) | [`JsonCodec`](session_core::JsonCodec) | how session data is encoded (connect-redis' `serializer`) |
+/// | [`clock`](Self::clock) | the system clock | the application's clock, which every expiry is computed and compared with |
 /// | [`timeout`](Self::timeout) | 5 seconds | longest any call may take, including while Redis is down or reconnecting |
+/// | [`durability`](Self::durability) | [`Durability::Primary`] | how many copies a write needs before it is done (`WAIT` for replicas) |
 /// | [`pool_size`](Self::pool_size) | `1` | connections opened for a [`url`](Self::url) (each is multiplexed) |
 /// | [`reconnect_delay`](Self::reconnect_delay) | 200 ms | pause between reconnection attempts for a [`url`](Self::url); attempts never stop |
+///
+/// A store built from a [`url`](Self::url) also watches its connections: one
+/// that leaves a command unanswered for a whole `timeout` (a peer that
+/// vanished without closing, a failover that left the old address dropping
+/// packets) is closed and replaced. For a [`client`](Self::client) or
+/// [`pool`](Self::pool) the app passes in, that is the app's configuration
+/// (fred's `UnresponsiveConfig`); every write is still sent with the
+/// store's own timeout and a single attempt, so none is replayed late.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -38,7 +50,7 @@ use crate::{RedisStore, connection::Connection, error::from_fred, store::Setting
 /// # async fn run() -> Result<(), session_core::Error> {
 /// let store = RedisStore::builder()
 ///     .url("redis://127.0.0.1:6379")
-///     .prefix("myapp:sess:")
+///     .prefix("myapp:sess") // keys `myapp:sess <id>`
 ///     .default_ttl(Duration::from_secs(3600))
 ///     .timeout(Duration::from_secs(2))
 ///     .build()
@@ -54,6 +66,7 @@ pub struct RedisStoreBuilder {
     options: BuilderOptions,
     pool_size: usize,
     reconnect_delay: Duration,
+    durability: Durability,
 }
 
 /// URL schemes fred understands; anything else is refused before connecting.
@@ -88,11 +101,12 @@ impl Default for RedisStoreBuilder {
     fn default() -> Self {
         Self {
             target: None,
-            prefix: "sess:".into(),
+            prefix: "sess".into(),
             scan_count: 100,
             options: BuilderOptions::default(),
             pool_size: 1,
             reconnect_delay: Duration::from_millis(200),
+            durability: Durability::Primary,
         }
     }
 }
@@ -119,8 +133,11 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Key prefix (default `"sess:"`). Any string works: glob characters in
-    /// it are escaped for `SCAN`.
+    /// The namespace (default `"sess"`): keys are the prefix, a space and
+    /// the id. 1 to 256 visible ASCII characters; glob characters are
+    /// escaped for `SCAN`. Because neither prefixes nor ids hold a space,
+    /// stores on different prefixes never see each other's sessions, even
+    /// when one prefix starts with the other.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
@@ -149,15 +166,23 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// How many copies of a write must exist before it is done (default
+    /// [`Durability::Primary`]).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
     /// Checks the options, connects if given a URL, and builds the store.
     ///
     /// # Errors
-    /// * [`Error::InvalidInput`]: no target given, a malformed URL, or an
-    ///   option out of range.
+    /// * [`Error::InvalidInput`]: no target given, a malformed URL, an empty
+    ///   or spaced prefix, or an option out of range.
     /// * [`Error::Unavailable`] / [`Error::Timeout`]: the server could not
     ///   be reached within the timeout.
     pub async fn build(self) -> Result<RedisStore, Error> {
         let lifetimes = self.options.check()?;
+        let namespace = Namespace::new(&self.prefix)?;
         if self.scan_count == 0 || self.pool_size == 0 {
             return Err(Error::InvalidInput(
                 "scan_count and pool_size must be positive".into(),
@@ -175,13 +200,14 @@ impl RedisStoreBuilder {
         };
         Ok(RedisStore::from_settings(Settings {
             connection,
-            prefix: self.prefix,
+            namespace,
             lifetimes,
             codec: self.options.codec,
             clock: self.options.clock,
             scan_count: self.scan_count,
             disable_touch: self.options.disable_touch,
             timeout: self.options.timeout,
+            durability: self.durability,
         }))
     }
 
@@ -200,6 +226,12 @@ impl RedisStoreBuilder {
             .with_connection_config(|conn| {
                 conn.connection_timeout = self.options.timeout;
                 conn.internal_command_timeout = self.options.timeout;
+                // A command unanswered for a whole timeout means a dead
+                // connection: close it and reconnect.
+                conn.unresponsive = UnresponsiveConfig {
+                    max_timeout: Some(self.options.timeout),
+                    interval: (self.options.timeout / 4).max(Duration::from_millis(10)),
+                };
             })
             .set_policy(ReconnectPolicy::new_constant(0, delay))
             .build_pool(self.pool_size)

@@ -6,12 +6,39 @@ use fred::error::{Error as FredError, ErrorKind};
 use session_core::Error;
 
 pub(crate) fn from_fred(error: FredError, timeout: Duration) -> Error {
+    if error.details().starts_with("WRONGTYPE") {
+        // A key of another type where a session should be: like any value
+        // this store did not write, it cannot be read as a session.
+        return Error::Decode("the key holds a Redis type other than a string; it was left alone".into());
+    }
     match error.kind() {
         ErrorKind::Timeout => Error::Timeout(timeout),
-        ErrorKind::IO | ErrorKind::Canceled | ErrorKind::Tls => Error::Unavailable(Box::new(error)),
+        ErrorKind::IO
+        | ErrorKind::Canceled
+        | ErrorKind::Tls
+        | ErrorKind::Routing
+        | ErrorKind::Backpressure
+        | ErrorKind::Cluster => Error::Unavailable(Box::new(error)),
         ErrorKind::Url | ErrorKind::Config => Error::InvalidInput(error.to_string()),
+        _ if is_connection_trouble(error.details()) => Error::Unavailable(Box::new(error)),
         _ => Error::Backend(Box::new(error)),
     }
+}
+
+/// fred reports some connection trouble with a generic kind: a command
+/// that found no connection while one was being replaced, a write whose one
+/// attempt met a closed connection, a cluster that is failing over.
+fn is_connection_trouble(details: &str) -> bool {
+    [
+        "Failed to route command",
+        "Too many failed write attempts",
+        "CLUSTERDOWN",
+        "TRYAGAIN",
+        "LOADING",
+        "READONLY",
+    ]
+    .iter()
+    .any(|start| details.starts_with(start))
 }
 
 #[cfg(test)]
@@ -26,5 +53,18 @@ mod tests {
         assert!(map(ErrorKind::IO).is_transient());
         assert!(matches!(map(ErrorKind::Url), Error::InvalidInput(_)));
         assert!(matches!(map(ErrorKind::Protocol), Error::Backend(_)));
+        for trouble in [
+            "Failed to route command.",
+            "CLUSTERDOWN The cluster is down",
+            "READONLY You can't write",
+        ] {
+            assert!(
+                from_fred(FredError::new(ErrorKind::Unknown, trouble), t).is_transient(),
+                "{trouble}"
+            );
+        }
+        assert!(map(ErrorKind::Routing).is_transient() && map(ErrorKind::Cluster).is_transient());
+        let wrong_type = FredError::new(ErrorKind::InvalidArgument, "WRONGTYPE Operation against a key");
+        assert!(matches!(from_fred(wrong_type, t), Error::Decode(_)));
     }
 }

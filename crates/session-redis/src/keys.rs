@@ -1,46 +1,73 @@
-//! Keys: `prefix + id`, and the SCAN pattern that matches exactly this prefix.
+//! Keys and namespaces: `prefix` + one space + id.
+//!
+//! Ids and prefixes are visible ASCII only, so the space can stand in
+//! neither: a key names exactly one namespace (everything before its only
+//! space) and one id. Two stores with different prefixes can never see each
+//! other's keys, whatever their prefixes are (`sess` and `sess:admin`, or
+//! `a` and `a*`), and a key written by another program without the space
+//! (connect-redis' `sess:<id>`, say) is never taken for a session.
 
 use fred::types::Key;
 use session_core::{Error, SessionId};
 
-/// The key prefix of a store, with its escaped SCAN pattern computed once.
+/// What joins the prefix and the id in a key.
+pub(crate) const SEPARATOR: char = ' ';
+
+/// The longest accepted prefix, in bytes.
+pub(crate) const MAX_PREFIX_LEN: usize = 256;
+
+/// A store's namespace: its prefix, with the escaped SCAN pattern that
+/// matches its keys and no other, both computed once.
 #[derive(Debug, Clone)]
-pub(crate) struct Prefix {
-    prefix: String,
+pub(crate) struct Namespace {
+    /// The prefix and the separator: every key starts with exactly this.
+    head: String,
     pattern: String,
 }
 
-impl Prefix {
-    pub(crate) fn new(prefix: &str) -> Self {
-        Self {
-            prefix: prefix.to_owned(),
-            pattern: format!("{}*", escape_glob(prefix)),
+impl Namespace {
+    /// Checks `prefix`: 1 to 256 visible ASCII characters (no spaces).
+    pub(crate) fn new(prefix: &str) -> Result<Self, Error> {
+        if prefix.is_empty() || prefix.len() > MAX_PREFIX_LEN || !prefix.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(Error::InvalidInput(format!(
+                "a Redis key prefix is 1 to {MAX_PREFIX_LEN} visible ASCII characters, without spaces \
+                 (the store puts a space between prefix and id)"
+            )));
         }
+        Ok(Self {
+            head: format!("{prefix}{SEPARATOR}"),
+            pattern: format!("{}{SEPARATOR}*", escape_glob(prefix)),
+        })
     }
 
-    pub(crate) fn as_str(&self) -> &str {
-        &self.prefix
+    pub(crate) fn prefix(&self) -> &str {
+        &self.head[..self.head.len() - SEPARATOR.len_utf8()]
     }
 
+    /// The key of `id`.
     pub(crate) fn key(&self, id: &SessionId) -> Key {
-        let mut key = String::with_capacity(self.prefix.len() + id.as_str().len());
-        key.push_str(&self.prefix);
-        key.push_str(id.as_str());
-        Key::from(key)
+        Key::from(self.key_string(id))
     }
 
-    /// `MATCH` pattern for every key that starts with the prefix, and no other.
+    pub(crate) fn key_string(&self, id: &SessionId) -> String {
+        let mut key = String::with_capacity(self.head.len() + id.as_str().len());
+        key.push_str(&self.head);
+        key.push_str(id.as_str());
+        key
+    }
+
+    /// `MATCH` pattern for every key of this namespace. It can also match
+    /// foreign keys holding more spaces; [`id_of`](Self::id_of) rejects them.
     pub(crate) fn pattern(&self) -> &str {
         &self.pattern
     }
 
-    /// The session id of a key SCAN returned.
-    pub(crate) fn id_of(&self, key: &Key) -> Result<SessionId, Error> {
-        key.as_bytes()
-            .strip_prefix(self.prefix.as_bytes())
-            .and_then(|id| std::str::from_utf8(id).ok())
-            .ok_or_else(|| Error::Decode("a scanned key lacks the store's prefix".into()))
-            .and_then(|id| SessionId::parse(id).map_err(|e| Error::Decode(Box::new(e))))
+    /// The session id in a key SCAN returned, or `None` when the key is not
+    /// one of this namespace's (SCAN's glob cannot say "no space after").
+    pub(crate) fn id_of(&self, key: &Key) -> Option<SessionId> {
+        let id = key.as_bytes().strip_prefix(self.head.as_bytes())?;
+        SessionId::parse(std::str::from_utf8(id).ok()?).ok()
     }
 }
 
@@ -60,27 +87,52 @@ fn escape_glob(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn namespace(prefix: &str) -> Namespace {
+        Namespace::new(prefix).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
     #[test]
     fn glob_characters_are_escaped() {
-        assert_eq!(Prefix::new("sess:").pattern(), "sess:*");
-        assert_eq!(Prefix::new("a*").pattern(), "a\\**");
-        assert_eq!(Prefix::new("[x]?\\").pattern(), "\\[x\\]\\?\\\\*");
+        assert_eq!(namespace("sess").pattern(), "sess *");
+        assert_eq!(namespace("a*").pattern(), "a\\* *");
+        assert_eq!(namespace("[x]?\\").pattern(), "\\[x\\]\\?\\\\ *");
     }
 
     #[test]
     fn keys_and_ids_round_trip() {
-        let prefix = Prefix::new("p:");
-        let id = SessionId::parse("a*b").unwrap();
-        let key = prefix.key(&id);
-        assert_eq!(key.as_bytes(), b"p:a*b");
-        assert_eq!(prefix.id_of(&key).unwrap(), id);
-        assert!(matches!(
-            prefix.id_of(&Key::from("other:x")),
-            Err(Error::Decode(_))
-        ));
-        assert!(matches!(
-            prefix.id_of(&Key::from("p:has space")),
-            Err(Error::Decode(_))
-        ));
+        let ns = namespace("p");
+        let id = SessionId::parse("a*b:c").unwrap_or_else(|e| unreachable!("{e}"));
+        let key = ns.key(&id);
+        assert_eq!(key.as_bytes(), b"p a*b:c");
+        assert_eq!(ns.id_of(&key), Some(id));
+        assert_eq!(ns.id_of(&Key::from("other x")), None);
+        assert_eq!(
+            ns.id_of(&Key::from("p:x")),
+            None,
+            "connect-redis' layout is not ours"
+        );
+        assert_eq!(ns.prefix(), "p");
+    }
+
+    #[test]
+    fn nested_prefixes_never_share_a_key() {
+        let (outer, inner) = (namespace("sess"), namespace("sess:admin"));
+        let id = SessionId::parse("x").unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(outer.id_of(&inner.key(&id)), None);
+        assert_eq!(inner.id_of(&outer.key(&id)), None);
+        // Every id the outer store could hold maps to a key the inner one never has.
+        let tricky = SessionId::parse("admin:x").unwrap_or_else(|e| unreachable!("{e}"));
+        assert_ne!(outer.key(&tricky).as_bytes(), inner.key(&id).as_bytes());
+    }
+
+    #[test]
+    fn empty_spaced_long_and_non_ascii_prefixes_are_refused() {
+        for bad in ["", "a b", "tab\t", "é", &"p".repeat(MAX_PREFIX_LEN + 1)] {
+            assert!(
+                matches!(Namespace::new(bad), Err(Error::InvalidInput(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(Namespace::new(&"p".repeat(MAX_PREFIX_LEN)).is_ok());
     }
 }

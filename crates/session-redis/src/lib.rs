@@ -11,7 +11,7 @@
 //!
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), session_core::Error> {
-//! let store = RedisStore::connect("redis://127.0.0.1:6379").await?;
+//! let store = RedisStore::connect("redis://127.0.0.1:6379").await?; // keys `sess <id>`
 //! let cluster = RedisStore::connect("redis-cluster://127.0.0.1:7101?node=127.0.0.1:7102").await?;
 //! store.set(&SessionId::generate(), &Session::new()).await?;
 //! # let _ = cluster;
@@ -20,13 +20,18 @@
 #![forbid(unsafe_code)]
 
 mod builder;
+mod bulk;
+mod call;
 mod connection;
+mod durability;
 mod error;
 mod keys;
 mod record;
 mod scan;
 mod scripts;
 mod store;
+mod topology;
 
 pub use builder::RedisStoreBuilder;
+pub use durability::Durability;
 pub use store::RedisStore;

@@ -7,10 +7,17 @@
 //!
 //! The expiry travels inside the value so that `get` is one plain `GET`
 //! (atomic, no script) and every expiry comparison uses the application's
-//! clock; Redis' own key expiry (`PXAT`, same instant) only reclaims memory.
+//! clock; Redis' own key expiry (`PX`, relative, so the server's clock never
+//! matters) only reclaims memory, never before the application would
+//! consider the record over. A value that does not start with one of these
+//! two kinds is foreign: no write of this store ever changes it.
 
 use bytes::Bytes;
-use session_core::{Codec, Error, Session, SessionData, expiry};
+use session_core::{
+    Codec, Error, Session, SessionData,
+    backend::{self, Occupant},
+    expiry,
+};
 use time::OffsetDateTime;
 
 pub(crate) const LIVE: u8 = 1;
@@ -20,7 +27,17 @@ pub(crate) const HEADER_LEN: usize = 9;
 /// A decoded value, borrowing the payload from the bytes Redis returned.
 pub(crate) enum Record<'a> {
     Live { expires_at: i64, payload: &'a [u8] },
-    Tombstone,
+    Tombstone { until: i64 },
+}
+
+impl Record<'_> {
+    /// What this record is at `now_ms`.
+    pub(crate) fn occupant(&self, now_ms: i64) -> Occupant {
+        match *self {
+            Self::Live { expires_at, .. } => Occupant::of(false, expires_at, now_ms),
+            Self::Tombstone { until } => Occupant::of(true, until, now_ms),
+        }
+    }
 }
 
 /// The 8 bytes of an instant, as stored in a header.
@@ -36,7 +53,7 @@ pub(crate) fn live(
     let mut buf = Vec::with_capacity(HEADER_LEN + 64);
     buf.push(LIVE);
     buf.extend_from_slice(&millis_bytes(expires_at));
-    codec.encode_into(data, &mut buf)?;
+    backend::encode_into(codec, data, &mut buf)?;
     Ok(Bytes::from(buf))
 }
 
@@ -47,29 +64,32 @@ pub(crate) fn tombstone(until: OffsetDateTime) -> Bytes {
     Bytes::from(buf)
 }
 
-pub(crate) fn parse(bytes: &[u8]) -> Result<Record<'_>, Error> {
-    let Some((header, payload)) = bytes.split_at_checked(HEADER_LEN) else {
-        return Err(corrupt(bytes));
-    };
+/// The record in `bytes`, or `None` for a value this store did not write.
+pub(crate) fn parse(bytes: &[u8]) -> Option<Record<'_>> {
+    let (header, payload) = bytes.split_at_checked(HEADER_LEN)?;
     let mut at = [0u8; 8];
     at.copy_from_slice(&header[1..]);
+    let at = i64::from_be_bytes(at);
     match header[0] {
-        LIVE => Ok(Record::Live {
-            expires_at: i64::from_be_bytes(at),
+        LIVE => Some(Record::Live {
+            expires_at: at,
             payload,
         }),
-        TOMBSTONE => Ok(Record::Tombstone),
-        _ => Err(corrupt(bytes)),
+        TOMBSTONE if payload.is_empty() => Some(Record::Tombstone { until: at }),
+        _ => None,
     }
 }
 
 /// The live session in `bytes` at `now`, if any.
+///
+/// # Errors
+/// [`Error::Decode`] when the value is foreign or its payload does not decode.
 pub(crate) fn session_at(
     codec: &dyn Codec,
     bytes: &[u8],
     now: OffsetDateTime,
 ) -> Result<Option<Session>, Error> {
-    match parse(bytes)? {
+    match parse(bytes).ok_or_else(|| foreign(bytes))? {
         Record::Live { expires_at, payload } if expires_at > expiry::unix_millis(now) => {
             let data = codec.decode(payload)?;
             let at = expiry::from_unix_millis(expires_at)?;
@@ -81,13 +101,25 @@ pub(crate) fn session_at(
 
 /// Whether the header in `bytes` (at least its first 9 bytes) is a live session at `now`.
 pub(crate) fn is_live_at(bytes: &[u8], now: OffsetDateTime) -> bool {
-    matches!(parse(bytes), Ok(Record::Live { expires_at, .. }) if expires_at > expiry::unix_millis(now))
+    let header = bytes.get(..HEADER_LEN).unwrap_or(bytes);
+    // A header alone parses as a tombstone only with no payload: judge the kind byte.
+    match header.first() {
+        Some(&LIVE) => parse(header).is_some_and(|r| r.occupant(expiry::unix_millis(now)) == Occupant::Live),
+        _ => false,
+    }
 }
 
-fn corrupt(bytes: &[u8]) -> Error {
+/// Whether `bytes` (the first byte of a value is enough) is one of ours.
+pub(crate) fn is_ours(bytes: &[u8]) -> bool {
+    matches!(bytes.first(), Some(&(LIVE | TOMBSTONE)))
+}
+
+/// The error for a value this store did not write; it shows only the
+/// value's length and first byte, never its content.
+pub(crate) fn foreign(bytes: &[u8]) -> Error {
     Error::Decode(
         format!(
-            "not a session record (length {}, first byte {:?})",
+            "the key holds a value this store did not write (length {}, first byte {:?}); it is left alone",
             bytes.len(),
             bytes.first()
         )
@@ -120,19 +152,27 @@ mod tests {
 
     #[test]
     fn tombstones_are_never_sessions() {
-        let bytes = tombstone(datetime!(2030-01-01 0:00 UTC));
-        assert!(matches!(parse(&bytes), Ok(Record::Tombstone)));
+        let until = datetime!(2030-01-01 0:00 UTC);
+        let bytes = tombstone(until);
+        let record = parse(&bytes).unwrap();
+        assert_eq!(record.occupant(0), Occupant::Tombstone);
         assert!(
             session_at(&JsonCodec, &bytes, datetime!(2000-01-01 0:00 UTC))
                 .unwrap()
                 .is_none()
         );
+        assert!(!is_live_at(&bytes, datetime!(2000-01-01 0:00 UTC)));
     }
 
     #[test]
-    fn foreign_values_are_decode_errors() {
-        for bytes in [&b""[..], b"{\"json\":1}", b"\x01short"] {
-            assert!(matches!(parse(bytes), Err(Error::Decode(_))), "{bytes:?}");
+    fn foreign_values_are_recognised_and_never_echoed() {
+        let connect_redis = br#"{"cookie":{"originalMaxAge":null},"user":"secret-user"}"#;
+        for bytes in [&b""[..], connect_redis, b"\x01short", b"\x02123456789extra"] {
+            assert!(parse(bytes).is_none(), "{bytes:?}");
+            let error = session_at(&JsonCodec, bytes, datetime!(2000-01-01 0:00 UTC)).unwrap_err();
+            assert!(matches!(error, Error::Decode(_)));
+            assert!(!error.to_string().contains("secret"), "{error}");
         }
+        assert!(!is_ours(connect_redis) && is_ours(b"\x01") && is_ours(b"\x02"));
     }
 }

@@ -1,7 +1,9 @@
-//! SCAN over every primary, one page at a time.
+//! SCAN over every primary, one page at a time, string keys only.
 //!
 //! Each page comes from one node, and the per-key commands that follow it
-//! are single-key, so nothing is ever sent across hash slots.
+//! are single-key, so nothing is ever sent across hash slots. Keys of other
+//! types (a hash someone put under the prefix) are never returned, so no
+//! per-key command can fail on them.
 
 use std::{
     collections::HashSet,
@@ -12,10 +14,9 @@ use std::{
 use fred::{
     clients::Client,
     interfaces::{ClientLike, ClusterInterface, KeysInterface},
-    types::{Key, config::Server},
+    types::{Key, config::Server, scan::ScanType},
 };
-use session_core::Error;
-use session_core::backend::within;
+use session_core::{Error, backend::within};
 
 use crate::error::from_fred;
 
@@ -59,6 +60,11 @@ impl KeyScan {
         })
     }
 
+    /// The client the scan runs on.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The next non-empty page of keys not returned before, or `None` when
     /// every node has been scanned to the end.
     pub(crate) async fn next_page(&mut self) -> Result<Option<Vec<Key>>, Error> {
@@ -85,12 +91,12 @@ impl KeyScan {
             Some(server) => {
                 self.client
                     .with_cluster_node(server)
-                    .scan_page(cursor, pattern, Some(self.count), None)
+                    .scan_page(cursor, pattern, Some(self.count), Some(ScanType::String))
                     .await
             }
             None => {
                 self.client
-                    .scan_page(cursor, pattern, Some(self.count), None)
+                    .scan_page(cursor, pattern, Some(self.count), Some(ScanType::String))
                     .await
             }
         };

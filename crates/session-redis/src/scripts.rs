@@ -1,68 +1,93 @@
 //! The Lua scripts that make each single-key write atomic on the server.
 //!
-//! They read only the 9-byte header (`GETRANGE 0 8`), never the payload, and
-//! compare expiries with the application's clock passed in `ARGV[1]`.
+//! Each reads only the 9-byte header (`GETRANGE 0 8`), never the payload,
+//! compares expiries with the application's clock passed in `ARGV[1]`, and
+//! answers what it found: the [`Occupant`] the Rust side hands to
+//! [`decide`](session_core::backend::decide), which the script mirrors
+//! for its own effect. A key holding anything this store did not write (a
+//! value without our kind byte, or another Redis type) is left alone.
+//! Expiries are set relative (`PX`), so the server's own clock never
+//! shortens a record.
 
 use fred::types::scripts::Script;
+use session_core::{Error, backend::Occupant};
 
-/// Shared by every script: the state of `key` at `now` (unix ms).
+/// Shared by every script: what `key` holds at `now` (unix ms), and how a
+/// record is written until an instant.
 const PRELUDE: &str = r"
 local now = tonumber(ARGV[1])
-local function state(key, now)
-  local head = redis.call('GETRANGE', key, 0, 8)
-  if string.len(head) < 9 then return 'none' end
+-- 0 vacant (missing, or past its time), 1 live, 2 tombstone, 3 foreign.
+local function occupant(key)
+  local head = redis.pcall('GETRANGE', key, 0, 8)
+  if type(head) ~= 'string' then return 3 end
+  local length = string.len(head)
+  if length == 0 then return 0 end
+  local kind = string.byte(head, 1)
+  if length < 9 or (kind ~= 1 and kind ~= 2) then return 3 end
   local at = 0
   for i = 2, 9 do at = at * 256 + string.byte(head, i) end
-  if at <= now then return 'none' end
-  if string.byte(head, 1) == 2 then return 'tombstone' end
-  return 'live'
+  if at <= now then return 0 end
+  return kind
 end
 -- Writes the record until `expiry`, or removes the key if that has passed.
 local function write(key, record, expiry)
   if expiry <= now then
     redis.call('DEL', key)
   else
-    redis.call('SET', key, record, 'PXAT', expiry)
+    redis.call('SET', key, record, 'PX', expiry - now)
   end
 end
 ";
 
 /// `set`: ARGV = now, record, expiry (unix ms).
 const SET: &str = r"
-if state(KEYS[1], now) == 'tombstone' then return 0 end
+local found = occupant(KEYS[1])
+if found >= 2 then return found end
 write(KEYS[1], ARGV[2], tonumber(ARGV[3]))
-return 1
+return found
 ";
 
 /// `create`: ARGV = now, record, expiry (unix ms).
 const CREATE: &str = r"
-local current = state(KEYS[1], now)
-if current == 'tombstone' then return 0 end
-if current == 'live' then return 2 end
-write(KEYS[1], ARGV[2], tonumber(ARGV[3]))
-return 1
+local found = occupant(KEYS[1])
+if found ~= 0 then return found end
+local expiry = tonumber(ARGV[3])
+if expiry > now then redis.call('SET', KEYS[1], ARGV[2], 'PX', expiry - now) end
+return found
 ";
 
 /// `touch`: ARGV = now, new expiry (unix ms), the same as 8 header bytes.
 const TOUCH: &str = r"
-local current = state(KEYS[1], now)
-if current == 'tombstone' then return 0 end
-if current == 'none' then return 3 end
+local found = occupant(KEYS[1])
+if found ~= 1 then return found end
 local expiry = tonumber(ARGV[2])
 if expiry <= now then
   redis.call('DEL', KEYS[1])
 else
   redis.call('SETRANGE', KEYS[1], 1, ARGV[3])
-  redis.call('PEXPIREAT', KEYS[1], expiry)
+  redis.call('PEXPIRE', KEYS[1], expiry - now)
 end
-return 1
+return found
 ";
 
-/// What a script answered.
-pub(crate) const DONE: i64 = 1;
-pub(crate) const DESTROYED: i64 = 0;
-pub(crate) const EXISTS: i64 = 2;
-pub(crate) const MISSING: i64 = 3;
+/// What a script found, as the rule table knows it.
+///
+/// # Errors
+/// [`Error::Decode`] for a foreign value (the script wrote nothing), and
+/// [`Error::Backend`] for an answer no script gives.
+pub(crate) fn occupant(answer: i64) -> Result<Occupant, Error> {
+    match answer {
+        0 => Ok(Occupant::Vacant),
+        1 => Ok(Occupant::Live),
+        2 => Ok(Occupant::Tombstone),
+        3 => Err(Error::Decode(
+            "the key holds a value this store did not write; it was left alone".into(),
+        )),
+        other => Err(Error::Backend(
+            format!("unexpected answer {other} from a store script").into(),
+        )),
+    }
+}
 
 /// The scripts, hashed once per store.
 #[derive(Debug, Clone)]
@@ -80,5 +105,19 @@ impl Scripts {
             create: script(CREATE),
             touch: script(TOUCH),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_map_to_occupants() {
+        assert_eq!(occupant(0).ok(), Some(Occupant::Vacant));
+        assert_eq!(occupant(1).ok(), Some(Occupant::Live));
+        assert_eq!(occupant(2).ok(), Some(Occupant::Tombstone));
+        assert!(matches!(occupant(3), Err(Error::Decode(_))));
+        assert!(matches!(occupant(9), Err(Error::Backend(_))));
     }
 }

@@ -10,7 +10,9 @@ use std::{
 };
 
 use bytes::Bytes;
-use common::{cluster_url, raw_client, standalone_url, store_with_prefix, unique_prefix};
+use common::{
+    cluster_url, raw_client, standalone_url, store_with_prefix, throwaway::spare_port, unique_prefix,
+};
 use fred::interfaces::KeysInterface;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
@@ -40,7 +42,11 @@ async fn key_value_and_pttl_are_as_documented() {
     store.set(&id, &session).await.unwrap();
 
     let key = store.key_of(&id);
-    assert!(key.starts_with(store.prefix()) && key.ends_with(id.as_str()));
+    assert_eq!(
+        key,
+        format!("{} {}", store.prefix(), id.as_str()),
+        "prefix, a space, the id"
+    );
     let pttl: i64 = raw.pttl(&key).await.unwrap();
     assert!(
         (58_000..=60_000).contains(&pttl),
@@ -168,32 +174,144 @@ async fn bulk_operations_over_ten_thousand_sessions_on_the_cluster() {
 }
 
 #[tokio::test]
-async fn a_foreign_value_under_the_prefix_is_a_decode_error_and_harms_nothing() {
+async fn foreign_values_under_the_prefix_are_left_alone_and_skipped() {
     let store = store_with_prefix(&standalone_url(), &unique_prefix("foreign")).await;
     let raw = raw_client(&standalone_url()).await;
-    let (bad, good) = (SessionId::generate(), SessionId::generate());
+    let (json, short, hash, good) = (
+        SessionId::generate(),
+        SessionId::generate(),
+        SessionId::generate(),
+        SessionId::generate(),
+    );
     store.set(&good, &session_expiring_in(60)).await.unwrap();
+    // A connect-redis session (JSON, long enough to pass for a header), a
+    // short string, and a key of another type, all under our namespace.
+    let connect_redis =
+        r#"{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"user":"u1"}"#;
     let _: () = raw
-        .set(store.key_of(&bad), "not a session", None, None, false)
+        .set(store.key_of(&json), connect_redis, None, None, false)
         .await
         .unwrap();
-    assert!(matches!(store.get(&bad).await, Err(Error::Decode(_))));
-    assert!(store.get(&good).await.unwrap().is_some());
+    let _: () = raw
+        .set(store.key_of(&short), "x", None, None, false)
+        .await
+        .unwrap();
+    let hset = fred::types::CustomCommand::new_static("HSET", fred::types::ClusterHash::FirstKey, false);
+    let _: i64 = fred::interfaces::ClientLike::custom(
+        &raw,
+        hset,
+        vec![store.key_of(&hash), "field".into(), "value".into()],
+    )
+    .await
+    .unwrap();
+
+    for id in [&json, &short, &hash] {
+        let later = OffsetDateTime::now_utc() + Duration::from_secs(600);
+        let writes = [
+            ("touch", store.touch(id, Some(later)).await),
+            ("set", store.set(id, &session_expiring_in(60)).await),
+            ("create", store.create(id, &session_expiring_in(60)).await),
+        ];
+        for (write, answer) in writes {
+            assert!(
+                matches!(answer, Err(Error::Decode(_))),
+                "{write} over a foreign value: {answer:?}"
+            );
+        }
+        let read = store.get(id).await;
+        assert!(
+            matches!(read, Err(Error::Decode(_))),
+            "get of a foreign value: {read:?}"
+        );
+    }
+    let unchanged: String = raw.get(store.key_of(&json)).await.unwrap();
+    assert_eq!(
+        unchanged, connect_redis,
+        "nothing was written over the foreign value"
+    );
+    let ttl: i64 = raw.pttl(store.key_of(&json)).await.unwrap();
+    assert_eq!(ttl, -1, "touch did not give the foreign key an expiry");
+
     assert_eq!(
         store.length().await.unwrap(),
         1,
-        "a foreign value is not a live session"
+        "foreign values are not sessions"
     );
-    let items: Vec<_> = store.all_stream().collect().await;
-    assert_eq!(items.len(), 2);
-    assert_eq!(
-        items
-            .iter()
-            .filter(|item| matches!(item, Err(Error::Decode(_))))
-            .count(),
-        1
-    );
+    let listed: Vec<_> = store.all_stream().collect().await;
+    assert_eq!(listed.len(), 1, "only our session is listed");
+    assert!(matches!(&listed[0], Ok((id, _)) if *id == good));
     store.clear().await.unwrap();
+    let left: i64 = raw
+        .exists(vec![
+            store.key_of(&json),
+            store.key_of(&short),
+            store.key_of(&hash),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(left, 3, "clear removes only what this store wrote");
+    assert!(store.get(&good).await.unwrap().is_none());
+    let _: () = raw
+        .del(vec![
+            store.key_of(&json),
+            store.key_of(&short),
+            store.key_of(&hash),
+        ])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn nested_prefixes_are_separate_namespaces() {
+    let tag = unique_prefix("nest");
+    let outer = store_with_prefix(&standalone_url(), &tag).await;
+    let inner = store_with_prefix(&standalone_url(), &format!("{tag}admin:")).await;
+    let raw = raw_client(&standalone_url()).await;
+    let ids: Vec<SessionId> = (0..5).map(|_| SessionId::generate()).collect();
+    for id in &ids {
+        inner.set(id, &session_expiring_in(60)).await.unwrap();
+    }
+    // An id the outer store could be given that spells the inner store's key.
+    let spelled = SessionId::parse(&format!("admin:{}", ids[0].as_str())).unwrap();
+    assert!(outer.get(&spelled).await.unwrap().is_none());
+    assert_ne!(outer.key_of(&spelled), inner.key_of(&ids[0]));
+    assert_eq!(
+        outer.length().await.unwrap(),
+        0,
+        "the outer store counts none of the inner's"
+    );
+    assert!(outer.all().await.unwrap().is_empty());
+    outer.clear().await.unwrap();
+    assert_eq!(
+        inner.length().await.unwrap(),
+        5,
+        "clearing the outer store leaves the inner's"
+    );
+    outer.set(&ids[1], &session_expiring_in(60)).await.unwrap();
+    outer.destroy(&ids[1]).await.unwrap();
+    assert!(
+        inner.get(&ids[1]).await.unwrap().is_some(),
+        "a destroy in one namespace only"
+    );
+    inner.clear().await.unwrap();
+    assert_eq!(outer.length().await.unwrap(), 0);
+    let key: Option<String> = raw.get(inner.key_of(&ids[1])).await.unwrap();
+    assert!(key.is_none());
+}
+
+#[tokio::test]
+async fn empty_and_spaced_prefixes_are_refused() {
+    for prefix in ["", "two words", "tab\there"] {
+        let built = RedisStore::builder()
+            .url(standalone_url())
+            .prefix(prefix)
+            .build()
+            .await;
+        assert!(
+            matches!(built, Err(Error::InvalidInput(_))),
+            "prefix {prefix:?}: {built:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -285,111 +403,10 @@ async fn construction_errors_are_clear_and_bounded() {
 async fn debug_output_shows_no_url_or_password() {
     let builder = RedisStore::builder().url("redis://user:hunter2@127.0.0.1:6379");
     assert!(!format!("{builder:?}").contains("hunter2"));
-    let store = store_with_prefix(&standalone_url(), "dbg:").await;
+    let store = store_with_prefix(&standalone_url(), "dbg").await;
     let shown = format!("{store:?}");
     assert!(
-        shown.contains("prefix: \"dbg:\"") && !shown.contains("redis://"),
+        shown.contains("prefix: \"dbg\"") && !shown.contains("redis://"),
         "{shown}"
     );
-}
-
-fn spare_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A redis-server of the test's own on a spare port, stopped by its PID.
-struct Throwaway {
-    port: u16,
-    child: tokio::process::Child,
-}
-
-impl Throwaway {
-    async fn start(port: u16) -> Self {
-        let child = tokio::process::Command::new("redis-server")
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("redis-server must be installed (./scripts/test installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "throwaway redis-server did not start on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self { port, child }
-    }
-
-    async fn kill(mut self) {
-        self.child.kill().await.unwrap();
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn outage_gives_typed_errors_within_the_timeout_then_recovers() {
-    let timeout = Duration::from_millis(500);
-    let server = Throwaway::start(spare_port()).await;
-    let port = server.port;
-    let store = RedisStore::builder()
-        .url(format!("redis://127.0.0.1:{port}"))
-        .timeout(timeout)
-        .reconnect_delay(Duration::from_millis(50))
-        .build()
-        .await
-        .unwrap();
-    let id = SessionId::generate();
-    store.set(&id, &session_expiring_in(600)).await.unwrap();
-
-    server.kill().await;
-    for attempt in 0..3 {
-        let started = Instant::now();
-        let results = [
-            store.get(&id).await.err(),
-            store.set(&id, &session_expiring_in(600)).await.err(),
-            store.length().await.err(),
-        ];
-        let elapsed = started.elapsed();
-        for result in &results {
-            assert!(
-                matches!(result, Some(e) if e.is_transient()),
-                "attempt {attempt}: expected Timeout or Unavailable, got {result:?}"
-            );
-        }
-        assert!(
-            elapsed < 3 * timeout + Duration::from_millis(600),
-            "three calls took {elapsed:?}"
-        );
-    }
-
-    let _restarted = Throwaway::start(port).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match store.set(&id, &session_expiring_in(600)).await {
-            Ok(()) => break,
-            Err(e) if e.is_transient() && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("no recovery after Redis came back: {e}"),
-        }
-    }
-    assert!(
-        store.get(&id).await.unwrap().is_some(),
-        "calls succeed again without a restart"
-    );
-    assert_eq!(store.length().await.unwrap(), 1);
 }

@@ -2,6 +2,9 @@
 
 #![allow(dead_code, clippy::expect_used, clippy::panic)]
 
+pub(crate) mod proxy;
+pub(crate) mod throwaway;
+
 use session_conformance::Settings;
 use session_redis::RedisStore;
 

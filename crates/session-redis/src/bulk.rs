@@ -1,0 +1,130 @@
+//! `all_stream`, `length` and `clear`: a SCAN of every primary, page by
+//! page, then single-key commands for each page (pipelined by fred).
+
+use bytes::Bytes;
+use fred::{error::Error as FredError, interfaces::KeysInterface, types::Key};
+use futures_util::future::try_join_all;
+use session_core::{
+    Result, Session, SessionId, SessionStream,
+    backend::{Page, paged},
+};
+
+use crate::{RedisStore, call::Call, record, scan::KeyScan, topology::Layout};
+
+/// Where a streamed scan stands: its key scan, and the slot layout it began with.
+struct Cursor {
+    scan: KeyScan,
+    layout: Layout,
+}
+
+pub(crate) fn all_stream(store: &RedisStore) -> SessionStream<'_> {
+    paged(None::<Cursor>, move |cursor| async move {
+        let Cursor { mut scan, layout } = match cursor {
+            Some(cursor) => cursor,
+            None => start(store).await?,
+        };
+        let Some(keys) = scan.next_page().await? else {
+            layout
+                .still_holds(scan.client(), &Call::start(store.settings().timeout))
+                .await?;
+            return Ok(Page::end());
+        };
+        let items = sessions(store, &keys).await?;
+        Ok(Page {
+            items,
+            next: Some(Some(Cursor { scan, layout })),
+        })
+    })
+}
+
+async fn start(store: &RedisStore) -> Result<Cursor> {
+    let settings = store.settings();
+    let scan = KeyScan::new(
+        settings.connection.client().clone(),
+        settings.namespace.pattern(),
+        settings.scan_count,
+        settings.timeout,
+    )?;
+    let layout = Layout::read(scan.client(), &Call::start(settings.timeout)).await?;
+    Ok(Cursor { scan, layout })
+}
+
+/// The live sessions among `keys`, paired with their ids. Keys of other
+/// namespaces and values this store did not write are skipped; a record of
+/// ours that does not decode is an error item.
+async fn sessions(store: &RedisStore, keys: &[Key]) -> Result<Vec<Result<(SessionId, Session)>>> {
+    let settings = store.settings();
+    let client = settings.connection.client();
+    let values: Vec<Option<Bytes>> = each_key(store, keys, |key| client.get(key)).await?;
+    let now = settings.clock.now();
+    Ok(keys
+        .iter()
+        .zip(values)
+        .filter_map(|(key, value)| {
+            let id = settings.namespace.id_of(key)?;
+            let value = value.filter(|value| record::is_ours(value))?;
+            let session = record::session_at(&*settings.codec, &value, now).transpose()?;
+            Some(session.map(|session| (id, session)))
+        })
+        .collect())
+}
+
+pub(crate) async fn length(store: &RedisStore) -> Result<u64> {
+    let Cursor { mut scan, layout } = start(store).await?;
+    let client = store.settings().connection.client();
+    let mut live = 0;
+    while let Some(keys) = scan.next_page().await? {
+        let keys = own(store, keys);
+        let headers: Vec<Bytes> = each_key(store, &keys, |key| {
+            client.getrange(key, 0, record::HEADER_LEN - 1)
+        })
+        .await?;
+        let now = store.settings().clock.now();
+        live += headers
+            .iter()
+            .filter(|header| record::is_live_at(header, now))
+            .count() as u64;
+    }
+    layout
+        .still_holds(scan.client(), &Call::start(store.settings().timeout))
+        .await?;
+    Ok(live)
+}
+
+pub(crate) async fn clear(store: &RedisStore) -> Result<()> {
+    let Cursor { mut scan, layout } = start(store).await?;
+    let client = store.settings().connection.client();
+    while let Some(keys) = scan.next_page().await? {
+        let keys = own(store, keys);
+        let kinds: Vec<Bytes> = each_key(store, &keys, |key| client.getrange(key, 0, 0)).await?;
+        let ours: Vec<Key> = keys
+            .into_iter()
+            .zip(kinds)
+            .filter(|(_, kind)| record::is_ours(kind))
+            .map(|(key, _)| key)
+            .collect();
+        each_key::<(), _>(store, &ours, |key| client.unlink(key)).await?;
+    }
+    layout
+        .still_holds(scan.client(), &Call::start(store.settings().timeout))
+        .await
+}
+
+/// The keys that belong to this namespace (SCAN's pattern can match more).
+fn own(store: &RedisStore, keys: Vec<Key>) -> Vec<Key> {
+    let namespace = &store.settings().namespace;
+    keys.into_iter()
+        .filter(|key| namespace.id_of(key).is_some())
+        .collect()
+}
+
+/// Runs `per_key` on every key of a page at once (fred pipelines them),
+/// within one call's timeout.
+async fn each_key<T, F>(store: &RedisStore, keys: &[Key], per_key: impl Fn(Key) -> F) -> Result<Vec<T>>
+where
+    F: Future<Output = Result<T, FredError>>,
+{
+    Call::start(store.settings().timeout)
+        .read(try_join_all(keys.iter().cloned().map(per_key)))
+        .await
+}
