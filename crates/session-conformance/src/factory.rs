@@ -25,8 +25,10 @@ use crate::Settings;
 ///
 /// A factory for a server-backed store uses
 /// [`Settings::namespace`](Settings::namespace) as its key prefix, table or
-/// database, and honours [`Settings::lifetimes`](Settings::lifetimes). It may
-/// panic if the server cannot be reached: the check then fails loudly.
+/// database, and honours [`Settings::lifetimes`](Settings::lifetimes); a
+/// factory for a store that evicts applies
+/// [`Settings::capacity`](Settings::capacity) as its bound. It may panic if
+/// the server cannot be reached: the check then fails loudly.
 pub trait Factory: Send + Sync + 'static {
     /// Builds a store for `settings`.
     fn build(&self, settings: Settings) -> BoxFuture<'static, Arc<dyn Store>>;

@@ -106,7 +106,19 @@ impl Ctx {
 
     /// A fresh store with the given lifetimes.
     pub(crate) async fn store_with(&self, lifetimes: Lifetimes) -> Arc<dyn Store> {
-        let store = self.factory.build(Settings::fresh(lifetimes)).await;
+        self.build(Settings::fresh(lifetimes)).await
+    }
+
+    /// A fresh store with the standard lifetimes, asked to keep at most
+    /// `capacity` sessions.
+    pub(crate) async fn bounded_store(&self, capacity: u64) -> Arc<dyn Store> {
+        let mut settings = Settings::fresh(standard_lifetimes());
+        settings.capacity = Some(capacity);
+        self.build(settings).await
+    }
+
+    async fn build(&self, settings: Settings) -> Arc<dyn Store> {
+        let store = self.factory.build(settings).await;
         if let Ok(mut built) = self.built.lock() {
             built.push(Arc::clone(&store));
         }
@@ -193,6 +205,26 @@ pub(crate) fn tagged(id: &SessionId) -> Session {
     static EXPIRY: OnceLock<OffsetDateTime> = OnceLock::new();
     let at = *EXPIRY.get_or_init(|| in_(Duration::from_secs(24 * 3600)));
     session(serde_json::json!({ "owner": id.as_str() }), at)
+}
+
+/// How many writes the bulk checks keep in flight at once: enough to fill a
+/// store with thousands of sessions in well under a second, few enough for
+/// any connection pool.
+pub(crate) const IN_FLIGHT: usize = 32;
+
+/// Runs `write` for every item, [`IN_FLIGHT`] at a time; fails with the
+/// first error.
+pub(crate) async fn concurrently<T, F, Fut>(items: impl IntoIterator<Item = T>, write: F) -> Outcome
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    use futures_util::{StreamExt as _, TryStreamExt as _};
+    futures_util::stream::iter(items)
+        .map(write)
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect()
+        .await
 }
 
 /// Reads `id` and fails unless it is live with exactly `expected`'s data and expiry.

@@ -19,6 +19,13 @@ pub struct Settings {
     pub namespace: String,
     /// The default TTL and tombstone grace the store must apply.
     pub lifetimes: Lifetimes,
+    /// The bound, in sessions, a bounded store (one that evicts, like an LRU
+    /// cache) should apply as its capacity; unbounded stores ignore it. It
+    /// is `None` for every check but `tombstones_survive_capacity_pressure`,
+    /// which asks for 64, destroys an id, writes 256 other sessions and
+    /// expects the id still refused: eviction may forget live sessions,
+    /// never a tombstone within its grace window.
+    pub capacity: Option<u64>,
 }
 
 /// The lifetimes most checks use: a 1 hour TTL and a 60 second grace window,
@@ -28,11 +35,21 @@ pub(crate) fn standard_lifetimes() -> Lifetimes {
 }
 
 impl Settings {
-    /// Settings with a fresh random namespace and the given lifetimes.
+    /// Settings with a fresh random namespace, the given lifetimes and no
+    /// capacity bound.
+    ///
+    /// ```
+    /// use session_conformance::Settings;
+    ///
+    /// let settings = Settings::fresh(session_core::Lifetimes::default());
+    /// assert!(settings.namespace.starts_with("sc_"));
+    /// assert_eq!(settings.capacity, None);
+    /// ```
     pub fn fresh(lifetimes: Lifetimes) -> Self {
         Self {
             namespace: fresh_namespace(),
             lifetimes,
+            capacity: None,
         }
     }
 }

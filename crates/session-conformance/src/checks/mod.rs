@@ -4,12 +4,18 @@
 
 pub(crate) mod basics;
 pub(crate) mod bulk;
+pub(crate) mod capacity;
 pub(crate) mod create;
+pub(crate) mod depth;
 pub(crate) mod destroy;
 pub(crate) mod expiry;
+pub(crate) mod floats;
+pub(crate) mod freshness;
 pub(crate) mod ids;
+pub(crate) mod lost_updates;
 pub(crate) mod races;
 pub(crate) mod roundtrip;
+pub(crate) mod scale;
 pub(crate) mod touch;
 
 /// Calls `$callback!` with the name of every check, each as `module::name`.
@@ -30,6 +36,11 @@ macro_rules! __for_each_check {
             roundtrip::round_trips_one_mebibyte,
             roundtrip::round_trips_exact_integers,
             roundtrip::round_trips_many_keys,
+            roundtrip::round_trips_long_strings_and_keys,
+            depth::deepest_nesting_round_trips,
+            depth::too_deep_set_is_refused,
+            depth::too_deep_create_is_refused,
+            floats::floats_round_trip_bit_for_bit,
             roundtrip::keeps_expiry_to_the_millisecond,
             expiry::expires_within_seconds,
             expiry::default_ttl_applies_without_expiry,
@@ -52,6 +63,7 @@ macro_rules! __for_each_check {
             destroy::destroy_of_unknown_id_still_guards_it,
             destroy::tombstone_lapses_after_grace,
             destroy::zero_grace_disables_tombstones,
+            capacity::tombstones_survive_capacity_pressure,
             create::create_inserts_when_absent,
             create::create_refuses_live_session,
             create::create_replaces_expired_session,
@@ -63,6 +75,8 @@ macro_rules! __for_each_check {
             races::concurrent_sets_of_distinct_ids_all_land,
             races::concurrent_writes_never_tear,
             races::touch_expiry_race_is_consistent,
+            lost_updates::touch_set_race_keeps_set_data,
+            freshness::reads_see_the_latest_write,
             ids::invalid_ids_are_refused_and_change_nothing,
             ids::longest_id_round_trips,
             ids::special_character_ids_are_distinct,
@@ -76,6 +90,7 @@ macro_rules! __for_each_check {
             bulk::clear_removes_sessions_and_tombstones,
             bulk::clear_leaves_other_namespaces,
             bulk::namespaces_are_isolated,
+            scale::length_and_all_exact_at_scale,
         }
     };
 }

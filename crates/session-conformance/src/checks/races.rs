@@ -11,7 +11,8 @@ use tokio::{sync::Barrier, task::JoinSet};
 
 use crate::harness::*;
 
-const ROUNDS: usize = 100;
+/// Rounds each race runs, all at once.
+pub(crate) const ROUNDS: usize = 100;
 
 #[derive(Clone, Copy, Debug)]
 enum Write {
@@ -72,6 +73,12 @@ async fn race_against_destroy(ctx: Ctx, write: Write) -> Outcome {
     for _ in 0..ROUNDS {
         rounds.spawn(race_round(Arc::clone(&store), write));
     }
+    every_round_passes(rounds).await?;
+    expect_length(&*store, 0, "after every round").await
+}
+
+/// Waits for every round and fails with the first failure, counting them all.
+pub(crate) async fn every_round_passes(mut rounds: JoinSet<Outcome>) -> Outcome {
     let mut failures = Vec::new();
     while let Some(round) = rounds.join_next().await {
         match round {
@@ -86,7 +93,7 @@ async fn race_against_destroy(ctx: Ctx, write: Write) -> Outcome {
         failures.len(),
         failures.first().map_or("", String::as_str)
     );
-    expect_length(&*store, 0, "after every round").await
+    Ok(())
 }
 
 pub(crate) async fn destroy_set_race_never_resurrects(ctx: Ctx) -> Outcome {

@@ -4,7 +4,9 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-async fn round_trip(ctx: &Ctx, data: Value, what: &str) -> Outcome {
+/// Writes `data` to a fresh store and fails unless `get` and `all` give it
+/// back exactly.
+pub(crate) async fn round_trip(ctx: &Ctx, data: Value, what: &str) -> Outcome {
     let store = ctx.store().await;
     let (id, session) = (id(), session(data, in_an_hour()));
     store.set(&id, &session).await.ok_or_fail("set")?;
@@ -62,6 +64,32 @@ pub(crate) async fn round_trips_one_mebibyte(ctx: Ctx) -> Outcome {
     round_trip(&ctx, json!({ "blob": blob, "after": "end" }), "1 MiB of data").await
 }
 
+/// A string of about `bytes` bytes cycling through ASCII, two-, three- and
+/// four-byte characters and the characters JSON escapes.
+fn long_text(bytes: usize) -> String {
+    const PALETTE: &str = "abc é日🚀\"\\\n\t/";
+    let mut text = String::with_capacity(bytes + 4);
+    for c in PALETTE.chars().cycle() {
+        if text.len() >= bytes {
+            break;
+        }
+        text.push(c);
+    }
+    text
+}
+
+pub(crate) async fn round_trips_long_strings_and_keys(ctx: Ctx) -> Outcome {
+    // About 2.6 MiB as JSON: far past any 64 KiB field limit, well under
+    // MariaDB's default 16 MiB packet.
+    let data = Value::Object(serde_json::Map::from_iter([
+        ("k".repeat(64 * 1024), json!("a 64 KiB ASCII key")),
+        (long_text(64 * 1024), json!("a 64 KiB key of mixed characters")),
+        ("text".to_string(), json!(long_text(2 * 1024 * 1024))),
+        ("after".to_string(), json!("end")),
+    ]));
+    round_trip(&ctx, data, "64 KiB keys and a 2 MiB string of mixed characters").await
+}
+
 pub(crate) async fn round_trips_exact_integers(ctx: Ctx) -> Outcome {
     let data = json!({
         "i64_max": i64::MAX, "i64_min": i64::MIN, "u64_max": u64::MAX,
@@ -72,8 +100,9 @@ pub(crate) async fn round_trips_exact_integers(ctx: Ctx) -> Outcome {
 }
 
 pub(crate) async fn round_trips_many_keys(ctx: Ctx) -> Outcome {
-    let data: serde_json::Map<String, Value> = (0..2000).map(|i| (format!("key-{i}"), json!(i))).collect();
-    round_trip(&ctx, Value::Object(data), "2000 top-level keys").await
+    // Past 16 384 (2^14), a limit some parsers and document stores apply.
+    let data: serde_json::Map<String, Value> = (0..20_000).map(|i| (format!("key-{i}"), json!(i))).collect();
+    round_trip(&ctx, Value::Object(data), "20 000 top-level keys").await
 }
 
 pub(crate) async fn keeps_expiry_to_the_millisecond(ctx: Ctx) -> Outcome {

@@ -3,6 +3,11 @@
 //! All stores share one process-wide "server" (a map of namespaces) so that
 //! namespace defects are possible. Locks are never held across an await.
 
+mod bug;
+mod data;
+mod lru;
+mod read_cache;
+
 use std::{
     collections::HashMap,
     fmt,
@@ -13,67 +18,13 @@ use std::{
 use async_trait::async_trait;
 use serde_json::Value;
 use session_conformance::Settings;
-use session_core::{Error, Lifetimes, Result, Session, SessionId, SessionStream, Store};
+use session_core::{
+    Error, Lifetimes, Result, Session, SessionData, SessionId, SessionStream, Store, backend::check_storable,
+};
 use time::OffsetDateTime;
 
-/// The defect a [`RefStore`] carries; `None` is the correct store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Bug {
-    None,
-    GetMissingReturnsEmpty,
-    GetDropsExpiry,
-    SetMergesData,
-    DestroyRemovesAll,
-    DebugLeaksData,
-    MangledUnicode,
-    NulTruncates,
-    DropsArrays,
-    EmptyDataIsMissing,
-    DropsLargeValues,
-    LossyNumbers,
-    KeepsFirstThousandKeys,
-    ExpiryInSeconds,
-    GetReturnsExpired,
-    NoDefaultTtl,
-    SetKeepsExpired,
-    ExpiredSetKeepsOld,
-    TouchIgnoresExpiry,
-    TouchDropsData,
-    TouchNoneKeepsExpiry,
-    TouchToPastKeeps,
-    TouchCreates,
-    TouchRevivesExpired,
-    TouchOkOnExpired,
-    TouchIgnoresTombstone,
-    DestroyKeepsLive,
-    DestroyNotIdempotent,
-    NoTombstone,
-    SilentRefusal,
-    TombstoneOnlyIfPresent,
-    TombstoneNeverLapses,
-    ZeroGraceStillTombstones,
-    CreateOverwrites,
-    CreateStoresNothing,
-    ExpiredBlocksCreate,
-    CreateKeepsExpired,
-    SetChecksThenWrites,
-    TouchChecksThenWrites,
-    CreateChecksThenWrites,
-    DropsPastCapacity,
-    TornWrites,
-    TruncatesLongIds,
-    DestroyGlobs,
-    CaseInsensitiveIds,
-    TrimsTrailingPunctuation,
-    LengthCountsTombstones,
-    LengthCountsExpired,
-    AllMispairsIds,
-    AllIncludesExpired,
-    StreamRepeats,
-    ClearKeepsTombstones,
-    ClearIgnoresNamespace,
-    IgnoresNamespace,
-}
+pub(crate) use bug::Bug;
+use read_cache::ReadCache;
 
 #[derive(Clone)]
 enum Slot {
@@ -95,10 +46,18 @@ fn now() -> OffsetDateTime {
 
 const FOREVER: OffsetDateTime = time::macros::datetime!(2200-01-01 0:00 UTC);
 
+/// Above this many records, `Bug::ApproximateLength` stops counting.
+const APPROXIMATE_ABOVE: usize = 64;
+
+/// The page size `Bug::AllFiltersFirstPageOnly` filters.
+const PAGE: usize = 1000;
+
 pub(crate) struct RefStore {
     namespace: String,
     lifetimes: Lifetimes,
+    capacity: Option<u64>,
     bug: Bug,
+    read_cache: ReadCache,
 }
 
 impl RefStore {
@@ -111,7 +70,9 @@ impl RefStore {
         Self {
             namespace,
             lifetimes: settings.lifetimes,
+            capacity: settings.capacity,
             bug,
+            read_cache: ReadCache::default(),
         }
     }
 
@@ -146,43 +107,20 @@ impl RefStore {
         if self.is(Bug::ExpiryInSeconds) {
             at = at.replace_millisecond(0).unwrap_or(at);
         }
-        let data = match self.bug {
-            Bug::MangledUnicode
-            | Bug::NulTruncates
-            | Bug::DropsArrays
-            | Bug::DropsLargeValues
-            | Bug::LossyNumbers => session
-                .data()
-                .iter()
-                .map(|(k, v)| (k.clone(), self.mangle(v.clone())))
-                .collect(),
-            Bug::KeepsFirstThousandKeys => session
-                .data()
-                .iter()
-                .take(1000)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            _ => session.data().clone(),
-        };
+        let data = data::as_stored(self.bug, session.data());
         Session::from_data(data).expiring_at(at)
     }
 
-    fn mangle(&self, value: Value) -> Value {
-        match (value, self.bug) {
-            (Value::String(s), Bug::MangledUnicode) => {
-                Value::String(s.chars().map(|c| if c.is_ascii() { c } else { '?' }).collect())
-            }
-            (Value::String(s), Bug::NulTruncates) => Value::String(s.split('\0').next().unwrap_or("").into()),
-            (Value::String(s), Bug::DropsLargeValues) if s.len() > 65_536 => {
-                Value::String(s[..65_536].into())
-            }
-            (Value::Number(n), Bug::LossyNumbers) => n.as_f64().map_or(Value::Null, Value::from),
-            (Value::Array(_), Bug::DropsArrays) => Value::Null,
-            (Value::Object(map), _) => {
-                Value::Object(map.into_iter().map(|(k, v)| (k, self.mangle(v))).collect())
-            }
-            (Value::Array(items), _) => Value::Array(items.into_iter().map(|v| self.mangle(v)).collect()),
-            (other, _) => other,
+    /// Rule 8's depth limit, as the defects get it wrong.
+    fn check_depth(&self, data: &SessionData) -> Result<()> {
+        match self.bug {
+            Bug::AcceptsTooDeep => Ok(()),
+            // Counts the data object as level 0, so refuses one level early.
+            Bug::DepthLimitOffByOne => check_storable(&SessionData::from_iter([(
+                "wrapped".to_string(),
+                Value::Object(data.clone()),
+            )])),
+            _ => check_storable(data),
         }
     }
 
@@ -198,15 +136,44 @@ impl RefStore {
     }
 
     fn put(&self, key: String, session: Session, now: OffsetDateTime) {
-        self.with_ns(|ns| {
-            if session.is_expired_at(now) {
-                if !self.is(Bug::ExpiredSetKeepsOld) {
-                    ns.remove(&key);
-                }
-            } else if !(self.is(Bug::DropsPastCapacity) && ns.len() >= 100) {
-                ns.insert(key, Slot::Live(session));
+        self.with_ns(|ns| self.put_into(ns, key, session, now));
+    }
+
+    fn put_into(&self, ns: &mut Namespace, key: String, session: Session, now: OffsetDateTime) {
+        if session.is_expired_at(now) {
+            if !self.is(Bug::ExpiredSetKeepsOld) {
+                ns.remove(&key);
             }
-        });
+        } else if !(self.is(Bug::DropsPastCapacity) && ns.len() >= 100) {
+            self.insert(ns, key, Slot::Live(session));
+        }
+    }
+
+    /// Every record is written through here, so the capacity defect sees it.
+    fn insert(&self, ns: &mut Namespace, key: String, slot: Slot) {
+        ns.insert(key.clone(), slot);
+        if let (Bug::CapacityEvictsTombstones, Some(capacity)) = (self.bug, self.capacity) {
+            lru::written(&self.namespace, ns, &key, capacity);
+        }
+    }
+
+    /// What `get` finds, before any read cache.
+    fn read(&self, key: &str) -> Option<Session> {
+        let now = now();
+        let slot = self.with_ns(|ns| ns.get(key).cloned());
+        match slot {
+            Some(Slot::Live(s)) if !s.is_expired_at(now) || self.is(Bug::GetReturnsExpired) => {
+                if self.is(Bug::EmptyDataIsMissing) && s.is_empty() {
+                    None
+                } else if self.is(Bug::GetDropsExpiry) {
+                    Some(Session::from_data(s.into_data()))
+                } else {
+                    Some(s)
+                }
+            }
+            None if self.is(Bug::GetMissingReturnsEmpty) => Some(Session::new().expiring_at(FOREVER)),
+            _ => None,
+        }
     }
 }
 
@@ -230,25 +197,25 @@ impl fmt::Debug for RefStore {
 #[async_trait]
 impl Store for RefStore {
     async fn get(&self, id: &SessionId) -> Result<Option<Session>> {
-        let now = now();
-        let slot = self.with_ns(|ns| ns.get(&self.key(id)).cloned());
-        Ok(match slot {
-            Some(Slot::Live(s)) if !s.is_expired_at(now) || self.is(Bug::GetReturnsExpired) => {
-                if self.is(Bug::EmptyDataIsMissing) && s.is_empty() {
-                    None
-                } else if self.is(Bug::GetDropsExpiry) {
-                    Some(Session::from_data(s.into_data()))
-                } else {
-                    Some(s)
-                }
-            }
-            None if self.is(Bug::GetMissingReturnsEmpty) => Some(Session::new().expiring_at(FOREVER)),
-            _ => None,
-        })
+        let key = self.key(id);
+        if !self.is(Bug::StaleReadCache) {
+            return Ok(self.read(&key));
+        }
+        if let Some(recent) = self.read_cache.recent(&key) {
+            return Ok(recent);
+        }
+        let found = self.read(&key);
+        self.read_cache.keep(key, found.clone());
+        Ok(found)
     }
 
     async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
         let (now, key) = (now(), self.key(id));
+        let storable = self.check_depth(session.data());
+        if storable.is_err() && self.is(Bug::TooDeepClobbersOld) {
+            self.with_ns(|ns| ns.remove(&key));
+        }
+        storable?;
         let mut stored = self.stored(session, now);
         let (refused, previous) =
             self.with_ns(|ns| (self.tombstoned(ns.get(&key), now), ns.get(&key).cloned()));
@@ -272,16 +239,22 @@ impl Store for RefStore {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         self.window(Bug::SetChecksThenWrites).await;
-        if !self.is(Bug::SetChecksThenWrites) && self.with_ns(|ns| self.tombstoned(ns.get(&key), now)) {
-            return Err(Error::Destroyed); // the correct store re-checks under the lock
-        }
-        self.put(key, stored, now);
-        Ok(())
+        self.with_ns(|ns| {
+            // The correct store checks again under the lock it writes with.
+            if !self.is(Bug::SetChecksThenWrites) && self.tombstoned(ns.get(&key), now) {
+                return Err(Error::Destroyed);
+            }
+            self.put_into(ns, key, stored, now);
+            Ok(())
+        })
     }
 
     async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
         if self.is(Bug::CreateOverwrites) {
             return self.set(id, session).await;
+        }
+        if !self.is(Bug::CreateSkipsDepthCheck) {
+            self.check_depth(session.data())?;
         }
         let (now, key) = (now(), self.key(id));
         let stored = self.stored(session, now);
@@ -301,7 +274,7 @@ impl Store for RefStore {
         self.with_ns(|ns| {
             check(ns)?;
             if !stored.is_expired_at(now) && !self.is(Bug::CreateStoresNothing) {
-                ns.insert(key.clone(), Slot::Live(stored));
+                self.insert(ns, key.clone(), Slot::Live(stored));
             }
             Ok(())
         })
@@ -337,14 +310,34 @@ impl Store for RefStore {
         if self.is(Bug::TouchDropsData) {
             session = Session::new().expiring_at(new.unwrap_or(FOREVER));
         }
+        let writes_back_what_it_read = matches!(
+            self.bug,
+            Bug::TouchChecksThenWrites | Bug::TouchWritesBackStaleData
+        );
         self.window(Bug::TouchChecksThenWrites).await;
+        self.window(Bug::TouchWritesBackStaleData).await;
         self.with_ns(|ns| {
-            // The correct store re-checks under the lock: a destroy may have landed.
-            if !self.is(Bug::TouchChecksThenWrites) && self.tombstoned(ns.get(&key), now) {
-                return Err(Error::Destroyed);
+            if writes_back_what_it_read {
+                self.insert(ns, key, Slot::Live(session));
+                return Ok(());
             }
-            ns.insert(key, Slot::Live(session));
-            Ok(())
+            // The correct store decides again under the lock, since a
+            // destroy or a set may have landed, and moves only the expiry.
+            let current = ns.get(&key).cloned();
+            match current {
+                slot if self.tombstoned(slot.as_ref(), now) => Err(Error::Destroyed),
+                Some(Slot::Live(mut current)) => {
+                    current.set_expires_at(new);
+                    let touched = if self.is(Bug::TouchDropsData) {
+                        session
+                    } else {
+                        current
+                    };
+                    self.insert(ns, key, Slot::Live(touched));
+                    Ok(())
+                }
+                _ => Err(Error::NotFound),
+            }
         })?;
         if new.is_some_and(|at| at <= now) {
             self.with_ns(|ns| ns.remove(&self.key(id)));
@@ -378,7 +371,7 @@ impl Store for RefStore {
                 Some(until)
                     if !self.is(Bug::NoTombstone) && (present || !self.is(Bug::TombstoneOnlyIfPresent)) =>
                 {
-                    ns.insert(key, Slot::Tombstone(until));
+                    self.insert(ns, key, Slot::Tombstone(until));
                 }
                 _ => {
                     ns.remove(&key);
@@ -392,8 +385,13 @@ impl Store for RefStore {
         let now = now();
         let mut sessions: Vec<(SessionId, Session)> = self.with_ns(|ns| {
             ns.iter()
-                .filter_map(|(k, slot)| match slot {
-                    Slot::Live(s) if !s.is_expired_at(now) || self.is(Bug::AllIncludesExpired) => {
+                .enumerate()
+                .filter_map(|(index, (k, slot))| match slot {
+                    Slot::Live(s)
+                        if !s.is_expired_at(now)
+                            || self.is(Bug::AllIncludesExpired)
+                            || (self.is(Bug::AllFiltersFirstPageOnly) && index >= PAGE) =>
+                    {
                         SessionId::parse(k).ok().map(|id| (id, s.clone()))
                     }
                     _ => None,
@@ -417,6 +415,9 @@ impl Store for RefStore {
     async fn length(&self) -> Result<u64> {
         let now = now();
         let count = self.with_ns(|ns| {
+            if self.is(Bug::ApproximateLength) && ns.len() > APPROXIMATE_ABOVE {
+                return ns.len(); // a table statistic: every record, dead or alive
+            }
             ns.values()
                 .filter(|slot| match slot {
                     Slot::Live(s) => !s.is_expired_at(now) || self.is(Bug::LengthCountsExpired),

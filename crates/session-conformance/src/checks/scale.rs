@@ -1,0 +1,81 @@
+//! Rule 6 at realistic sizes: `length` and `all` stay exact with thousands
+//! of sessions, past any page or batch size, with destroyed and expired
+//! ones mixed in.
+
+use std::collections::HashSet;
+
+use session_core::{SessionId, Store};
+
+use crate::harness::*;
+
+const LIVE: usize = 2_500;
+const DESTROYED: usize = 250;
+const EXPIRING: usize = 250;
+
+fn fresh_ids(count: usize) -> Vec<SessionId> {
+    (0..count).map(|_| id()).collect()
+}
+
+pub(crate) async fn length_and_all_exact_at_scale(ctx: Ctx) -> Outcome {
+    let store = ctx.store().await;
+    let store: &dyn Store = &*store;
+    let (live, destroyed, expiring) = (fresh_ids(LIVE), fresh_ids(DESTROYED), fresh_ids(EXPIRING));
+    let started = std::time::Instant::now();
+    concurrently(live.clone(), |id| async move {
+        store.set(&id, &tagged(&id)).await.ok_or_fail("set")
+    })
+    .await?;
+    concurrently(destroyed, |id| async move {
+        store.set(&id, &tagged(&id)).await.ok_or_fail("set")?;
+        store.destroy(&id).await.ok_or_fail("destroy")
+    })
+    .await?;
+    // Written last, so the reads below start early in their lifetime. A
+    // store that took long to write gets a longer lifetime to read in,
+    // since reading them all takes a fraction of writing them one by one.
+    let at = in_(SHORT.max(2 * started.elapsed()));
+    concurrently(expiring.clone(), |id| async move {
+        store
+            .set(&id, &tagged(&id).expiring_at(at))
+            .await
+            .ok_or_fail("set expiring")
+    })
+    .await?;
+
+    let before: HashSet<&SessionId> = live.iter().chain(&expiring).collect();
+    let outcome = expect_exactly(store, &before, "2 500 live, 250 expiring soon, 250 destroyed").await;
+    ensure!(
+        now() < at,
+        "writing {EXPIRING} sessions and reading length and all took longer than their lifetime (at least {SHORT:?}), so the check cannot tell what should be live"
+    );
+    outcome?;
+
+    sleep_past(at).await;
+    let after: HashSet<&SessionId> = live.iter().collect();
+    expect_exactly(store, &after, "after 250 of them expired").await
+}
+
+/// Fails unless `length` is the number of `expected` sessions and `all`
+/// yields each of them once, with its own data, and nothing else.
+async fn expect_exactly(store: &dyn Store, expected: &HashSet<&SessionId>, what: &str) -> Outcome {
+    expect_length(store, expected.len() as u64, what).await?;
+    let listed = store.all().await.ok_or_fail("all")?;
+    let mut seen = HashSet::with_capacity(listed.len());
+    for (id, session) in &listed {
+        ensure!(
+            seen.insert(id),
+            "{what}: all() yielded id {:?} twice",
+            id.redacted()
+        );
+        ensure!(
+            expected.contains(id),
+            "{what}: all() yielded a session that is expired, destroyed or never written"
+        );
+        ensure!(
+            session.data() == tagged(id).data(),
+            "{what}: all() paired an id with another session's data"
+        );
+    }
+    ensure_eq!(seen.len(), expected.len(), "{what}: sessions yielded by all()");
+    Ok(())
+}
