@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use fred::{
     clients::{Client, Pool},
+    interfaces::ClientLike,
     types::{
-        Builder,
+        Builder, RespVersion,
         config::{Config, ReconnectPolicy, UnresponsiveConfig},
     },
 };
@@ -13,7 +14,8 @@ use session_core::Error;
 use session_core::backend::{BuilderOptions, within};
 
 use crate::{
-    Durability, RedisStore, connection::Connection, error::from_fred, keys::Namespace, store::Settings,
+    Durability, NearCache, RedisStore, connection::Connection, error::from_fred, keys::Namespace,
+    near_cache::Near, store::Settings,
 };
 
 /// Builds a [`RedisStore`]. The option names follow connect-redis and
@@ -32,6 +34,7 @@ use crate::{
 /// | [`clock`](Self::clock) | the system clock | the application's clock, which every expiry is computed and compared with |
 /// | [`timeout`](Self::timeout) | 5 seconds | longest any call may take, including while Redis is down or reconnecting |
 /// | [`durability`](Self::durability) | [`Durability::Primary`] | how many copies a write needs before it is done (`WAIT` for replicas) |
+/// | [`near_cache`](Self::near_cache) | off | keep sessions in process, invalidated by Redis (client tracking) |
 /// | [`pool_size`](Self::pool_size) | `1` | connections opened for a [`url`](Self::url) (each is multiplexed) |
 /// | [`reconnect_delay`](Self::reconnect_delay) | 200 ms | pause between reconnection attempts for a [`url`](Self::url); attempts never stop |
 ///
@@ -67,6 +70,7 @@ pub struct RedisStoreBuilder {
     pool_size: usize,
     reconnect_delay: Duration,
     durability: Durability,
+    near_cache: Option<NearCache>,
 }
 
 /// URL schemes fred understands; anything else is refused before connecting.
@@ -107,6 +111,7 @@ impl Default for RedisStoreBuilder {
             pool_size: 1,
             reconnect_delay: Duration::from_millis(200),
             durability: Durability::Primary,
+            near_cache: None,
         }
     }
 }
@@ -173,6 +178,15 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Keeps sessions in process, invalidated by Redis itself (client
+    /// tracking, on a RESP3 connection of the cache's own): a `get` that
+    /// hits costs no round trip. Off by default. See [`NearCache`] for what
+    /// it guarantees and how stale a read can be.
+    pub fn near_cache(mut self, near_cache: NearCache) -> Self {
+        self.near_cache = Some(near_cache);
+        self
+    }
+
     /// Checks the options, connects if given a URL, and builds the store.
     ///
     /// # Errors
@@ -197,6 +211,11 @@ impl RedisStoreBuilder {
             Some(Target::Client(client)) => Connection::borrowed_client(client),
             Some(Target::Pool(pool)) => Connection::borrowed_pool(pool),
             Some(Target::Url(url)) => self.connect(&url).await?,
+        }
+        .with_patience(self.options.timeout);
+        let near = match self.near_cache {
+            Some(options) => Some(self.near(options, &connection, &namespace).await?),
+            None => None,
         };
         Ok(RedisStore::from_settings(Settings {
             connection,
@@ -208,6 +227,7 @@ impl RedisStoreBuilder {
             disable_touch: self.options.disable_touch,
             timeout: self.options.timeout,
             durability: self.durability,
+            near,
         }))
     }
 
@@ -220,30 +240,37 @@ impl RedisStoreBuilder {
             )));
         }
         let config = Config::from_url(url).map_err(|e| Error::InvalidInput(format!("bad Redis URL: {e}")))?;
+        self.open(config, self.pool_size).await
+    }
+
+    /// Opens `size` connections with `config` and the store's timeouts,
+    /// dead-connection detection and reconnect policy, and waits for them.
+    async fn open(&self, config: Config, size: usize) -> Result<Connection, Error> {
+        let timeout = self.options.timeout;
         let delay = u32::try_from(self.reconnect_delay.as_millis()).unwrap_or(u32::MAX);
         let pool = Builder::from_config(config)
-            .with_performance_config(|perf| perf.default_command_timeout = self.options.timeout)
+            .with_performance_config(|perf| perf.default_command_timeout = timeout)
             .with_connection_config(|conn| {
-                conn.connection_timeout = self.options.timeout;
-                conn.internal_command_timeout = self.options.timeout;
+                conn.connection_timeout = timeout;
+                conn.internal_command_timeout = timeout;
                 // A command unanswered for a whole timeout means a dead
                 // connection: close it and reconnect.
                 conn.unresponsive = UnresponsiveConfig {
-                    max_timeout: Some(self.options.timeout),
-                    interval: (self.options.timeout / 4).max(Duration::from_millis(10)),
+                    max_timeout: Some(timeout),
+                    interval: (timeout / 4).max(Duration::from_millis(10)),
                 };
             })
             .set_policy(ReconnectPolicy::new_constant(0, delay))
-            .build_pool(self.pool_size)
-            .map_err(|e| from_fred(e, self.options.timeout))?;
+            .build_pool(size)
+            .map_err(|e| from_fred(e, timeout))?;
         let tasks = pool.connect_pool();
         let connection = Connection::owned(pool, tasks);
         // On failure `connection` is dropped here, which stops its tasks.
-        within(self.options.timeout, async {
+        within(timeout, async {
             connection
                 .wait_for_connect()
                 .await
-                .map_err(|e| from_fred(e, self.options.timeout))
+                .map_err(|e| from_fred(e, timeout))
         })
         .await
         .map_err(|e| match e {
@@ -253,5 +280,28 @@ impl RedisStoreBuilder {
             other => other,
         })?;
         Ok(connection)
+    }
+
+    /// Starts the near cache on a RESP3 connection of its own to the same
+    /// servers as `connection`.
+    async fn near(
+        &self,
+        options: NearCache,
+        connection: &Connection,
+        namespace: &Namespace,
+    ) -> Result<Near, Error> {
+        if options.capacity == 0 || options.staleness < Duration::from_millis(4) {
+            return Err(Error::InvalidInput(
+                "a near cache needs a positive capacity and a staleness of at least 4 ms".into(),
+            ));
+        }
+        let mut config = connection.client().client_config();
+        config.version = RespVersion::RESP3;
+        let tracking = self.open(config, 1).await?.with_patience(self.options.timeout);
+        within(
+            self.options.timeout,
+            Near::start(tracking, options, namespace.clone()),
+        )
+        .await
     }
 }

@@ -9,7 +9,7 @@ use session_core::{
     backend::{Page, paged},
 };
 
-use crate::{RedisStore, call::Call, record, scan::KeyScan, topology::Layout};
+use crate::{RedisStore, record, scan::KeyScan, topology::Layout};
 
 /// Where a streamed scan stands: its key scan, and the slot layout it began with.
 struct Cursor {
@@ -24,9 +24,7 @@ pub(crate) fn all_stream(store: &RedisStore) -> SessionStream<'_> {
             None => start(store).await?,
         };
         let Some(keys) = scan.next_page().await? else {
-            layout
-                .still_holds(scan.client(), &Call::start(store.settings().timeout))
-                .await?;
+            layout.still_holds(scan.client(), &store.call()).await?;
             return Ok(Page::end());
         };
         let items = sessions(store, &keys).await?;
@@ -45,7 +43,7 @@ async fn start(store: &RedisStore) -> Result<Cursor> {
         settings.scan_count,
         settings.timeout,
     )?;
-    let layout = Layout::read(scan.client(), &Call::start(settings.timeout)).await?;
+    let layout = Layout::read(scan.client(), &store.call()).await?;
     Ok(Cursor { scan, layout })
 }
 
@@ -85,9 +83,7 @@ pub(crate) async fn length(store: &RedisStore) -> Result<u64> {
             .filter(|header| record::is_live_at(header, now))
             .count() as u64;
     }
-    layout
-        .still_holds(scan.client(), &Call::start(store.settings().timeout))
-        .await?;
+    layout.still_holds(scan.client(), &store.call()).await?;
     Ok(live)
 }
 
@@ -105,9 +101,7 @@ pub(crate) async fn clear(store: &RedisStore) -> Result<()> {
             .collect();
         each_key::<(), _>(store, &ours, |key| client.unlink(key)).await?;
     }
-    layout
-        .still_holds(scan.client(), &Call::start(store.settings().timeout))
-        .await
+    layout.still_holds(scan.client(), &store.call()).await
 }
 
 /// The keys that belong to this namespace (SCAN's pattern can match more).
@@ -124,7 +118,8 @@ async fn each_key<T, F>(store: &RedisStore, keys: &[Key], per_key: impl Fn(Key) 
 where
     F: Future<Output = Result<T, FredError>>,
 {
-    Call::start(store.settings().timeout)
+    store
+        .call()
         .read(try_join_all(keys.iter().cloned().map(per_key)))
         .await
 }

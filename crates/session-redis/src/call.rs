@@ -19,21 +19,34 @@ use fred::{
 };
 use session_core::Error;
 
-use crate::error::from_fred;
+use crate::{connection::Connection, error::from_fred};
 
-/// The deadline of one store call.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Call {
+/// The deadline of one store call, and the connection whose health its
+/// outcome reports to.
+#[derive(Clone, Copy)]
+pub(crate) struct Call<'a> {
     deadline: Instant,
     timeout: Duration,
+    connection: &'a Connection,
 }
 
-impl Call {
-    pub(crate) fn start(timeout: Duration) -> Self {
+impl<'a> Call<'a> {
+    pub(crate) fn start(connection: &'a Connection, timeout: Duration) -> Self {
         Self {
             deadline: Instant::now() + timeout,
             timeout,
+            connection,
         }
+    }
+
+    /// Tells the connection's watchdog how the call went.
+    fn report<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        match &result {
+            Err(Error::Timeout(_)) => self.connection.timed_out(),
+            Err(error) if error.is_transient() => {}
+            _ => self.connection.answered(),
+        }
+        result
     }
 
     fn left(&self) -> Result<Duration, Error> {
@@ -59,10 +72,11 @@ impl Call {
     /// Runs a read within what is left of the call. Reads are safe to
     /// resend, so fred may retry them after a reconnect.
     pub(crate) async fn read<T>(&self, read: impl Future<Output = Result<T, FredError>>) -> Result<T, Error> {
-        match tokio::time::timeout(self.left()?, read).await {
+        let answer = match tokio::time::timeout(self.left()?, read).await {
             Ok(answer) => answer.map_err(|e| self.error(e)),
             Err(_) => Err(Error::Timeout(self.timeout)),
-        }
+        };
+        self.report(answer)
     }
 
     /// Runs `script` on `key` as a write, loading it first if the server
@@ -143,11 +157,13 @@ impl Call {
             ..Options::default()
         };
         let wait_ms = i64::try_from(left.as_millis()).unwrap_or(i64::MAX).max(1);
-        let confirmed: i64 = client
-            .with_options(&options)
-            .wait(i64::from(replicas), wait_ms)
-            .await
-            .map_err(|e| self.error(e))?;
+        let confirmed: i64 = self.report(
+            client
+                .with_options(&options)
+                .wait(i64::from(replicas), wait_ms)
+                .await
+                .map_err(|e| self.error(e)),
+        )?;
         if confirmed >= i64::from(replicas) {
             Ok(())
         } else {

@@ -26,6 +26,7 @@ mod connection;
 mod durability;
 mod error;
 mod keys;
+mod near_cache;
 mod record;
 mod scan;
 mod scripts;
@@ -34,4 +35,5 @@ mod topology;
 
 pub use builder::RedisStoreBuilder;
 pub use durability::Durability;
+pub use near_cache::NearCache;
 pub use store::RedisStore;

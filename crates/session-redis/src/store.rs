@@ -21,6 +21,7 @@ use crate::{
     call::Call,
     connection::Connection,
     keys::Namespace,
+    near_cache::Near,
     record,
     scripts::{self, Scripts},
 };
@@ -91,6 +92,7 @@ pub(crate) struct Settings {
     pub(crate) disable_touch: bool,
     pub(crate) timeout: Duration,
     pub(crate) durability: Durability,
+    pub(crate) near: Option<Near>,
 }
 
 pub(crate) struct Inner {
@@ -141,6 +143,11 @@ impl RedisStore {
         self.settings().namespace.key_string(id)
     }
 
+    /// A call with the store's timeout on its connection.
+    pub(crate) fn call(&self) -> Call<'_> {
+        Call::start(&self.settings().connection, self.settings().timeout)
+    }
+
     fn now(&self) -> OffsetDateTime {
         self.settings().clock.now()
     }
@@ -155,16 +162,37 @@ impl RedisStore {
         expired: bool,
     ) -> Result<()> {
         let settings = self.settings();
-        let call = Call::start(settings.timeout);
+        let call = self.call();
         let client = settings.connection.client();
         let key = settings.namespace.key(id);
-        let answer = call.script(client, script, key.clone(), args).await?;
-        decide(write, scripts::occupant(answer)?, expired).answer()?;
+        let answer = call.script(client, script, key.clone(), args).await;
+        self.forget(id);
+        decide(write, scripts::occupant(answer?)?, expired).answer()?;
         self.confirm(&call, client, &key).await
     }
 
+    /// Whether the near cache holds `id` (for tests of its invalidation);
+    /// always `false` without a near cache.
+    pub fn near_cache_holds(&self, id: &SessionId) -> bool {
+        self.settings().near.as_ref().is_some_and(|near| near.holds(id))
+    }
+
+    /// Whether the near cache is serving reads right now: its connections
+    /// were verified within its staleness bound. `false` without one.
+    pub fn near_cache_trusted(&self) -> bool {
+        self.settings().near.as_ref().is_some_and(Near::is_trusted)
+    }
+
+    /// Drops `id` from the near cache, if there is one: every write does,
+    /// whatever its outcome, before it returns.
+    fn forget(&self, id: &SessionId) {
+        if let Some(near) = &self.settings().near {
+            near.forget(id);
+        }
+    }
+
     /// With a durability of replicas, waits until they hold the write.
-    async fn confirm(&self, call: &Call, client: &Client, key: &Key) -> Result<()> {
+    async fn confirm(&self, call: &Call<'_>, client: &Client, key: &Key) -> Result<()> {
         match self.settings().durability {
             Durability::Primary => Ok(()),
             Durability::Replicas(count) => call.wait_for_replicas(client, key, count).await,
@@ -200,6 +228,7 @@ impl fmt::Debug for RedisStore {
             .field("disable_touch", &settings.disable_touch)
             .field("timeout", &settings.timeout)
             .field("durability", &settings.durability)
+            .field("near_cache", &settings.near.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -208,10 +237,20 @@ impl fmt::Debug for RedisStore {
 impl Store for RedisStore {
     async fn get(&self, id: &SessionId) -> Result<Option<Session>> {
         let settings = self.settings();
+        let call = self.call();
+        if let Some(near) = &settings.near {
+            return near
+                .get(
+                    id,
+                    &settings.namespace,
+                    &*settings.codec,
+                    self.now(),
+                    settings.timeout,
+                )
+                .await;
+        }
         let client = settings.connection.client();
-        let value: Option<Bytes> = Call::start(settings.timeout)
-            .read(client.get(settings.namespace.key(id)))
-            .await?;
+        let value: Option<Bytes> = call.read(client.get(settings.namespace.key(id))).await?;
         match value {
             Some(bytes) => record::session_at(&*settings.codec, &bytes, self.now()),
             None => Ok(None),
@@ -254,13 +293,13 @@ impl Store for RedisStore {
 
     async fn destroy(&self, id: &SessionId) -> Result<()> {
         let settings = self.settings();
-        let call = Call::start(settings.timeout);
+        let call = self.call();
         let client = settings.connection.client();
         let key = settings.namespace.key(id);
         let grace = settings.lifetimes.tombstone_grace();
-        if grace.is_zero() {
+        let written = if grace.is_zero() {
             call.write(client, async |c| c.del::<(), _>(key.clone()).await)
-                .await?;
+                .await
         } else {
             let tombstone = record::tombstone(self.now() + grace);
             let expire = Some(Expiration::PX(
@@ -270,8 +309,10 @@ impl Store for RedisStore {
                 c.set::<(), _, _>(key.clone(), tombstone, expire, None, false)
                     .await
             })
-            .await?;
-        }
+            .await
+        };
+        self.forget(id);
+        written?;
         self.confirm(&call, client, &key).await
     }
 
@@ -284,6 +325,10 @@ impl Store for RedisStore {
     }
 
     async fn clear(&self) -> Result<()> {
-        crate::bulk::clear(self).await
+        let cleared = crate::bulk::clear(self).await;
+        if let Some(near) = &self.settings().near {
+            near.forget_all();
+        }
+        cleared
     }
 }

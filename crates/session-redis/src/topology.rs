@@ -29,7 +29,7 @@ impl Layout {
     ///
     /// # Errors
     /// [`Error::Unavailable`] while slots are being migrated.
-    pub(crate) async fn read(client: &Client, call: &Call) -> Result<Self, Error> {
+    pub(crate) async fn read(client: &Client, call: &Call<'_>) -> Result<Self, Error> {
         if !client.is_clustered() {
             return Ok(Self::Unsharded);
         }
@@ -41,7 +41,7 @@ impl Layout {
     ///
     /// # Errors
     /// [`Error::Unavailable`] when the slots moved during the scan.
-    pub(crate) async fn still_holds(self, client: &Client, call: &Call) -> Result<(), Error> {
+    pub(crate) async fn still_holds(self, client: &Client, call: &Call<'_>) -> Result<(), Error> {
         if Self::read(client, call).await? == self {
             Ok(())
         } else {

@@ -31,6 +31,18 @@ pub(crate) async fn store_for(url: String, settings: Settings) -> RedisStore {
         .unwrap_or_else(|e| panic!("Redis at {url} must be reachable (run ./scripts/test): {e}"))
 }
 
+/// Like [`store_for`], with a near cache.
+pub(crate) async fn near_cached_store_for(url: String, settings: Settings) -> RedisStore {
+    RedisStore::builder()
+        .url(&url)
+        .prefix(format!("{}:", settings.namespace))
+        .lifetimes(settings.lifetimes)
+        .near_cache(session_redis::NearCache::new(10_000))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {url} must be reachable (run ./scripts/test): {e}"))
+}
+
 /// A raw fred client on `url`, for inspecting what the store wrote.
 pub(crate) async fn raw_client(url: &str) -> fred::clients::Client {
     use fred::interfaces::ClientLike;

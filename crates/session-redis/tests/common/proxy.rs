@@ -29,6 +29,7 @@ struct Link {
 pub(crate) struct Proxy {
     pub(crate) addr: SocketAddr,
     links: Arc<Mutex<Vec<Arc<Link>>>>,
+    accepted: Arc<AtomicU64>,
     delay_ms: Arc<AtomicU64>,
     accept: JoinHandle<()>,
 }
@@ -40,10 +41,13 @@ impl Proxy {
         let addr = listener.local_addr().expect("bound");
         let links: Arc<Mutex<Vec<Arc<Link>>>> = Arc::default();
         let delay_ms = Arc::new(AtomicU64::new(0));
+        let accepted = Arc::new(AtomicU64::new(0));
         let accept = tokio::spawn({
-            let (links, delay_ms) = (Arc::clone(&links), Arc::clone(&delay_ms));
+            let (links, delay_ms, accepted) =
+                (Arc::clone(&links), Arc::clone(&delay_ms), Arc::clone(&accepted));
             async move {
                 while let Ok((client, _)) = listener.accept().await {
+                    accepted.fetch_add(1, Ordering::SeqCst);
                     let Ok(server) = TcpStream::connect(upstream).await else {
                         continue;
                     };
@@ -56,6 +60,7 @@ impl Proxy {
         Self {
             addr,
             links,
+            accepted,
             delay_ms,
             accept,
         }
@@ -93,9 +98,9 @@ impl Proxy {
         }
     }
 
-    /// How many connections the proxy has accepted.
+    /// How many connections the proxy has accepted so far.
     pub(crate) fn connections(&self) -> usize {
-        self.links.lock().expect("not poisoned").len()
+        self.accepted.load(Ordering::SeqCst) as usize
     }
 }
 

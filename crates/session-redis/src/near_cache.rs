@@ -1,0 +1,402 @@
+//! The near cache: sessions kept in process, invalidated by Redis itself.
+//!
+//! Reads that miss go through a client of the cache's own, with client
+//! tracking on (RESP3): Redis remembers which keys that connection read and
+//! pushes an invalidation on the same connection as soon as anyone changes
+//! one of them. The store's own writes also drop the entry locally before
+//! they return, so this process always reads its own writes.
+//!
+//! Three rules keep it from ever serving something older than the
+//! invalidation delay plus a bound:
+//!
+//! * **No stale fill.** A miss marks the id as filling with a fresh token
+//!   before it reads; the value is cached only if the mark is still there
+//!   when the reply arrives. An invalidation (or a local write) in between
+//!   removes the mark, so a read that raced a write is never cached.
+//! * **Trust only what is verified.** A task checks every node's tracking
+//!   connection every `staleness / 4`: within `staleness / 2` it must
+//!   answer, have tracking on, and be the same connection as last time
+//!   (`CLIENT ID`). A connection
+//!   that was replaced lost its tracking, and whatever was cached through it
+//!   is dropped. The cache is used only while the last successful check is
+//!   younger than `staleness`; otherwise every read goes to Redis.
+//! * **Missed messages flush.** If invalidations arrive faster than they are
+//!   handled and some are dropped, or the channel closes, everything goes.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use fred::{
+    clients::Client,
+    interfaces::{ClientLike, ClusterInterface, KeysInterface, TrackingInterface},
+    types::{ClusterHash, CustomCommand, Value, config::Server},
+};
+use moka::{Expiry, ops::compute::Op, sync::Cache};
+use session_core::{Codec, Error, Result, Session, SessionData, SessionId, backend::BackgroundTask};
+use time::OffsetDateTime;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::{call::Call, connection::Connection, keys::Namespace, record};
+
+/// Options of the near cache (see [`RedisStoreBuilder::near_cache`](crate::RedisStoreBuilder::near_cache)).
+///
+/// ```
+/// use std::time::Duration;
+/// use session_redis::NearCache;
+///
+/// let near = NearCache::new(100_000).staleness(Duration::from_millis(50));
+/// # let _ = near;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NearCache {
+    pub(crate) capacity: u64,
+    pub(crate) staleness: Duration,
+}
+
+impl NearCache {
+    /// A near cache of at most `capacity` sessions (least recently used go
+    /// first), trusted for 100 ms after each verification of its connections.
+    pub fn new(capacity: u64) -> Self {
+        Self {
+            capacity,
+            staleness: Duration::from_millis(100),
+        }
+    }
+
+    /// The longest the cache is trusted without a fresh check that its
+    /// tracking connections are alive and tracking (default 100 ms): the
+    /// bound on how stale a read can be if a connection dies silently.
+    /// Checks run four times per period. Must be at least 4 ms.
+    pub fn staleness(mut self, staleness: Duration) -> Self {
+        self.staleness = staleness;
+        self
+    }
+}
+
+/// What the cache holds for an id.
+#[derive(Clone)]
+enum Cached {
+    /// A read is under way; only the reader holding this token may fill.
+    Filling(u64),
+    Live {
+        data: Arc<SessionData>,
+        expires_at: OffsetDateTime,
+    },
+}
+
+/// Entries go when their session expires; a fill mark after a second.
+struct CachedExpiry;
+
+impl CachedExpiry {
+    fn keep(cached: &Cached) -> Option<Duration> {
+        Some(match cached {
+            Cached::Filling(_) => Duration::from_secs(1),
+            Cached::Live { expires_at, .. } => Duration::try_from(*expires_at - OffsetDateTime::now_utc())
+                .unwrap_or(Duration::ZERO)
+                .min(Duration::from_secs(24 * 3600)),
+        })
+    }
+}
+
+impl Expiry<SessionId, Cached> for CachedExpiry {
+    fn expire_after_create(&self, _: &SessionId, value: &Cached, _: Instant) -> Option<Duration> {
+        Self::keep(value)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &SessionId,
+        value: &Cached,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Self::keep(value)
+    }
+}
+
+/// The running near cache of one store.
+pub(crate) struct Near {
+    entries: Cache<SessionId, Cached>,
+    client: Client,
+    /// The tracking connection, shared with the verification task; its
+    /// tasks stop when the last holder drops it.
+    connection: Arc<Connection>,
+    trust: Arc<Trust>,
+    tokens: AtomicU64,
+    _tasks: [BackgroundTask; 2],
+}
+
+/// When the tracking connections were last verified.
+struct Trust {
+    origin: Instant,
+    /// Nanoseconds after `origin` of the last successful check; 0 = never.
+    verified_at: AtomicU64,
+    staleness: Duration,
+}
+
+impl Trust {
+    fn trusted(&self) -> bool {
+        let at = self.verified_at.load(Ordering::Acquire);
+        at != 0 && self.origin.elapsed().as_nanos() < u128::from(at) + self.staleness.as_nanos()
+    }
+
+    fn verified(&self) {
+        let nanos = u64::try_from(self.origin.elapsed().as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.verified_at.store(nanos, Ordering::Release);
+    }
+
+    fn distrust(&self) {
+        self.verified_at.store(0, Ordering::Release);
+    }
+}
+
+impl Near {
+    /// Starts the cache on `connection`, a connected RESP3 client of its
+    /// own: turns tracking on and starts the invalidation and verification
+    /// tasks.
+    pub(crate) async fn start(
+        connection: Connection,
+        options: NearCache,
+        namespace: Namespace,
+    ) -> Result<Self> {
+        let client = connection.client().clone();
+        let connection = Arc::new(connection);
+        let entries = Cache::builder()
+            .max_capacity(options.capacity)
+            .expire_after(CachedExpiry)
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            .build();
+        let trust = Arc::new(Trust {
+            origin: Instant::now(),
+            verified_at: AtomicU64::new(0),
+            staleness: options.staleness,
+        });
+        client
+            .start_tracking(Vec::<String>::new(), false, false, false, false)
+            .await
+            .map_err(|e| Error::Unavailable(Box::new(e)))?;
+        let listener = BackgroundTask::spawn(listen(
+            client.clone(),
+            entries.clone(),
+            namespace,
+            Arc::clone(&trust),
+        ));
+        let checker = BackgroundTask::spawn(verify(
+            Arc::clone(&connection),
+            entries.clone(),
+            Arc::clone(&trust),
+        ));
+        Ok(Self {
+            entries,
+            client,
+            connection,
+            trust,
+            tokens: AtomicU64::new(1),
+            _tasks: [listener, checker],
+        })
+    }
+
+    /// The session under `key`: from the cache when it may be trusted, else
+    /// read through the tracking client and cached if nothing changed it
+    /// meanwhile.
+    pub(crate) async fn get(
+        &self,
+        id: &SessionId,
+        namespace: &Namespace,
+        codec: &dyn Codec,
+        now: OffsetDateTime,
+        timeout: Duration,
+    ) -> Result<Option<Session>> {
+        let call = &Call::start(&self.connection, timeout);
+        if !self.trust.trusted() {
+            return self.read(id, namespace, codec, now, call).await;
+        }
+        match self.entries.get(id) {
+            Some(Cached::Live { data, expires_at }) if expires_at > now => {
+                return Ok(Some(Session::from_shared(data, Some(expires_at))));
+            }
+            Some(Cached::Filling(_)) => return self.read(id, namespace, codec, now, call).await,
+            _ => {}
+        }
+        let token = self.tokens.fetch_add(1, Ordering::Relaxed);
+        self.entries.insert(id.clone(), Cached::Filling(token));
+        let session = self.read(id, namespace, codec, now, call).await?;
+        let _ = self.entries.entry(id.clone()).and_compute_with(|current| {
+            let ours = matches!(current.map(|c| c.into_value()), Some(Cached::Filling(t)) if t == token);
+            match (&session, ours && self.trust.trusted()) {
+                (Some(session), true) => Op::Put(Cached::Live {
+                    data: Arc::clone(session.shared_data()),
+                    expires_at: session.expires_at().unwrap_or(now),
+                }),
+                (None, true) => Op::Remove,
+                (_, false) => Op::Nop,
+            }
+        });
+        Ok(session)
+    }
+
+    async fn read(
+        &self,
+        id: &SessionId,
+        namespace: &Namespace,
+        codec: &dyn Codec,
+        now: OffsetDateTime,
+        call: &Call<'_>,
+    ) -> Result<Option<Session>> {
+        let value: Option<Bytes> = call.read(self.client.get(namespace.key(id))).await?;
+        match value {
+            Some(bytes) => record::session_at(codec, &bytes, now),
+            None => Ok(None),
+        }
+    }
+
+    /// Drops `id` after a write of this store, before the write returns.
+    pub(crate) fn forget(&self, id: &SessionId) {
+        self.entries.invalidate(id);
+    }
+
+    /// Drops everything (after `clear`).
+    pub(crate) fn forget_all(&self) {
+        self.entries.invalidate_all();
+    }
+
+    /// Whether reads are served from the cache right now.
+    pub(crate) fn is_trusted(&self) -> bool {
+        self.trust.trusted()
+    }
+
+    /// Whether the cache holds a live entry for `id` (for tests).
+    pub(crate) fn holds(&self, id: &SessionId) -> bool {
+        matches!(self.entries.get(id), Some(Cached::Live { .. }))
+    }
+}
+
+/// Applies invalidations as Redis pushes them.
+async fn listen(client: Client, entries: Cache<SessionId, Cached>, namespace: Namespace, trust: Arc<Trust>) {
+    let mut invalidations = client.invalidation_rx();
+    loop {
+        match invalidations.recv().await {
+            // No keys: the server flushed a database, or lost track.
+            Ok(invalidation) if invalidation.keys.is_empty() => entries.invalidate_all(),
+            Ok(invalidation) => {
+                // Keys of other namespaces are not sessions of ours.
+                for id in invalidation.keys.iter().filter_map(|key| namespace.id_of(key)) {
+                    entries.invalidate(&id);
+                }
+            }
+            Err(RecvError::Lagged(_)) => entries.invalidate_all(),
+            Err(RecvError::Closed) => {
+                trust.distrust();
+                entries.invalidate_all();
+                return;
+            }
+        }
+    }
+}
+
+/// Verifies the tracking connections every `staleness / 4`.
+async fn verify(connection: Arc<Connection>, entries: Cache<SessionId, Cached>, trust: Arc<Trust>) {
+    let interval = trust.staleness / 4;
+    let mut connections: HashMap<Option<Server>, i64> = HashMap::new();
+    loop {
+        match check(&connection, &mut connections, trust.staleness / 2).await {
+            Ok(Checked::Same) => trust.verified(),
+            Ok(Checked::Replaced) => {
+                // Whatever was cached through a lost connection may miss
+                // invalidations: drop it, then trust what comes next.
+                entries.invalidate_all();
+                trust.verified();
+            }
+            Err(_) => trust.distrust(),
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+enum Checked {
+    Same,
+    Replaced,
+}
+
+/// One round of checks: every node's connection answers with its id and
+/// has tracking on; a connection that changed gets tracking turned on.
+async fn check(
+    connection: &Connection,
+    connections: &mut HashMap<Option<Server>, i64>,
+    deadline: Duration,
+) -> Result<Checked> {
+    let client = connection.client();
+    let nodes: Vec<Option<Server>> = if client.is_clustered() {
+        client
+            .cached_cluster_state()
+            .map(|state| state.unique_primary_nodes().into_iter().map(Some).collect())
+            .unwrap_or_default()
+    } else {
+        vec![None]
+    };
+    if nodes.is_empty() {
+        return Err(Error::Unavailable("the cluster's primaries are not known".into()));
+    }
+    let call = Call::start(connection, deadline.max(Duration::from_millis(1)));
+    let mut replaced = false;
+    for node in nodes {
+        let id = on_node::<i64>(client, &node, &call, "CLIENT", vec!["ID".into()]).await?;
+        let tracking = on_node::<Value>(client, &node, &call, "CLIENT", vec!["TRACKINGINFO".into()]).await?;
+        let on = tracking_is_on(&tracking);
+        if connections.get(&node) != Some(&id) || !on {
+            on_node::<Value>(
+                client,
+                &node,
+                &call,
+                "CLIENT",
+                vec!["TRACKING".into(), "ON".into()],
+            )
+            .await?;
+            connections.insert(node, id);
+            replaced = true;
+        }
+    }
+    Ok(if replaced {
+        Checked::Replaced
+    } else {
+        Checked::Same
+    })
+}
+
+/// Sends a command to one node (or the standalone server) within `call`.
+async fn on_node<T: fred::types::FromValue>(
+    client: &Client,
+    node: &Option<Server>,
+    call: &Call<'_>,
+    name: &'static str,
+    args: Vec<Value>,
+) -> Result<T> {
+    let command = CustomCommand::new_static(name, ClusterHash::Random, false);
+    match node {
+        Some(server) => {
+            call.read(client.with_cluster_node(server.clone()).custom(command, args))
+                .await
+        }
+        None => call.read(client.custom(command, args)).await,
+    }
+}
+
+/// Whether a `CLIENT TRACKINGINFO` reply lists the `on` flag.
+fn tracking_is_on(reply: &Value) -> bool {
+    let Value::Map(map) = reply else {
+        return false;
+    };
+    map.iter().any(|(key, value)| {
+        key.as_str().is_some_and(|k| k == "flags")
+            && matches!(value, Value::Array(flags) if flags.iter().any(|f| f.as_str().is_some_and(|f| f == "on")))
+    })
+}
