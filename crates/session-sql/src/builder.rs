@@ -1,13 +1,24 @@
 //! Options for `SqlStore`, and connecting.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use session_core::Error;
 use session_core::backend::{BuilderOptions, within};
 
 use crate::{
-    Column, SqlStore, dialect::Statements, error::from_sqlx, ident::Ident, pool::Pool, purge, store::Inner,
+    Column, SqlStore,
+    bounds::ServerBounds,
+    connect::{PoolSettings, connect},
+    db::Db,
+    extra_columns::ColumnKind,
+    ident::Ident,
+    pool::Pool,
+    purge::Purger,
+    statements::{Layout, Statements},
+    store::Inner,
 };
+#[cfg(feature = "mysql")]
+use crate::{connect::is_mariadb, error::from_sqlx};
 
 /// Builds a [`SqlStore`]. Every option has a default:
 ///
@@ -19,11 +30,12 @@ use crate::{
 /// | [`create_table_if_missing`](Self::create_table_if_missing) | `true` | run [`SqlStore::migrate`] when building |
 /// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry |
 /// | [`tombstone_grace`](Self::tombstone_grace) | 300 seconds | how long writes to a destroyed id are refused; zero deletes outright |
+/// | [`clock`](Self::clock) | the system clock | where every expiry comparison takes "now" from |
 /// | [`disable_touch`](Self::disable_touch) | `false` | make `touch` a no-op that reports success |
-/// | [`codec`](Self::codec) | [`JsonCodec`] | how session data is encoded |
-/// | [`timeout`](Self::timeout) | 5 seconds | longest any call may take |
+/// | [`codec`](Self::codec) | [`JsonCodec`](session_core::JsonCodec) | how session data is encoded |
+/// | [`timeout`](Self::timeout) | 5 seconds | longest any call may take, retries and purges included; the database ends each statement after it, and each lock wait after a quarter of it (see [`SqlStore`]) |
 /// | [`purge_interval`](Self::purge_interval) | 15 minutes, ±50 % jitter | background purge of expired rows; `None` turns it off |
-/// | [`purge_batch`](Self::purge_batch) | 1000 | rows deleted per purge statement |
+/// | [`purge_batch`](Self::purge_batch) | 1000 | rows deleted per purge statement (and per `clear` statement where `TRUNCATE` is refused) |
 /// | [`max_connections`](Self::max_connections) | 10 (1 for in-memory SQLite) | pool size for a [`url`](Self::url) |
 /// | [`column`](Self::column) | none | extra indexed columns filled from session data (see [`Column`]) |
 ///
@@ -205,52 +217,78 @@ impl SqlStoreBuilder {
             .as_deref()
             .map(|s| Ident::new("schema name", s))
             .transpose()?;
-        let mut extra = Vec::with_capacity(self.columns.len());
-        for column in &self.columns {
-            let name = column.validate()?;
-            if extra.iter().any(|(seen, _): &(Ident, _)| seen == &name) {
-                return Err(Error::InvalidInput(format!(
-                    "column {:?} is configured twice",
-                    column.name()
-                )));
-            }
-            extra.push((name, column.kind));
-        }
+        let extras = self.extra_columns()?;
         if self.max_connections == 0 {
             return Err(Error::InvalidInput("max_connections must be positive".into()));
         }
         let timeout = self.options.timeout;
-        let pool = match self.target.clone() {
+        let bounds = ServerBounds::for_timeout(timeout);
+        // A pool of the store's own bounds statements as each connection
+        // starts; the app's PostgreSQL pool is bounded per transaction.
+        let (pool, bounded_begin) = match self.target.clone() {
             None => return Err(Error::InvalidInput("give the store a url or a pool".into())),
-            Some(Target::Pool(pool)) => pool,
+            Some(Target::Pool(pool)) => {
+                let begin = bounds.begin_on_apps_pool(&pool);
+                (pool, begin)
+            }
             Some(Target::Unsupported(why)) => return Err(Error::InvalidInput(why.into())),
-            Some(Target::Url(url)) => within(timeout, self.connect(&url)).await.map_err(|e| match e {
-                Error::Timeout(t) => {
-                    Error::Unavailable(format!("could not connect to the database within {t:?}").into())
-                }
-                other => other,
-            })?,
+            Some(Target::Url(url)) => {
+                let settings = PoolSettings {
+                    max_connections: self.max_connections,
+                    timeout,
+                    bounds,
+                };
+                let pool = within(timeout, connect(&url, settings))
+                    .await
+                    .map_err(|e| match e {
+                        Error::Timeout(t) => Error::Unavailable(
+                            format!("could not connect to the database within {t:?}").into(),
+                        ),
+                        other => other,
+                    })?;
+                (pool, None)
+            }
         };
-        let statements = Statements::new(pool.dialect(), schema.as_ref(), &table, &extra);
-        let purge_task = self.options.purge_interval.map(|interval| {
-            purge::spawn(
-                pool.clone(),
-                statements.purge.clone(),
-                self.options.purge_batch,
-                interval,
-                timeout,
-            )
-        });
-        let store = SqlStore::from_inner(Inner {
+        // MariaDB's bounds go before every statement, so they hold on any
+        // connection, the app's included. MySQL has no such prefix.
+        let prefix = match &pool {
+            #[cfg(feature = "mysql")]
+            Pool::MySql(mysql) => within(timeout, mariadb_prefix(mysql, bounds)).await?,
+            #[allow(unreachable_patterns)]
+            _ => String::new(),
+        };
+        let statements = Statements::new(Layout {
+            dialect: pool.dialect(),
+            schema: schema.as_ref(),
+            table: &table,
+            extras: &extras,
+            prefix: &prefix,
+        })?;
+        let db = Db {
             pool,
+            bounded_begin,
+            timeout,
+        };
+        let purger = Purger {
+            db: db.clone(),
+            statement: statements.purge.clone(),
+            batch: self.options.purge_batch,
+            clock: Arc::clone(&self.options.clock),
+        };
+        let purge_task = self
+            .options
+            .purge_interval
+            .map(|interval| purger.clone().spawn(interval));
+        let store = SqlStore::from_inner(Inner {
+            db,
             statements,
             table: self.table,
             lifetimes,
             codec: self.options.codec,
             clock: self.options.clock,
             disable_touch: self.options.disable_touch,
-            timeout,
             purge_batch: self.options.purge_batch,
+            purger,
             purge_task,
             columns: self.columns,
         });
@@ -260,93 +298,32 @@ impl SqlStoreBuilder {
         Ok(store)
     }
 
-    async fn connect(&self, url: &str) -> Result<Pool, Error> {
-        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
-        let timeout = self.options.timeout;
-        let fail = |e| match from_sqlx(e, timeout) {
-            Error::Backend(source) => Error::Unavailable(source),
-            other => other,
-        };
-        match scheme {
-            #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => sqlx::postgres::PgPoolOptions::new()
-                .max_connections(self.max_connections)
-                .acquire_timeout(timeout)
-                .connect(url)
-                .await
-                .map(Pool::Postgres)
-                .map_err(fail),
-            #[cfg(feature = "mysql")]
-            "mysql" | "mariadb" => {
-                let url = url.replacen("mariadb:", "mysql:", 1);
-                sqlx::mysql::MySqlPoolOptions::new()
-                    .max_connections(self.max_connections)
-                    .acquire_timeout(timeout)
-                    .connect(&url)
-                    .await
-                    .map(Pool::MySql)
-                    .map_err(fail)
+    /// The extra columns' names and kinds, checked.
+    fn extra_columns(&self) -> Result<Vec<(Ident, ColumnKind)>, Error> {
+        let mut extras = Vec::with_capacity(self.columns.len());
+        for column in &self.columns {
+            let name = column.validate()?;
+            if extras.iter().any(|(seen, _): &(Ident, _)| seen == &name) {
+                return Err(Error::InvalidInput(format!(
+                    "column {:?} is configured twice",
+                    column.name()
+                )));
             }
-            #[cfg(feature = "sqlite")]
-            "sqlite" => self.connect_sqlite(url).await.map_err(fail),
-            other => Err(Error::InvalidInput(format!(
-                "unsupported database URL scheme {other:?}; this build supports: {}",
-                supported_schemes().join(", ")
-            ))),
+            extras.push((name, column.kind));
         }
-    }
-
-    #[cfg(feature = "sqlite")]
-    async fn connect_sqlite(&self, url: &str) -> Result<Pool, sqlx::Error> {
-        use std::str::FromStr;
-
-        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let mut options = SqliteConnectOptions::from_str(url)?.busy_timeout(self.options.timeout);
-        let mut pool = SqlitePoolOptions::new().acquire_timeout(self.options.timeout);
-        if in_memory {
-            // Each connection would see its own empty database: keep one, forever.
-            pool = pool
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
-        } else {
-            // WAL lets readers and a writer work at once; busy_timeout waits out the rest.
-            options = options
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal);
-            pool = pool.max_connections(self.max_connections);
-        }
-        // Processes opening one new file at once race to switch it to WAL, and
-        // SQLite reports that as "database is locked" without waiting: retry
-        // until the timeout (the caller's deadline) ends it.
-        loop {
-            match pool.clone().connect_with(options.clone()).await {
-                Err(error) if is_busy(&error) => tokio::time::sleep(Duration::from_millis(20)).await,
-                result => return result.map(Pool::Sqlite),
-            }
-        }
+        Ok(extras)
     }
 }
 
-/// SQLite's SQLITE_BUSY (5) and SQLITE_LOCKED (6).
-#[cfg(feature = "sqlite")]
-fn is_busy(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("5" | "6")))
-}
-
-fn supported_schemes() -> Vec<&'static str> {
-    let mut schemes = Vec::new();
-    if cfg!(feature = "postgres") {
-        schemes.extend(["postgres://", "postgresql://"]);
-    }
-    if cfg!(feature = "mysql") {
-        schemes.extend(["mysql://", "mariadb://"]);
-    }
-    if cfg!(feature = "sqlite") {
-        schemes.push("sqlite:");
-    }
-    schemes
+/// MariaDB's per-statement bounds, or nothing on MySQL.
+#[cfg(feature = "mysql")]
+async fn mariadb_prefix(pool: &sqlx::MySqlPool, bounds: ServerBounds) -> Result<String, Error> {
+    let mariadb = is_mariadb(pool)
+        .await
+        .map_err(|e| from_sqlx(e, bounds.statement))?;
+    Ok(if mariadb {
+        bounds.mariadb_prefix()
+    } else {
+        String::new()
+    })
 }

@@ -31,6 +31,23 @@ impl Ident {
     }
 }
 
+/// The name of the index on `column` of `table`: `{table}_{column}_idx`
+/// when that fits in [`Ident::MAX_LEN`] bytes; otherwise its first bytes
+/// and a hash of the whole, so long names stay distinct instead of being
+/// cut to one (PostgreSQL truncates silently, MySQL refuses them).
+pub(crate) fn index_name(table: &Ident, column: &str) -> String {
+    let full = format!("{}_{column}_idx", table.as_str());
+    if full.len() <= Ident::MAX_LEN {
+        return full;
+    }
+    // Stable across releases (unlike std's hasher): an index keeps its name.
+    let hash = crc32fast::hash(format!("{}.{column}", table.as_str()).as_bytes());
+    let suffix = format!("_{hash:08x}_idx");
+    // Identifiers are ASCII, so any byte offset is a character boundary.
+    let kept = full.get(..Ident::MAX_LEN - suffix.len()).unwrap_or_default();
+    format!("{kept}{suffix}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +57,25 @@ mod tests {
         for name in ["sessions", "_x", "Sess_2024", &"a".repeat(63)] {
             assert!(Ident::new("table", name).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn index_names_fit_and_stay_distinct() {
+        let short = Ident::new("table", "sessions").unwrap();
+        assert_eq!(index_name(&short, "expires_at"), "sessions_expires_at_idx");
+        let long = Ident::new("table", &"t".repeat(63)).unwrap();
+        let longer_twin = Ident::new("table", &format!("{}x", "t".repeat(62))).unwrap();
+        let names = [
+            index_name(&long, "expires_at"),
+            index_name(&long, "user_id"),
+            index_name(&longer_twin, "expires_at"),
+        ];
+        for name in &names {
+            assert_eq!(name.len(), Ident::MAX_LEN, "{name}");
+            assert!(Ident::new("index", name).is_ok(), "{name}");
+        }
+        assert!(names[0] != names[1] && names[0] != names[2] && names[1] != names[2]);
+        assert_eq!(index_name(&long, "user_id"), names[1], "the same name every time");
     }
 
     #[test]

@@ -24,18 +24,27 @@
 #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
 compile_error!("session-sql needs at least one database feature: postgres, mysql or sqlite");
 
+mod bounds;
 mod builder;
-mod columns;
+mod by_column;
+mod clear;
+mod connect;
+mod db;
 mod dialect;
 mod error;
+mod extra_columns;
 mod ident;
 mod pool;
 mod purge;
-mod query;
+mod schema;
+mod statement;
+mod statements;
 mod store;
+mod upsert;
+mod writes;
 
 pub use builder::SqlStoreBuilder;
-pub use columns::{Column, ColumnKind, ColumnValue};
 pub use dialect::Dialect;
+pub use extra_columns::{Column, ColumnKind, ColumnValue};
 pub use purge::PurgeReport;
 pub use store::SqlStore;

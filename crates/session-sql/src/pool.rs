@@ -1,5 +1,4 @@
-//! The sqlx pool a store runs on, one variant per enabled database, and the
-//! macro that runs the same code on whichever it is.
+//! The sqlx pool a store runs on, one variant per enabled database.
 
 #[cfg(feature = "mysql")]
 use sqlx::MySqlPool;
@@ -33,20 +32,3 @@ impl Pool {
         }
     }
 }
-
-/// Runs `$body` with `$p` bound to the concrete pool: the same statements
-/// and binds, compiled once per database type.
-macro_rules! with_pool {
-    ($pool:expr, |$p:ident| $body:expr) => {
-        match $pool {
-            #[cfg(feature = "postgres")]
-            $crate::pool::Pool::Postgres($p) => $body,
-            #[cfg(feature = "mysql")]
-            $crate::pool::Pool::MySql($p) => $body,
-            #[cfg(feature = "sqlite")]
-            $crate::pool::Pool::Sqlite($p) => $body,
-        }
-    };
-}
-
-pub(crate) use with_pool;

@@ -1,15 +1,20 @@
 //! Deleting expired sessions and lapsed tombstones: on demand, and in a
-//! background task on a jittered interval.
+//! background task on a jittered interval that ends with the store.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-use time::OffsetDateTime;
-use tokio::sync::watch;
+use session_core::{
+    Clock, Error,
+    backend::{BackgroundTask, spawn_purge, within},
+    expiry::unix_millis,
+};
 
 use crate::{
-    dialect::Sql,
-    error::from_sqlx,
-    pool::{Pool, with_pool},
+    db::Db,
+    statement::{Args, Statement},
 };
 
 /// What one purge did: how many rows went, in how many statements, and how
@@ -29,65 +34,53 @@ pub struct PurgeReport {
     pub elapsed: Duration,
 }
 
-/// Deletes rows whose expiry passed, `batch` at a time, so no statement holds
-/// locks on many rows.
-pub(crate) async fn purge(
-    pool: &Pool,
-    sql: &Sql,
-    batch: u32,
-    timeout: Duration,
-) -> Result<PurgeReport, session_core::Error> {
-    let started = Instant::now();
-    let mut report = PurgeReport::default();
-    loop {
-        let now = session_core::expiry::unix_millis(OffsetDateTime::now_utc());
-        let statement = Instant::now();
-        let rows = with_pool!(pool, |p| {
-            sqlx::query(sqlx::AssertSqlSafe(Sql::clone(sql)))
-                .bind(now)
-                .bind(i64::from(batch))
-                .execute(p)
-                .await
-                .map(|done| done.rows_affected())
-        })
-        .map_err(|e| from_sqlx(e, timeout))?;
-        report.statements += 1;
-        report.longest_statement = report.longest_statement.max(statement.elapsed());
-        report.deleted += rows;
-        if rows < u64::from(batch) {
-            report.elapsed = started.elapsed();
-            return Ok(report);
+/// Everything a purge needs, apart from the store, so the background task
+/// holds no reference that would keep the store alive.
+#[derive(Debug, Clone)]
+pub(crate) struct Purger {
+    pub(crate) db: Db,
+    pub(crate) statement: Statement,
+    pub(crate) batch: u32,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Purger {
+    /// Deletes rows whose expiry passed, `batch` at a time so no statement
+    /// holds locks on many rows, until a batch comes back short. The whole
+    /// purge is one call: it ends with [`Error::Timeout`] at the store's
+    /// timeout, keeping what earlier batches deleted.
+    pub(crate) async fn run(&self) -> Result<PurgeReport, Error> {
+        within(self.db.timeout, self.batches()).await
+    }
+
+    async fn batches(&self) -> Result<PurgeReport, Error> {
+        let started = Instant::now();
+        let mut report = PurgeReport::default();
+        let limit = i64::from(self.batch);
+        loop {
+            let now = unix_millis(self.clock.now());
+            let statement = Instant::now();
+            let deleted = self
+                .db
+                .execute(&self.statement, Args::new().now(now).limit(limit))
+                .await?;
+            report.statements += 1;
+            report.longest_statement = report.longest_statement.max(statement.elapsed());
+            report.deleted += deleted;
+            if deleted < u64::from(self.batch) {
+                report.elapsed = started.elapsed();
+                return Ok(report);
+            }
         }
     }
-}
 
-/// Stops the background purge when dropped (the store holds it).
-#[derive(Debug)]
-pub(crate) struct PurgeTask {
-    _stop: watch::Sender<()>,
-}
-
-/// Starts the background purge: every `interval`, give or take half of it
-/// at random, so many processes do not purge in step.
-pub(crate) fn spawn(pool: Pool, sql: Sql, batch: u32, interval: Duration, timeout: Duration) -> PurgeTask {
-    let (stop, mut stopped) = watch::channel(());
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = stopped.changed() => return, // the store is gone
-                () = tokio::time::sleep(session_core::backend::jittered(interval)) => {}
-            }
-            match purge(&pool, &sql, batch, timeout).await {
-                Ok(report) if report.deleted == 0 => {}
-                Ok(report) => tracing::debug!(
-                    deleted = report.deleted,
-                    statements = report.statements,
-                    longest_statement_ms = report.longest_statement.as_millis() as u64,
-                    "purged expired sessions"
-                ),
-                Err(error) => tracing::warn!(%error, "purging expired sessions failed; will retry"),
-            }
-        }
-    });
-    PurgeTask { _stop: stop }
+    /// Purges every `interval` (±50 %), each run bounded as
+    /// [`run`](Self::run) is; dropping the task stops it, mid-run too.
+    pub(crate) fn spawn(self, interval: Duration) -> BackgroundTask {
+        let timeout = self.db.timeout;
+        spawn_purge(interval, timeout, move || {
+            let purger = self.clone();
+            async move { purger.batches().await.map(|report| report.deleted) }
+        })
+    }
 }

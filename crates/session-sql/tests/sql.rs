@@ -6,35 +6,10 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{builder, mysql_url, postgres_url, sqlite_file_url};
-use session_core::{Error, Session, SessionId, Store};
+use common::{builder, postgres_url, raw::Raw, session_in, sqlite_file_url, table, urls};
+use session_core::{Error, SessionId, Store};
 use session_sql::SqlStore;
 use time::OffsetDateTime;
-
-fn table(label: &str) -> String {
-    format!(
-        "t_{label}_{}",
-        SessionId::generate()
-            .as_str()
-            .to_lowercase()
-            .replace(['-', '_'], "")[..12]
-            .to_owned()
-    )
-}
-
-fn session_in(duration: Duration) -> Session {
-    let mut session = Session::new().expiring_at(OffsetDateTime::now_utc() + duration);
-    session.insert("user", "ada").unwrap();
-    session
-}
-
-fn urls() -> Vec<(&'static str, String)> {
-    vec![
-        ("postgres", postgres_url()),
-        ("mariadb", mysql_url()),
-        ("sqlite", sqlite_file_url(&table("file"))),
-    ]
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn migrate_is_idempotent_and_safe_from_many_tasks_at_once() {
@@ -127,93 +102,6 @@ async fn bad_urls_and_unreachable_servers_give_clear_errors() {
         .await;
     assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
-}
-
-/// A raw connection to a test database, for what the store does not expose.
-enum Raw {
-    Postgres(sqlx::PgPool),
-    MySql(sqlx::MySqlPool),
-    Sqlite(sqlx::SqlitePool),
-}
-
-impl Raw {
-    async fn connect(url: &str) -> Self {
-        if url.starts_with("postgres") {
-            Self::Postgres(sqlx::PgPool::connect(url).await.unwrap())
-        } else if url.starts_with("mysql") {
-            Self::MySql(sqlx::MySqlPool::connect(url).await.unwrap())
-        } else {
-            Self::Sqlite(sqlx::SqlitePool::connect(url).await.unwrap())
-        }
-    }
-
-    async fn execute(&self, sql: String) {
-        let sql = sqlx::AssertSqlSafe(sql);
-        match self {
-            Self::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop),
-            Self::MySql(p) => sqlx::query(sql).execute(p).await.map(drop),
-            Self::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop),
-        }
-        .unwrap();
-    }
-
-    /// Every row, tombstones and expired ones included.
-    async fn rows(&self, table: &str) -> i64 {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
-        match self {
-            Self::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-            Self::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-            Self::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-        }
-        .unwrap()
-    }
-
-    /// The text in column `column` of row `id`.
-    async fn text(&self, table: &str, column: &str, id: &SessionId) -> Option<String> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {column} FROM {table} WHERE id = '{}'",
-            id.as_str()
-        ));
-        match self {
-            Self::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-            Self::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-            Self::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-        }
-        .unwrap()
-    }
-
-    /// Whether the index `name` exists.
-    async fn has_index(&self, name: &str) -> bool {
-        let count: i64 = match self {
-            Self::Postgres(p) => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1")
-                    .bind(name)
-                    .fetch_one(p)
-                    .await
-            }
-            Self::MySql(p) => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.statistics WHERE index_name = ?")
-                    .bind(name)
-                    .fetch_one(p)
-                    .await
-            }
-            Self::Sqlite(p) => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?")
-                    .bind(name)
-                    .fetch_one(p)
-                    .await
-            }
-        }
-        .unwrap();
-        count > 0
-    }
-
-    fn blob(&self) -> &'static str {
-        match self {
-            Self::Postgres(_) => "'\\x7b7d'::bytea",
-            Self::MySql(_) | Self::Sqlite(_) => "X'7B7D'",
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

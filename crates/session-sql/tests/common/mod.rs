@@ -1,11 +1,40 @@
 //! Shared by the SQL test files: server addresses and store construction.
 
-#![allow(dead_code, clippy::expect_used, clippy::panic)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub(crate) mod raw;
 
 use std::time::Duration;
 
 use session_conformance::Settings;
+use session_core::{Session, SessionId};
 use session_sql::{SqlStore, SqlStoreBuilder};
+use time::OffsetDateTime;
+
+/// A fresh table name for one test: `t_{label}_` and 12 random characters.
+pub(crate) fn table(label: &str) -> String {
+    let random = SessionId::generate()
+        .as_str()
+        .to_lowercase()
+        .replace(['-', '_'], "");
+    format!("t_{label}_{}", random.get(..12).expect("ids are long enough"))
+}
+
+/// A session holding `user: "ada"`, expiring `duration` from now.
+pub(crate) fn session_in(duration: Duration) -> Session {
+    let mut session = Session::new().expiring_at(OffsetDateTime::now_utc() + duration);
+    session.insert("user", "ada").expect("a string is storable");
+    session
+}
+
+/// PostgreSQL, MariaDB and a fresh SQLite file, by name.
+pub(crate) fn urls() -> Vec<(&'static str, String)> {
+    vec![
+        ("postgres", postgres_url()),
+        ("mariadb", mysql_url()),
+        ("sqlite", sqlite_file_url(&table("file"))),
+    ]
+}
 
 /// PostgreSQL; `./scripts/test` starts it and sets `POSTGRES_URL`.
 pub(crate) fn postgres_url() -> String {

@@ -24,10 +24,15 @@ pub enum ColumnKind {
 ///
 /// | data value | `Text` column | `BigInt` column |
 /// |---|---|---|
-/// | string | the string (`NULL` if longer than 255 characters) | its integer, if it parses |
+/// | string | the string (`NULL` if longer than 255 characters); refused if it holds a NUL character | its integer, if it parses |
 /// | integer | its decimal text | the integer |
 /// | bool, float | its JSON text | `NULL` |
 /// | missing, null, object, array | `NULL` | `NULL` |
+///
+/// No database stores a NUL character the same way (PostgreSQL cannot
+/// store one at all), so a write whose text column would hold one is
+/// refused with [`Error::InvalidInput`] naming the column, and nothing is
+/// written; so is a [`ColumnValue`] holding one.
 ///
 /// ```
 /// use session_sql::Column;
@@ -71,9 +76,10 @@ impl From<i64> for ColumnValue {
     }
 }
 
-/// One column's value for one write, ready to bind.
+/// What one extra column holds for one row (or is compared with), ready
+/// to bind: `None` is SQL `NULL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Bound {
+pub(crate) enum ExtraValue {
     Text(Option<String>),
     BigInt(Option<i64>),
 }
@@ -123,30 +129,51 @@ impl Column {
         Ok(ident)
     }
 
-    pub(crate) fn extract(&self, data: &SessionData) -> Bound {
+    /// What this column holds for a session with `data`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the column when the text holds a NUL.
+    pub(crate) fn extract(&self, data: &SessionData) -> Result<ExtraValue, Error> {
         let value = data.get(&self.key);
-        match self.kind {
-            ColumnKind::Text => Bound::Text(match value {
-                Some(Value::String(s)) if s.chars().count() <= Self::MAX_TEXT => Some(s.clone()),
+        Ok(match self.kind {
+            ColumnKind::Text => ExtraValue::Text(match value {
+                Some(Value::String(s)) if s.chars().count() <= Self::MAX_TEXT => {
+                    Some(self.storable_text(s)?.to_owned())
+                }
                 Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
                 _ => None,
             }),
-            ColumnKind::BigInt => Bound::BigInt(match value {
+            ColumnKind::BigInt => ExtraValue::BigInt(match value {
                 Some(Value::Number(n)) => n.as_i64(),
                 Some(Value::String(s)) => s.parse().ok(),
                 _ => None,
             }),
-        }
+        })
     }
 
     /// `value` as this column stores it; `None` if it can never match.
-    pub(crate) fn bind(&self, value: &ColumnValue) -> Option<Bound> {
-        match (self.kind, value) {
-            (ColumnKind::Text, ColumnValue::Text(s)) => Some(Bound::Text(Some(s.clone()))),
-            (ColumnKind::Text, ColumnValue::BigInt(n)) => Some(Bound::Text(Some(n.to_string()))),
-            (ColumnKind::BigInt, ColumnValue::BigInt(n)) => Some(Bound::BigInt(Some(*n))),
-            (ColumnKind::BigInt, ColumnValue::Text(s)) => s.parse().ok().map(|n| Bound::BigInt(Some(n))),
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the column when the text holds a NUL.
+    pub(crate) fn lookup(&self, value: &ColumnValue) -> Result<Option<ExtraValue>, Error> {
+        Ok(match (self.kind, value) {
+            (ColumnKind::Text, ColumnValue::Text(s)) => {
+                Some(ExtraValue::Text(Some(self.storable_text(s)?.to_owned())))
+            }
+            (ColumnKind::Text, ColumnValue::BigInt(n)) => Some(ExtraValue::Text(Some(n.to_string()))),
+            (ColumnKind::BigInt, ColumnValue::BigInt(n)) => Some(ExtraValue::BigInt(Some(*n))),
+            (ColumnKind::BigInt, ColumnValue::Text(s)) => s.parse().ok().map(|n| ExtraValue::BigInt(Some(n))),
+        })
+    }
+
+    fn storable_text<'a>(&self, text: &'a str) -> Result<&'a str, Error> {
+        if text.contains('\0') {
+            return Err(Error::InvalidInput(format!(
+                "extra column {:?} cannot hold text with a NUL character (from data key {:?})",
+                self.name, self.key
+            )));
         }
+        Ok(text)
     }
 }
 
@@ -163,24 +190,48 @@ mod tests {
     #[test]
     fn text_columns_take_strings_and_scalars() {
         let column = Column::text("user");
-        let bound = |v: Value| column.extract(&data(json!({ "user": v })));
-        assert_eq!(bound(json!("ada")), Bound::Text(Some("ada".into())));
-        assert_eq!(bound(json!(42)), Bound::Text(Some("42".into())));
-        assert_eq!(bound(json!(true)), Bound::Text(Some("true".into())));
-        assert_eq!(bound(json!(null)), Bound::Text(None));
-        assert_eq!(bound(json!({"a": 1})), Bound::Text(None));
-        assert_eq!(bound(json!("x".repeat(256))), Bound::Text(None));
-        assert_eq!(column.extract(&SessionData::new()), Bound::Text(None));
+        let bound = |v: Value| column.extract(&data(json!({ "user": v }))).unwrap();
+        assert_eq!(bound(json!("ada")), ExtraValue::Text(Some("ada".into())));
+        assert_eq!(bound(json!(42)), ExtraValue::Text(Some("42".into())));
+        assert_eq!(bound(json!(true)), ExtraValue::Text(Some("true".into())));
+        assert_eq!(bound(json!(null)), ExtraValue::Text(None));
+        assert_eq!(bound(json!({"a": 1})), ExtraValue::Text(None));
+        assert_eq!(bound(json!("x".repeat(256))), ExtraValue::Text(None));
+        assert_eq!(
+            column.extract(&SessionData::new()).unwrap(),
+            ExtraValue::Text(None)
+        );
     }
 
     #[test]
     fn bigint_columns_take_integers() {
         let column = Column::bigint("org").from_key("tenant");
-        let bound = |v: Value| column.extract(&data(json!({ "tenant": v })));
-        assert_eq!(bound(json!(7)), Bound::BigInt(Some(7)));
-        assert_eq!(bound(json!("8")), Bound::BigInt(Some(8)));
-        assert_eq!(bound(json!(1.5)), Bound::BigInt(None));
-        assert_eq!(bound(json!(u64::MAX)), Bound::BigInt(None));
+        let bound = |v: Value| column.extract(&data(json!({ "tenant": v }))).unwrap();
+        assert_eq!(bound(json!(7)), ExtraValue::BigInt(Some(7)));
+        assert_eq!(bound(json!("8")), ExtraValue::BigInt(Some(8)));
+        assert_eq!(bound(json!(1.5)), ExtraValue::BigInt(None));
+        assert_eq!(bound(json!(u64::MAX)), ExtraValue::BigInt(None));
+    }
+
+    #[test]
+    fn text_holding_nul_is_refused_naming_the_column() {
+        let column = Column::text("user_id").from_key("user");
+        let error = column.extract(&data(json!({ "user": "a\u{0}b" }))).unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidInput(m) if m.contains("\"user_id\"") && m.contains("NUL")),
+            "{error}"
+        );
+        let error = column.lookup(&ColumnValue::from("a\0")).unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidInput(m) if m.contains("\"user_id\"")),
+            "{error}"
+        );
+        let numbers = Column::bigint("org");
+        assert_eq!(
+            numbers.lookup(&ColumnValue::from("a\0")).unwrap(),
+            None,
+            "never matches a number"
+        );
     }
 
     #[test]

@@ -1,0 +1,166 @@
+//! The writes: a guarded statement on the server, and the rule table's
+//! answer when the guard refused.
+
+use session_core::{
+    Result, Session, SessionId,
+    backend::{Effect, Occupant, Write, decide, encode},
+    expiry::unix_millis,
+};
+use time::OffsetDateTime;
+
+use crate::{
+    extra_columns::ExtraValue,
+    statement::Args,
+    store::{Inner, Now},
+};
+
+/// A session as `set` and `create` write it.
+struct Written {
+    data: Vec<u8>,
+    extras: Vec<ExtraValue>,
+    expires_at: i64,
+    /// The expiry is already past: the write removes rather than stores.
+    expired: bool,
+    now: Now,
+}
+
+impl Written {
+    /// The row's binds, with the clock.
+    fn row<'a>(&'a self, id: &'a SessionId) -> Args<'a> {
+        Args::new()
+            .id(id.as_str())
+            .data(&self.data)
+            .expires_at(self.expires_at)
+            .extras(&self.extras)
+            .now(self.now.millis)
+    }
+}
+
+/// How often a write is tried when what blocked it keeps vanishing before
+/// the store can look (a racing insert, delete or purge of the same id).
+const WRITE_ATTEMPTS: usize = 3;
+
+impl Inner {
+    pub(crate) async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
+        let written = self.written(session)?;
+        let (row, expired) = (written.row(id), written.expired);
+        self.guarded(Write::Set, id, written.now, expired, || async move {
+            if expired {
+                let remove = &self.statements.remove_unless_tombstone;
+                Ok(self.db.execute(remove, row).await? > 0)
+            } else {
+                self.statements.upsert.unless_tombstone(&self.db, row).await
+            }
+        })
+        .await
+    }
+
+    pub(crate) async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
+        let written = self.written(session)?;
+        let (row, expired) = (written.row(id), written.expired);
+        self.guarded(Write::Create, id, written.now, expired, || async move {
+            if expired {
+                // Nothing to store: only what holds the id decides the answer.
+                Ok(false)
+            } else {
+                self.statements.upsert.if_vacant(&self.db, row).await
+            }
+        })
+        .await
+    }
+
+    /// What `set` or `create` of `session` writes, checked and encoded.
+    fn written(&self, session: &Session) -> Result<Written> {
+        let data = encode(&*self.codec, session.data())?;
+        let extras = self.extra_values(session)?;
+        let now = self.now();
+        let expires_at = unix_millis(self.lifetimes.expiry_of(session, now.time));
+        Ok(Written {
+            data,
+            extras,
+            expires_at,
+            expired: expires_at <= now.millis,
+            now,
+        })
+    }
+
+    pub(crate) async fn touch(&self, id: &SessionId, expires_at: Option<OffsetDateTime>) -> Result<()> {
+        if self.disable_touch {
+            return Ok(());
+        }
+        let now = self.now();
+        let expires_at = unix_millis(self.lifetimes.expiry_or_default(expires_at, now.time));
+        let expired = expires_at <= now.millis;
+        let args = Args::new().id(id.as_str()).expires_at(expires_at).now(now.millis);
+        self.guarded(Write::Touch, id, now, expired, || async move {
+            let statement = if expired {
+                &self.statements.remove_live
+            } else {
+                &self.statements.touch
+            };
+            Ok(self.db.execute(statement, args).await? > 0)
+        })
+        .await
+    }
+
+    pub(crate) async fn destroy(&self, id: &SessionId) -> Result<()> {
+        let args = Args::new().id(id.as_str());
+        match self.lifetimes.tombstone_until(self.now().time) {
+            Some(until) => {
+                let tombstone = args.data(&[]).until(unix_millis(until));
+                self.db.execute(&self.statements.tombstone, tombstone).await?;
+            }
+            None => {
+                self.db.execute(&self.statements.delete, args).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `attempt` (the write's guarded statement: `true` when it changed
+    /// the row). When the guard refused, reads what holds the id and answers
+    /// as the rule table says; if the table now lets the write through (what
+    /// blocked it is gone), tries again, a bounded number of times.
+    async fn guarded<F, Fut>(
+        &self,
+        write: Write,
+        id: &SessionId,
+        now: Now,
+        expired: bool,
+        mut attempt: F,
+    ) -> Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<bool>>,
+    {
+        for _ in 0..WRITE_ATTEMPTS {
+            if attempt().await? {
+                return Ok(());
+            }
+            let found = self.occupant(id, now).await?;
+            let decision = decide(write, found, expired);
+            decision.answer()?;
+            let done = match decision.effect {
+                Effect::Nothing => true,
+                // The guard let nothing through and nothing is there to remove.
+                Effect::Remove => found == Occupant::Vacant,
+                Effect::Store => false,
+            };
+            if done {
+                return Ok(());
+            }
+        }
+        Err(session_core::Error::Backend(
+            "a write kept racing with other writes of the same id".into(),
+        ))
+    }
+
+    /// What holds `id` at `now`, for the rule table.
+    async fn occupant(&self, id: &SessionId, now: Now) -> Result<Occupant> {
+        let args = Args::new().id(id.as_str());
+        let row: Option<(bool, i64)> = self.db.fetch_optional(&self.statements.occupant, args).await?;
+        Ok(row.map_or(Occupant::Vacant, |(tombstone, until)| {
+            Occupant::of(tombstone, until, now.millis)
+        }))
+    }
+}
