@@ -3,30 +3,52 @@
 use std::{sync::Arc, time::Duration};
 
 use session_core::{Error, backend::BuilderOptions};
-use tokio::sync::watch;
 
-use crate::{CouchStore, cache, http::Couch, purge, store::Inner};
+use crate::{
+    CouchStore, address,
+    cache::{self, Cache},
+    feed::{self, Feed},
+    http::Couch,
+    purge,
+    store::Inner,
+};
 
 /// Builds a [`CouchStore`]. Every option has a default (names follow
 /// session-pouchdb-store where it had one):
 ///
 /// | option | default | meaning |
 /// |---|---|---|
-/// | [`url`](Self::url) / [`client`](Self::client) | — (one is required) | the server, e.g. `http://127.0.0.1:5984`, or a `couch_rs::Client` the app owns |
-/// | [`credentials`](Self::credentials) | none | user name and password for a [`url`](Self::url) |
+/// | [`url`](Self::url) / [`client`](Self::client) | — (one is required) | the server, `http(s)://host:port`, or a `couch_rs::Client` the app owns |
+/// | [`credentials`](Self::credentials) | none | user name and password (or give them in the URL) |
 /// | [`database`](Self::database) | `"sessions"` | database name (CouchDB's rules: `[a-z][a-z0-9_$()+/-]*`) |
 /// | [`create_database`](Self::create_database) | `true` | create the database if it is missing |
 /// | [`cache`](Self::cache) | `false` | keep live sessions in process, synced through `_changes` |
 /// | [`max_idle`](Self::max_idle) | 10 minutes | cache entries unused this long are released (scavenged) |
 /// | [`cache_capacity`](Self::cache_capacity) | 100 000 | most cache entries; least recently used go first |
+/// | [`heartbeat`](Self::heartbeat) | 1 second | `_changes` heartbeat; the cache answers only while the feed was heard from within twice this |
 /// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry |
 /// | [`tombstone_grace`](Self::tombstone_grace) | 300 seconds | how long writes to a destroyed id are refused; zero deletes outright |
+/// | [`clock`](Self::clock) | the system clock | the clock every expiry is computed and compared with |
 /// | [`disable_touch`](Self::disable_touch) | `false` | make `touch` a no-op that reports success |
-/// | [`codec`](Self::codec) | [`JsonCodec`] | how session data is encoded (JSON is stored as a JSON object) |
-/// | [`timeout`](Self::timeout) | 5 seconds | longest any request may take |
+/// | [`codec`](Self::codec) | [`JsonCodec`](session_core::JsonCodec) | how session data is encoded (JSON is stored as a JSON string) |
+/// | [`timeout`](Self::timeout) | 5 seconds | longest any call may take, retries included; `clear` and purges bound each batch instead |
 /// | [`purge_interval`](Self::purge_interval) | 15 minutes, ±50 % jitter | background purge; `None` turns it off |
 /// | [`purge_batch`](Self::purge_batch) | 1000 | documents deleted per `_bulk_docs` request |
-/// | [`heartbeat`](Self::heartbeat) | 5 seconds | `_changes` heartbeat; three missed ones mean reconnect |
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use session_couch::CouchStore;
+///
+/// # async fn run() -> Result<(), session_core::Error> {
+/// let store = CouchStore::builder()
+///     .url("https://couch.internal:6984")
+///     .credentials("sessions", "secret")
+///     .cache(true)
+///     .heartbeat(Duration::from_millis(500)) // a destroy elsewhere is served here for 1 s at most
+///     .build()
+///     .await?;
+/// # let _ = store; Ok(()) }
+/// ```
 #[derive(Clone)]
 #[must_use]
 pub struct CouchStoreBuilder {
@@ -65,7 +87,7 @@ impl Default for CouchStoreBuilder {
             max_idle: Duration::from_secs(600),
             cache_capacity: 100_000,
             options: BuilderOptions::default(),
-            heartbeat: Duration::from_secs(5),
+            heartbeat: Duration::from_secs(1),
         }
     }
 }
@@ -73,13 +95,17 @@ impl Default for CouchStoreBuilder {
 impl CouchStoreBuilder {
     session_core::builder_options!(lifetimes, remote, purge);
 
-    /// The server's URL.
+    /// The server's URL: `http://host:port` or `https://host:port`, with no
+    /// path. Credentials in it (`http://user:password@host:port`,
+    /// percent-encoded) are taken out and sent as basic auth, never as part
+    /// of a URL.
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
         self
     }
 
-    /// User name and password for [`url`](Self::url).
+    /// User name and password for [`url`](Self::url), sent as basic auth;
+    /// they take the place of any given in the URL.
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
         self.credentials = Some((username.into(), password.into()));
         self
@@ -121,19 +147,46 @@ impl CouchStoreBuilder {
         self
     }
 
-    /// `_changes` heartbeat (default 5 s).
+    /// How often the server is asked to show the `_changes` feed is alive
+    /// when nothing changes (default 1 s). The cache answers reads only
+    /// while the feed was heard from within twice this, which bounds how
+    /// long a session changed or destroyed by another process can be served
+    /// from this one's cache; a feed silent that long is reopened.
     pub fn heartbeat(mut self, heartbeat: Duration) -> Self {
         self.heartbeat = heartbeat;
         self
     }
 
+    /// The client for [`url`](Self::url), or the app's own.
+    fn connection(&self) -> Result<couch_rs::Client, Error> {
+        if let Some(client) = &self.client {
+            return Ok(client.clone());
+        }
+        let Some(url) = &self.url else {
+            return Err(Error::InvalidInput("give the store a url or a client".into()));
+        };
+        let address = address::parse(url)?;
+        let credentials = self.credentials.clone().or(address.credentials);
+        let (user, password) = match &credentials {
+            Some((user, password)) => (Some(user.as_str()), Some(password.as_str())),
+            None => (None, None),
+        };
+        // No client-wide timeout: it would cut the long-lived feed; every
+        // call gets the store's own timeout instead.
+        couch_rs::Client::new_with_timeout(&address.base, user, password, None)
+            .map_err(|_| Error::InvalidInput("bad CouchDB URL: couch_rs refused it".into()))
+    }
+
     /// Checks the options, creates the database and the expiry index if
     /// needed, starts the feed (with a cache) and the purge, and builds.
+    /// Every request here is bounded by the timeout.
     ///
     /// # Errors
-    /// * [`Error::InvalidInput`]: no server, a bad URL or database name, an
-    ///   option out of range, or a missing database with `create_database(false)`.
-    /// * [`Error::Unavailable`] / [`Error::Timeout`]: the server did not answer.
+    /// * [`Error::InvalidInput`]: no server, a URL that is not
+    ///   `http(s)://host[:port]`, a bad database name, an option out of
+    ///   range, or a missing database with `create_database(false)`.
+    /// * [`Error::Unavailable`] / [`Error::Timeout`] / [`Error::Backend`]:
+    ///   the server did not answer, or refused.
     pub async fn build(self) -> Result<CouchStore, Error> {
         let lifetimes = self.options.check()?;
         validate_database_name(&self.database)?;
@@ -142,23 +195,8 @@ impl CouchStoreBuilder {
                 "heartbeat, cache_capacity and max_idle must be positive".into(),
             ));
         }
-        let purge_batch = self.options.purge_batch as usize;
-        let client = match (self.client.clone(), &self.url) {
-            (Some(client), _) => client,
-            (None, Some(url)) => {
-                let (user, password) = match &self.credentials {
-                    Some((user, password)) => (Some(user.as_str()), Some(password.as_str())),
-                    None => (None, None),
-                };
-                // No client-wide timeout: it would cut the long-lived feed;
-                // every other request gets the store's own timeout.
-                couch_rs::Client::new_with_timeout(url, user, password, None)
-                    .map_err(|e| Error::InvalidInput(format!("bad CouchDB URL: {e}")))?
-            }
-            (None, None) => return Err(Error::InvalidInput("give the store a url or a client".into())),
-        };
         let couch = Couch {
-            client,
+            client: self.connection()?,
             db: self.database.clone(),
             timeout: self.options.timeout,
         };
@@ -172,30 +210,48 @@ impl CouchStoreBuilder {
         }
         purge::ensure_index(&couch).await?;
 
-        let (stop, stopped) = watch::channel(());
-        let cache = self
-            .cache
-            .then(|| cache::Cache::new(self.cache_capacity, self.max_idle));
+        let options = self.options;
+        let purge_batch = options.purge_batch as usize;
+        let mut tasks = Vec::new();
+        let cache = self.cache.then(|| {
+            let limits = cache::Limits {
+                capacity: self.cache_capacity,
+                max_idle: self.max_idle,
+                silence: feed::silence_bound(self.heartbeat),
+                round_trip: options.timeout,
+            };
+            Cache::new(&limits, Arc::clone(&options.clock))
+        });
         if let Some(cache) = &cache {
-            cache::follow(
-                couch.clone(),
-                cache.clone(),
-                Arc::clone(&self.options.codec),
-                self.heartbeat,
-                stopped.clone(),
-            );
+            tasks.push(feed::follow(Feed {
+                couch: couch.clone(),
+                cache: cache.clone(),
+                codec: Arc::clone(&options.codec),
+                clock: Arc::clone(&options.clock),
+                heartbeat: self.heartbeat,
+            }));
         }
-        if let Some(interval) = self.options.purge_interval {
-            purge::spawn(couch.clone(), purge_batch, interval, stopped);
+        if let Some(interval) = options.purge_interval {
+            let (couch, clock) = (couch.clone(), Arc::clone(&options.clock));
+            // A run may take at most one interval: the next one is due then.
+            tasks.push(session_core::backend::spawn_purge(
+                interval,
+                interval,
+                move || {
+                    let (couch, clock) = (couch.clone(), Arc::clone(&clock));
+                    async move { purge::purge(&couch, &*clock, purge_batch).await }
+                },
+            ));
         }
         Ok(CouchStore::from_inner(Inner {
             couch,
             lifetimes,
-            codec: self.options.codec,
-            disable_touch: self.options.disable_touch,
+            codec: options.codec,
+            clock: options.clock,
+            disable_touch: options.disable_touch,
             cache,
             purge_batch,
-            _stop: stop,
+            _tasks: tasks,
         }))
     }
 }

@@ -1,321 +1,325 @@
-//! The in-process cache of live sessions, kept in sync with the database by
-//! following its `_changes` feed.
+//! The in-process cache of live sessions: moka's synchronous cache, read
+//! without locks, with every change to it made under a lock striped by id.
 //!
-//! Entries carry the revision generation they reflect, so a slow read can
-//! never overwrite a newer change the feed already applied. While the feed
-//! is down the cache is bypassed; when it reconnects the cache starts empty,
-//! so nothing missed in between can be served.
+//! Three rules keep it from serving what is gone:
+//! * reads trust it only while the `_changes` feed is live ([`Liveness`]);
+//! * a fill (what a read fetched, what a write stored) carries the revision
+//!   generation it reflects and the cache epoch it started in; it is refused
+//!   if the cache was emptied since (epoch), if the cache holds a later
+//!   generation, or if a later change was marked ([`Marks`]): a destroy here,
+//!   or a change on the feed;
+//! * fills, marks and removals of one id serialize on its stripe, so a check
+//!   and the insert that follows it are one step.
 
 use std::{
+    hash::{BuildHasher, RandomState},
     sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicU64, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
-use futures_util::StreamExt as _;
-use moka::{Expiry, future::Cache as Moka, ops::compute::Op};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use session_core::{Codec, Session, SessionData, SessionId, expiry};
+use moka::{Expiry, sync::Cache as Moka};
+use session_core::{Clock, Session, SessionData, SessionId};
 use time::OffsetDateTime;
-use tokio::sync::watch;
 
 use crate::{
-    doc::{self, State},
-    http::Couch,
+    doc,
+    liveness::Liveness,
+    marks::{self, Marks},
 };
 
-/// What the cache holds for an id.
+/// A live session as the cache holds it.
 #[derive(Clone)]
-pub(crate) enum Cached {
-    /// A live session at revision `rev`.
-    Live {
-        data: Arc<SessionData>,
-        expires_at: i64,
-        rev: Arc<str>,
-    },
-    /// The feed saw revision generation `generation` (a change, a destroy, a
-    /// deletion) for a session this process holds no data for: nothing to
-    /// serve, but older reads must not fill the slot.
-    Seen { generation: u64 },
+pub(crate) struct Entry {
+    data: Arc<SessionData>,
+    expires_at: OffsetDateTime,
+    rev: Arc<str>,
 }
 
-impl Cached {
-    fn generation(&self) -> u64 {
-        match self {
-            Self::Live { rev, .. } => doc::generation(rev),
-            Self::Seen { generation } => *generation,
+impl Entry {
+    pub(crate) fn new(data: Arc<SessionData>, expires_at: OffsetDateTime, rev: &str) -> Self {
+        Self {
+            data,
+            expires_at,
+            rev: Arc::from(rev),
         }
     }
-}
 
-/// How long a `Seen` marker outlives the reads it guards against.
-const SEEN_FOR: Duration = Duration::from_secs(30);
+    /// The session, its data shared rather than copied.
+    pub(crate) fn into_session(self) -> Session {
+        Session::from_shared(self.data, Some(self.expires_at))
+    }
 
-struct CachedExpiry;
+    pub(crate) fn rev(&self) -> &str {
+        &self.rev
+    }
 
-impl CachedExpiry {
-    fn keep(cached: &Cached) -> Option<Duration> {
-        Some(match cached {
-            Cached::Live { expires_at, .. } => {
-                let left = expires_at.saturating_sub(expiry::unix_millis(OffsetDateTime::now_utc()));
-                Duration::from_millis(u64::try_from(left).unwrap_or(0))
-                    .min(Duration::from_secs(366 * 24 * 3600))
-            }
-            Cached::Seen { .. } => SEEN_FOR,
-        })
+    /// The session's data, shared.
+    pub(crate) fn shared_data(&self) -> Arc<SessionData> {
+        Arc::clone(&self.data)
+    }
+
+    fn generation(&self) -> u64 {
+        doc::generation(&self.rev)
     }
 }
 
-impl Expiry<SessionId, Cached> for CachedExpiry {
-    fn expire_after_create(&self, _: &SessionId, value: &Cached, _: std::time::Instant) -> Option<Duration> {
-        Self::keep(value)
+/// Lets moka drop entries at their session's expiry (reads also compare
+/// with the clock, so this only frees memory sooner).
+struct EntryExpiry {
+    clock: Arc<dyn Clock>,
+}
+
+impl EntryExpiry {
+    fn left(&self, entry: &Entry) -> Option<Duration> {
+        let left = Duration::try_from(entry.expires_at - self.clock.now()).unwrap_or(Duration::ZERO);
+        Some(left.min(Duration::from_secs(366 * 24 * 3600)))
+    }
+}
+
+impl Expiry<SessionId, Entry> for EntryExpiry {
+    fn expire_after_create(&self, _: &SessionId, entry: &Entry, _: std::time::Instant) -> Option<Duration> {
+        self.left(entry)
     }
 
     fn expire_after_update(
         &self,
         _: &SessionId,
-        value: &Cached,
+        entry: &Entry,
         _: std::time::Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Self::keep(value)
+        self.left(entry)
     }
+}
+
+/// Where a fill started: the cache epoch before its round trip.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket(u64);
+
+/// Sizes and bounds of a cache.
+pub(crate) struct Limits {
+    pub(crate) capacity: u64,
+    pub(crate) max_idle: Duration,
+    /// How long after its last sign of life the feed is trusted.
+    pub(crate) silence: Duration,
+    /// How long a fill's round trip can take (the store's timeout).
+    pub(crate) round_trip: Duration,
 }
 
 /// The cache, shared by a store's clones and its feed task.
 #[derive(Clone)]
 pub(crate) struct Cache {
-    entries: Moka<SessionId, Cached>,
-    /// Whether the feed is connected; the cache is only read while it is.
-    synced: Arc<AtomicBool>,
+    shared: Arc<Shared>,
 }
+
+struct Shared {
+    entries: Moka<SessionId, Entry>,
+    stripes: Box<[Mutex<Marks>]>,
+    hasher: RandomState,
+    /// Bumped whenever the whole cache is emptied.
+    epoch: AtomicU64,
+    feed: Liveness,
+    clock: Arc<dyn Clock>,
+}
+
+/// Lock stripes: enough that fills of different ids rarely wait on each other.
+const STRIPES: usize = 64;
 
 impl Cache {
-    pub(crate) fn new(max_capacity: u64, max_idle: Duration) -> Self {
+    pub(crate) fn new(limits: &Limits, clock: Arc<dyn Clock>) -> Self {
         let entries = Moka::builder()
-            .max_capacity(max_capacity)
-            .time_to_idle(max_idle)
-            .expire_after(CachedExpiry)
+            .max_capacity(limits.capacity)
+            .time_to_idle(limits.max_idle)
+            .expire_after(EntryExpiry {
+                clock: Arc::clone(&clock),
+            })
             .eviction_policy(moka::policy::EvictionPolicy::lru())
             .build();
+        // A margin over the round trip: a fill's deadline is measured from
+        // before its ticket, a mark from after its change.
+        let keep = limits.round_trip.saturating_add(Duration::from_secs(1));
         Self {
-            entries,
-            synced: Arc::new(AtomicBool::new(false)),
+            shared: Arc::new(Shared {
+                entries,
+                stripes: (0..STRIPES).map(|_| Mutex::new(Marks::new(keep))).collect(),
+                hasher: RandomState::new(),
+                epoch: AtomicU64::new(0),
+                feed: Liveness::new(limits.silence),
+                clock,
+            }),
         }
     }
 
-    /// The live session and its revision, if the cache holds one and may be trusted.
-    pub(crate) async fn live(&self, id: &SessionId) -> Option<(Session, Arc<str>)> {
-        if !self.synced.load(Ordering::Acquire) {
+    /// The live session `id` holds, if the feed is live and the cache has it.
+    pub(crate) fn live(&self, id: &SessionId) -> Option<Entry> {
+        if !self.shared.feed.is_live() {
             return None;
         }
-        match self.entries.get(id).await? {
-            Cached::Live {
-                data,
-                expires_at,
-                rev,
-            } if expires_at > expiry::unix_millis(OffsetDateTime::now_utc()) => {
-                let at = expiry::from_unix_millis(expires_at).ok()?;
-                Some((Session::from_shared(data, Some(at)), rev))
-            }
-            _ => None,
+        let entry = self.shared.entries.get(id)?;
+        (entry.expires_at > self.shared.clock.now()).then_some(entry)
+    }
+
+    /// What the cache holds for `id`, trusted or not: for diagnostics.
+    pub(crate) fn holds(&self, id: &SessionId) -> Option<Session> {
+        self.shared.entries.get(id).map(Entry::into_session)
+    }
+
+    /// Taken before a round trip whose result may fill the cache.
+    pub(crate) fn ticket(&self) -> Ticket {
+        Ticket(self.shared.epoch.load(Ordering::Acquire))
+    }
+
+    /// Stores what a read fetched or a write stored, unless something later
+    /// happened to `id` since `ticket` was taken.
+    pub(crate) fn fill(&self, id: &SessionId, ticket: Ticket, entry: Entry) {
+        let marks = self.stripe(id);
+        let generation = entry.generation();
+        let stale = self.shared.epoch.load(Ordering::Acquire) != ticket.0
+            || marks.refuses(id, generation, Instant::now())
+            || self
+                .shared
+                .entries
+                .get(id)
+                .is_some_and(|held| held.generation() > generation);
+        if !stale {
+            self.shared.entries.insert(id.clone(), entry);
         }
     }
 
-    /// Whether `id` has a live entry (sync or not): for tests and diagnostics.
-    pub(crate) async fn holds(&self, id: &SessionId) -> Option<Session> {
-        match self.entries.get(id).await? {
-            Cached::Live { data, expires_at, .. } => Some(Session::from_shared(
-                data,
-                expiry::from_unix_millis(expires_at).ok(),
-            )),
-            Cached::Seen { .. } => None,
-        }
+    /// `id` was destroyed (or removed) here: drop it, and refuse every fill
+    /// that started before.
+    pub(crate) fn destroyed(&self, id: &SessionId) {
+        let mut marks = self.stripe(id);
+        marks.mark(id, marks::EVERY, Instant::now());
+        self.shared.entries.invalidate(id);
     }
 
-    /// Records what this process read or wrote, unless the cache already
-    /// reflects a newer revision.
-    pub(crate) async fn remember(&self, id: &SessionId, cached: Cached) {
-        self.offer(id, cached, false).await;
+    /// Drops what the cache holds for `id`, leaving no mark (a write met a
+    /// conflict: the cached revision is not the server's).
+    pub(crate) fn forget(&self, id: &SessionId) {
+        let _marks = self.stripe(id);
+        self.shared.entries.invalidate(id);
     }
 
-    /// Records what another process (or this one) changed, per the feed.
-    async fn observe(&self, id: &SessionId, cached: Cached) {
-        self.offer(id, cached, true).await;
-    }
-
-    async fn offer(&self, id: &SessionId, offered: Cached, from_feed: bool) {
-        self.entries
-            .entry_by_ref(id)
-            .and_compute_with(|current| {
-                let op = match current.map(|entry| entry.into_value()) {
-                    Some(current) if current.generation() > offered.generation() => Op::Nop,
-                    // The feed only refreshes sessions this process already holds.
-                    None if from_feed => Op::Put(Cached::Seen {
-                        generation: offered.generation(),
-                    }),
-                    _ => Op::Put(offered),
-                };
-                std::future::ready(op)
-            })
-            .await;
-    }
-
-    /// Drops what the cache knows of `id` (this process destroyed it).
-    pub(crate) async fn forget(&self, id: &SessionId) {
-        self.entries.invalidate(id).await;
-    }
-
-    pub(crate) fn clear(&self) {
-        self.entries.invalidate_all();
-    }
-
-    pub(crate) fn is_synced(&self) -> bool {
-        self.synced.load(Ordering::Acquire)
-    }
-
-    fn set_synced(&self, synced: bool) {
-        self.synced.store(synced, Ordering::Release);
-    }
-}
-
-/// One line of the continuous feed.
-#[derive(Deserialize)]
-struct Change<'a> {
-    seq: serde_json::Value,
-    id: String,
-    #[serde(default)]
-    deleted: bool,
-    #[serde(default)]
-    changes: Vec<ChangeRev>,
-    #[serde(borrow, default)]
-    doc: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct ChangeRev {
-    rev: String,
-}
-
-/// Follows `_changes` from now on and applies each change to the cache,
-/// reconnecting after errors and resuming from the last sequence, until
-/// `stop` closes (the store is gone).
-pub(crate) fn follow(
-    couch: Couch,
-    cache: Cache,
-    codec: Arc<dyn Codec>,
-    heartbeat: Duration,
-    mut stop: watch::Receiver<()>,
-) {
-    tokio::spawn(async move {
-        let mut since = "now".to_owned();
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            since = resume_point(&couch, since).await;
-            match couch.changes(&since, heartbeat).send().await {
-                Ok(response) if response.status().is_success() => {
-                    // Whatever changed while disconnected is unknown: start empty.
-                    cache.clear();
-                    cache.set_synced(true);
-                    backoff = Duration::from_millis(50);
-                    let mut body = response.bytes_stream();
-                    let mut pending = Vec::new();
-                    loop {
-                        let chunk = tokio::select! {
-                            _ = stop.changed() => { cache.set_synced(false); return; }
-                            chunk = tokio::time::timeout(heartbeat * 3, body.next()) => chunk,
-                        };
-                        let Ok(Some(Ok(bytes))) = chunk else { break }; // error, silence or end
-                        pending.extend_from_slice(&bytes);
-                        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-                            let line: Vec<u8> = pending.drain(..=end).collect();
-                            if let Some(seq) = apply(&cache, &*codec, &line).await {
-                                since = seq;
-                            }
-                        }
-                    }
-                    cache.set_synced(false);
-                    tracing::debug!("the _changes feed ended; reconnecting");
-                }
-                Ok(response) => {
-                    tracing::warn!(status = %response.status(), "the _changes feed was refused; retrying")
-                }
-                Err(error) => tracing::warn!(%error, "the _changes feed failed; retrying"),
-            }
-            tokio::select! {
-                _ = stop.changed() => return,
-                () = tokio::time::sleep(backoff) => {}
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        }
-    });
-}
-
-/// Where to resume: the last sequence seen, unless the database's own
-/// sequence is now behind it (the database was recreated), in which case
-/// resuming would skip changes: start from now instead. The cache restarts
-/// empty either way.
-async fn resume_point(couch: &Couch, since: String) -> String {
-    let Some(ours) = seq_number(&since) else {
-        return since;
-    };
-    match couch.update_seq().await {
-        Ok(Some(theirs)) if seq_number(&theirs).is_some_and(|theirs| theirs < ours) => "now".to_owned(),
-        _ => since,
-    }
-}
-
-/// The numeric part of a sequence: PouchDB's are numbers, CouchDB's start
-/// with one (`"42-g1AAAA..."`).
-fn seq_number(seq: &str) -> Option<u64> {
-    let digits: String = seq.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
-}
-
-/// Applies one feed line; returns its sequence to resume from.
-async fn apply(cache: &Cache, codec: &dyn Codec, line: &[u8]) -> Option<String> {
-    let line = line.trim_ascii();
-    if line.is_empty() {
-        return None; // heartbeat
-    }
-    let change: Change<'_> = serde_json::from_slice(line).ok()?;
-    let seq = match &change.seq {
-        serde_json::Value::String(seq) => seq.clone(), // CouchDB 2+
-        other => other.to_string(),                    // PouchDB: a number
-    };
-    if let Ok(id) = doc::session_id(&change.id) {
-        let generation = change.changes.first().map_or(0, |c| doc::generation(&c.rev));
-        let seen = Cached::Seen { generation };
-        let cached = match change.doc.map(|raw| doc::parse(raw.get().as_bytes())) {
-            Some(Ok(stored)) if !change.deleted => match stored.state(OffsetDateTime::now_utc()) {
-                State::Live => match stored.data(codec) {
-                    Ok(data) => Cached::Live {
-                        data: Arc::new(data),
-                        expires_at: stored.expires_at,
-                        rev: Arc::from(stored.rev.as_str()),
-                    },
-                    Err(_) => seen,
-                },
-                State::Tombstone | State::Dead => seen,
-            },
-            _ => seen,
+    /// The feed saw `id` reach `generation`: `now_live` is the session then,
+    /// or `None` when it is gone or the feed could not tell. Only ids the
+    /// cache holds are refreshed; `decode` is called only for them.
+    pub(crate) fn observe(&self, id: &SessionId, generation: u64, now_live: impl FnOnce() -> Option<Entry>) {
+        let mut marks = self.stripe(id);
+        marks.mark(id, generation, Instant::now());
+        let Some(held) = self.shared.entries.get(id) else {
+            return;
         };
-        cache.observe(&id, cached).await;
+        if held.generation() > generation {
+            return; // the feed is behind what this process wrote or read
+        }
+        match now_live() {
+            Some(entry) => self.shared.entries.insert(id.clone(), entry),
+            None => self.shared.entries.invalidate(id),
+        }
     }
-    Some(seq)
+
+    /// Empties the cache and refuses every fill that started before.
+    pub(crate) fn clear(&self) {
+        let mut stripes: Vec<_> = self.shared.stripes.iter().map(lock).collect();
+        self.shared.epoch.fetch_add(1, Ordering::AcqRel);
+        self.shared.entries.invalidate_all();
+        for marks in &mut stripes {
+            marks.clear();
+        }
+    }
+
+    /// The feed's liveness, which decides whether reads use the cache.
+    pub(crate) fn feed(&self) -> &Liveness {
+        &self.shared.feed
+    }
+
+    fn stripe(&self, id: &SessionId) -> MutexGuard<'_, Marks> {
+        // The modulo keeps the index in range, so indexing cannot fail.
+        let index = (self.shared.hasher.hash_one(id.as_str()) % STRIPES as u64) as usize;
+        lock(&self.shared.stripes[index])
+    }
+}
+
+/// A stripe's lock. Nothing under it can leave marks half-changed, so a
+/// poisoned lock is still safe to use.
+fn lock(stripe: &Mutex<Marks>) -> MutexGuard<'_, Marks> {
+    stripe.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::seq_number;
+    use super::*;
+    use session_core::clock::SystemClock;
+
+    fn cache() -> Cache {
+        let limits = Limits {
+            capacity: 100,
+            max_idle: Duration::from_secs(60),
+            silence: Duration::from_secs(60),
+            round_trip: Duration::from_secs(5),
+        };
+        let cache = Cache::new(&limits, Arc::new(SystemClock));
+        cache.feed().heard();
+        cache
+    }
+
+    fn entry(rev: &str) -> Entry {
+        let later = OffsetDateTime::now_utc() + Duration::from_secs(60);
+        Entry::new(Arc::new(SessionData::new()), later, rev)
+    }
 
     #[test]
-    fn sequences_of_both_servers_parse() {
-        assert_eq!(seq_number("42"), Some(42));
-        assert_eq!(seq_number("42-g1AAAAFTeJzLYWBg"), Some(42));
-        assert_eq!(seq_number("now"), None);
+    fn a_read_that_raced_a_destroy_cannot_bring_the_session_back() {
+        let cache = cache();
+        let id = SessionId::generate();
+        let ticket = cache.ticket();
+        cache.destroyed(&id); // lands while the read is in flight
+        cache.fill(&id, ticket, entry("1-a"));
+        assert!(cache.live(&id).is_none());
+    }
+
+    #[test]
+    fn a_fill_older_than_a_change_on_the_feed_is_refused() {
+        let cache = cache();
+        let id = SessionId::generate();
+        let ticket = cache.ticket();
+        cache.observe(&id, 3, || None); // not held: only marked
+        cache.fill(&id, ticket, entry("2-a"));
+        assert!(cache.live(&id).is_none());
+        cache.fill(&id, cache.ticket(), entry("3-a"));
+        assert_eq!(
+            cache.live(&id).map(|e| e.rev().to_owned()).as_deref(),
+            Some("3-a")
+        );
+    }
+
+    #[test]
+    fn the_feed_never_replaces_a_newer_revision_and_clear_refuses_older_fills() {
+        let cache = cache();
+        let id = SessionId::generate();
+        cache.fill(&id, cache.ticket(), entry("5-a"));
+        cache.observe(&id, 4, || Some(entry("4-b")));
+        assert_eq!(
+            cache.live(&id).map(|e| e.rev().to_owned()).as_deref(),
+            Some("5-a")
+        );
+        let ticket = cache.ticket();
+        cache.clear();
+        cache.fill(&id, ticket, entry("6-a"));
+        assert!(cache.live(&id).is_none());
+    }
+
+    #[test]
+    fn nothing_is_served_while_the_feed_is_not_live() {
+        let cache = cache();
+        let id = SessionId::generate();
+        cache.fill(&id, cache.ticket(), entry("1-a"));
+        cache.feed().lost();
+        assert!(cache.live(&id).is_none());
+        assert!(cache.holds(&id).is_some());
     }
 }

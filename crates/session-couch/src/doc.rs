@@ -18,8 +18,11 @@ use std::sync::Arc;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use serde::Deserialize;
-use session_core::{Codec, Error, Session, SessionData, SessionId, expiry};
-use time::OffsetDateTime;
+use session_core::{
+    Codec, Error, Session, SessionData, SessionId,
+    backend::{Occupant, encode},
+    expiry,
+};
 
 pub(crate) const PREFIX: &str = "s:";
 
@@ -34,10 +37,14 @@ pub(crate) fn session_id(doc_id: &str) -> Result<SessionId, Error> {
     SessionId::parse(id).map_err(|e| Error::Decode(Box::new(e)))
 }
 
+/// A document id as one percent-encoded path segment.
+pub(crate) fn encode_id(doc_id: &str) -> String {
+    percent_encoding::utf8_percent_encode(doc_id, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 /// The path of a document: the database, then the percent-encoded id.
 pub(crate) fn path(db: &str, doc_id: &str) -> String {
-    let encoded = percent_encoding::utf8_percent_encode(doc_id, percent_encoding::NON_ALPHANUMERIC);
-    format!("/{db}/{encoded}")
+    format!("/{db}/{}", encode_id(doc_id))
 }
 
 /// A stored document as read back.
@@ -55,20 +62,10 @@ pub(crate) struct Stored<'a> {
     data_b64: Option<String>,
 }
 
-/// What a document means at a given moment.
-pub(crate) enum State {
-    Live,
-    Tombstone,
-    Dead,
-}
-
 impl Stored<'_> {
-    pub(crate) fn state(&self, now: OffsetDateTime) -> State {
-        match (self.expires_at > expiry::unix_millis(now), self.destroyed) {
-            (false, _) => State::Dead,
-            (true, true) => State::Tombstone,
-            (true, false) => State::Live,
-        }
+    /// What the document is to a write at `now_ms` (unix ms).
+    pub(crate) fn occupant(&self, now_ms: i64) -> Occupant {
+        Occupant::of(self.destroyed, self.expires_at, now_ms)
     }
 
     pub(crate) fn data(&self, codec: &dyn Codec) -> Result<SessionData, Error> {
@@ -91,7 +88,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Stored<'_>, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::Decode(Box::new(e)))
 }
 
-/// The body of a live session document.
+/// The body of a live session document. Data nested deeper than the
+/// contract allows is refused here, before anything is sent.
 pub(crate) fn live_body(
     codec: &dyn Codec,
     doc_id: &str,
@@ -101,11 +99,11 @@ pub(crate) fn live_body(
 ) -> Result<Vec<u8>, Error> {
     let mut body = header(doc_id, rev, expires_at, false);
     if codec.is_json() {
-        let text = String::from_utf8(codec.encode(data)?).map_err(|e| Error::Encode(Box::new(e)))?;
+        let text = String::from_utf8(encode(codec, data)?).map_err(|e| Error::Encode(Box::new(e)))?;
         body.extend_from_slice(b",\"data\":");
         body.extend_from_slice(json_string(&text).as_bytes());
     } else {
-        let encoded = STANDARD.encode(codec.encode(data)?);
+        let encoded = STANDARD.encode(encode(codec, data)?);
         body.extend_from_slice(b",\"data_b64\":\"");
         body.extend_from_slice(encoded.as_bytes());
         body.push(b'"');
@@ -172,6 +170,17 @@ mod tests {
         let body = [&tomb[..tomb.len() - 1], b",\"_rev\":\"2-y\"}"].concat();
         let stored = parse(&body).unwrap();
         assert!(stored.destroyed && stored.expires_at == 7);
+    }
+
+    #[test]
+    fn data_nested_deeper_than_the_contract_allows_is_refused_before_sending() {
+        let mut value = serde_json::json!(1);
+        for _ in 0..session_core::backend::MAX_DEPTH {
+            value = serde_json::Value::Array(vec![value]);
+        }
+        let data = SessionData::from_iter([("deep".to_owned(), value)]);
+        let refused = live_body(&JsonCodec, "s:a", None, &data, 42);
+        assert!(matches!(refused, Err(Error::Encode(_))));
     }
 
     #[test]

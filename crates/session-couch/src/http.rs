@@ -3,15 +3,21 @@
 //!
 //! Raw requests are used where couch_rs' typed calls do not fit: it cannot
 //! parse some replies of CouchDB-compatible servers, and the store needs the
-//! exact status (201 vs 409) and the raw bytes of `data`.
+//! exact status (201 vs 409) and the raw bytes of `data`. couch_rs puts the
+//! whole request URL (the session id, and credentials if the app's client
+//! has them in its URL) in a `Referer` header: every request here goes out
+//! without it.
 
 use std::{collections::HashMap, time::Duration};
 
 use bytes::Bytes;
-use reqwest::{Method, StatusCode};
-use session_core::Error;
+use reqwest::{Method, Response, StatusCode, header::REFERER};
+use session_core::{Error, backend::within};
 
-use crate::doc;
+use crate::{
+    doc,
+    errors::{from_reqwest, unexpected},
+};
 
 /// Outcome of a write that names a revision.
 pub(crate) enum Written {
@@ -29,9 +35,21 @@ pub(crate) struct Couch {
 }
 
 impl Couch {
+    /// Sends `request` without a `Referer` and returns the response's head.
+    async fn execute(&self, request: reqwest::RequestBuilder) -> Result<Response, Error> {
+        let (client, request) = request.build_split();
+        let mut request = request.map_err(|e| from_reqwest(e, self.timeout))?;
+        request.headers_mut().remove(REFERER);
+        client
+            .execute(request)
+            .await
+            .map_err(|e| from_reqwest(e, self.timeout))
+    }
+
+    /// One request and its whole body, within the store's timeout.
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<(StatusCode, Bytes), Error> {
         let call = async {
-            let response = request.send().await.map_err(|e| from_reqwest(e, self.timeout))?;
+            let response = self.execute(request).await?;
             let status = response.status();
             let body = response
                 .bytes()
@@ -39,7 +57,7 @@ impl Couch {
                 .map_err(|e| from_reqwest(e, self.timeout))?;
             Ok((status, body))
         };
-        session_core::backend::within(self.timeout, call).await
+        within(self.timeout, call).await
     }
 
     fn req(
@@ -59,7 +77,7 @@ impl Couch {
         {
             (StatusCode::OK, body) => Ok(Some(body)),
             (StatusCode::NOT_FOUND, _) => Ok(None),
-            (status, body) => Err(unexpected("GET document", status, &body)),
+            (status, body) => Err(unexpected("GET document", status, &body, Some(doc_id))),
         }
     }
 
@@ -68,7 +86,7 @@ impl Couch {
         let request = self
             .req(Method::PUT, &doc::path(&self.db, doc_id), None)
             .body(body);
-        written(self.send(request).await?, "PUT document")
+        written(self.send(request).await?, "PUT document", doc_id)
     }
 
     /// Deletes revision `rev` of a document.
@@ -77,16 +95,21 @@ impl Couch {
         let request = self.req(Method::DELETE, &doc::path(&self.db, doc_id), Some(&query));
         match self.send(request).await? {
             (StatusCode::NOT_FOUND, _) => Ok(Written::Conflict),
-            other => written(other, "DELETE document"),
+            other => written(other, "DELETE document", doc_id),
         }
     }
 
-    /// A page of `_all_docs` with their bodies, in the session key range,
-    /// starting after `after` (exclusive).
-    pub(crate) async fn all_docs(&self, after: Option<&str>, limit: usize) -> Result<Bytes, Error> {
+    /// A page of `_all_docs` (with their bodies if `docs`), in the session
+    /// key range, starting after `after` (exclusive).
+    pub(crate) async fn all_docs(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        docs: bool,
+    ) -> Result<Bytes, Error> {
         // Start at the last key seen and skip it: correct under any collation.
         let mut query = HashMap::from([
-            ("include_docs".to_owned(), "true".to_owned()),
+            ("include_docs".to_owned(), docs.to_string()),
             ("startkey".to_owned(), json(after.unwrap_or(doc::PREFIX))),
             ("endkey".to_owned(), json(&format!("{}\u{fff0}", doc::PREFIX))),
             ("limit".to_owned(), limit.to_string()),
@@ -97,17 +120,18 @@ impl Couch {
         let path = format!("/{}/_all_docs", self.db);
         match self.send(self.req(Method::GET, &path, Some(&query))).await? {
             (StatusCode::OK, body) => Ok(body),
-            (status, body) => Err(unexpected("GET _all_docs", status, &body)),
+            (status, body) => Err(unexpected("GET _all_docs", status, &body, None)),
         }
     }
 
-    /// POSTs JSON to a database endpoint (`_find`, `_bulk_docs`, `_index`).
+    /// POSTs JSON to a database endpoint (`_find`, `_bulk_docs`, `_index`,
+    /// `_compact`).
     pub(crate) async fn post(&self, endpoint: &str, body: &serde_json::Value) -> Result<Bytes, Error> {
         let path = format!("/{}/{endpoint}", self.db);
         let request = self.req(Method::POST, &path, None).body(body.to_string());
         match self.send(request).await? {
             (status, body) if status.is_success() => Ok(body),
-            (status, body) => Err(unexpected(endpoint, status, &body)),
+            (status, body) => Err(unexpected(endpoint, status, &body, None)),
         }
     }
 
@@ -118,7 +142,7 @@ impl Couch {
             .await?
         {
             (status, _) if status.is_success() || status == StatusCode::PRECONDITION_FAILED => Ok(()),
-            (status, body) => Err(unexpected("PUT database", status, &body)),
+            (status, body) => Err(unexpected("PUT database", status, &body, None)),
         }
     }
 
@@ -137,7 +161,7 @@ impl Couch {
                 }))
             }
             (StatusCode::NOT_FOUND, _) => Ok(None),
-            (status, body) => Err(unexpected("GET database", status, &body)),
+            (status, body) => Err(unexpected("GET database", status, &body, None)),
         }
     }
 
@@ -149,25 +173,34 @@ impl Couch {
         {
             (StatusCode::OK, _) => Ok(true),
             (StatusCode::NOT_FOUND, _) => Ok(false),
-            (status, body) => Err(unexpected("GET database", status, &body)),
+            (status, body) => Err(unexpected("GET database", status, &body, None)),
         }
     }
 
-    /// The continuous `_changes` request, with documents, from `since`.
-    pub(crate) fn changes(&self, since: &str, heartbeat: Duration) -> reqwest::RequestBuilder {
+    /// Opens the continuous `_changes` feed, with documents, from `since`;
+    /// returns once the server has answered (its body streams on).
+    pub(crate) async fn changes(&self, since: &str, heartbeat: Duration) -> Result<Response, Error> {
         let query = HashMap::from([
             ("feed".to_owned(), "continuous".to_owned()),
             ("include_docs".to_owned(), "true".to_owned()),
             ("since".to_owned(), since.to_owned()),
             ("heartbeat".to_owned(), heartbeat.as_millis().to_string()),
         ]);
-        self.req(Method::GET, &format!("/{}/_changes", self.db), Some(&query))
+        let request = self
+            .req(Method::GET, &format!("/{}/_changes", self.db), Some(&query))
             // A compressed continuous feed can be held back by the server.
-            .header(reqwest::header::ACCEPT_ENCODING, "identity")
+            .header(reqwest::header::ACCEPT_ENCODING, "identity");
+        let response = self.execute(request).await?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let body = response.bytes().await.unwrap_or_default();
+        Err(unexpected("GET _changes", status, &body, None))
     }
 }
 
-fn written((status, body): (StatusCode, Bytes), what: &str) -> Result<Written, Error> {
+fn written((status, body): (StatusCode, Bytes), what: &str, doc_id: &str) -> Result<Written, Error> {
     #[derive(serde::Deserialize)]
     struct Reply {
         rev: String,
@@ -177,31 +210,10 @@ fn written((status, body): (StatusCode, Bytes), what: &str) -> Result<Written, E
             .map(|reply| Written::Rev(reply.rev))
             .map_err(|e| Error::Backend(Box::new(e))),
         StatusCode::CONFLICT => Ok(Written::Conflict),
-        status => Err(unexpected(what, status, &body)),
+        status => Err(unexpected(what, status, &body, Some(doc_id))),
     }
 }
 
 fn json(text: &str) -> String {
     serde_json::Value::from(text).to_string()
-}
-
-pub(crate) fn from_reqwest(error: reqwest::Error, timeout: Duration) -> Error {
-    if error.is_timeout() {
-        Error::Timeout(timeout)
-    } else if error.is_connect() || error.is_request() {
-        Error::Unavailable(Box::new(error))
-    } else {
-        Error::Backend(Box::new(error))
-    }
-}
-
-fn unexpected(what: &str, status: StatusCode, body: &[u8]) -> Error {
-    // The server's error object says why; it never holds session data.
-    let reason = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-    let message = format!("{what} answered {status}: {reason}");
-    if status.is_server_error() {
-        Error::Unavailable(message.into())
-    } else {
-        Error::Backend(message.into())
-    }
 }

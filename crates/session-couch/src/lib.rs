@@ -17,12 +17,20 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod address;
 mod builder;
 mod cache;
+mod compact;
 mod doc;
+mod errors;
+mod feed;
 mod http;
+mod liveness;
+mod marks;
 mod purge;
+mod read;
 mod store;
+mod write;
 
 pub use builder::CouchStoreBuilder;
 pub use store::CouchStore;

@@ -1,18 +1,23 @@
 //! Deleting expired sessions and lapsed tombstones in `_bulk_docs` batches,
 //! found through a Mango index on `expires_at`; and `clear`.
-
-use std::time::Duration;
+//!
+//! Both touch only the store's own documents (ids `s:...` shaped like a
+//! session), and both give up with an error when rounds of deletes keep
+//! deleting nothing (a validation function refusing deletes, say), instead
+//! of looping forever.
 
 use serde::Deserialize;
 use serde_json::json;
-use session_core::{Error, expiry};
-use time::OffsetDateTime;
-use tokio::sync::watch;
+use session_core::{Clock, Error, expiry};
 
 use crate::{doc, http::Couch};
 
 /// The design document and name of the Mango index on `expires_at`.
 pub(crate) const INDEX: &str = "session-expiry";
+
+/// Rounds in a row that may delete nothing (their documents changed
+/// meanwhile, a conflict) before a purge or clear gives up.
+const STALLED_ROUNDS: u32 = 3;
 
 #[derive(Deserialize)]
 struct Found {
@@ -33,13 +38,47 @@ pub(crate) async fn ensure_index(couch: &Couch) -> Result<(), Error> {
     couch.post("_index", &index).await.map(drop)
 }
 
-/// Deletes documents whose expiry passed, `batch` at a time; returns how many.
-pub(crate) async fn purge(couch: &Couch, batch: usize) -> Result<u64, Error> {
+/// Counts rounds that deleted nothing and says when to give up.
+struct Progress {
+    stalled: u32,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Self { stalled: 0 }
+    }
+
+    /// Records a round that found `found` documents and deleted `deleted`.
+    fn round(&mut self, what: &str, found: usize, deleted: &Deleted) -> Result<(), Error> {
+        if found == 0 || deleted.count > 0 {
+            self.stalled = 0;
+            return Ok(());
+        }
+        self.stalled += 1;
+        if self.stalled < STALLED_ROUNDS {
+            return Ok(());
+        }
+        let why = deleted.first_error.as_deref().unwrap_or("conflicts");
+        Err(Error::Backend(
+            format!("{what} gave up: {STALLED_ROUNDS} rounds in a row deleted none of the {found} documents found ({why})")
+                .into(),
+        ))
+    }
+}
+
+/// Deletes the store's documents whose expiry passed, `batch` at a time;
+/// returns how many.
+pub(crate) async fn purge(couch: &Couch, clock: &dyn Clock, batch: usize) -> Result<u64, Error> {
     let mut deleted = 0;
+    let mut progress = Progress::new();
     loop {
-        let now = expiry::unix_millis(OffsetDateTime::now_utc());
+        let now = expiry::unix_millis(clock.now());
         let query = json!({
-            "selector": { "expires_at": { "$lte": now }, "_id": { "$gt": doc::PREFIX } },
+            "selector": {
+                "expires_at": { "$lte": now },
+                "_id": { "$regex": format!("^{}", doc::PREFIX) },
+                "destroyed": { "$in": [true, false] },
+            },
             "fields": ["_id", "_rev"],
             "limit": batch,
             "use_index": INDEX,
@@ -47,7 +86,9 @@ pub(crate) async fn purge(couch: &Couch, batch: usize) -> Result<u64, Error> {
         let found: Found = serde_json::from_slice(&couch.post("_find", &query).await?)
             .map_err(|e| Error::Backend(Box::new(e)))?;
         let count = found.docs.len();
-        deleted += delete(couch, found.docs).await?;
+        let round = delete(couch, found.docs).await?;
+        progress.round("purge", count, &round)?;
+        deleted += round.count;
         if count < batch {
             return Ok(deleted);
         }
@@ -69,12 +110,14 @@ pub(crate) async fn delete_all(couch: &Couch) -> Result<(), Error> {
     struct Rev {
         rev: String,
     }
+    let mut progress = Progress::new();
     loop {
-        let page: Page = serde_json::from_slice(&couch.all_docs(None, 1000).await?)
+        let page: Page = serde_json::from_slice(&couch.all_docs(None, 1000, false).await?)
             .map_err(|e| Error::Backend(Box::new(e)))?;
         if page.rows.is_empty() {
             return Ok(());
         }
+        let count = page.rows.len();
         let docs = page
             .rows
             .into_iter()
@@ -83,39 +126,41 @@ pub(crate) async fn delete_all(couch: &Couch) -> Result<(), Error> {
                 rev: row.value.rev,
             })
             .collect();
-        delete(couch, docs).await?;
+        let round = delete(couch, docs).await?;
+        progress.round("clear", count, &round)?;
     }
 }
 
-/// One `_bulk_docs` request deleting `docs`; returns how many went. A
-/// document changed meanwhile (a conflict) is left for the next round.
-async fn delete(couch: &Couch, docs: Vec<IdRev>) -> Result<u64, Error> {
+/// What one `_bulk_docs` round deleted.
+struct Deleted {
+    count: u64,
+    /// The kind of the first refusal (`forbidden`, `conflict`...): never a
+    /// reason text, which may name the document.
+    first_error: Option<String>,
+}
+
+/// One `_bulk_docs` request deleting `docs`. A document changed meanwhile
+/// (a conflict) is left for the next round.
+async fn delete(couch: &Couch, docs: Vec<IdRev>) -> Result<Deleted, Error> {
+    #[derive(Deserialize)]
+    struct Outcome {
+        #[serde(default)]
+        error: Option<String>,
+    }
     if docs.is_empty() {
-        return Ok(0);
+        return Ok(Deleted {
+            count: 0,
+            first_error: None,
+        });
     }
     let deletions: Vec<_> = docs
         .iter()
         .map(|d| json!({ "_id": d.id, "_rev": d.rev, "_deleted": true }))
         .collect();
     let reply = couch.post("_bulk_docs", &json!({ "docs": deletions })).await?;
-    let results: Vec<serde_json::Value> =
-        serde_json::from_slice(&reply).map_err(|e| Error::Backend(Box::new(e)))?;
-    Ok(results.iter().filter(|r| r.get("error").is_none()).count() as u64)
-}
-
-/// Purges every `interval` (±50 % jitter) until `stop` closes.
-pub(crate) fn spawn(couch: Couch, batch: usize, interval: Duration, mut stop: watch::Receiver<()>) {
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = stop.changed() => return,
-                () = tokio::time::sleep(session_core::backend::jittered(interval)) => {}
-            }
-            match purge(&couch, batch).await {
-                Ok(0) => {}
-                Ok(deleted) => tracing::debug!(deleted, "purged expired sessions"),
-                Err(error) => tracing::warn!(%error, "purging expired sessions failed; will retry"),
-            }
-        }
-    });
+    let outcomes: Vec<Outcome> = serde_json::from_slice(&reply).map_err(|e| Error::Backend(Box::new(e)))?;
+    Ok(Deleted {
+        count: outcomes.iter().filter(|o| o.error.is_none()).count() as u64,
+        first_error: outcomes.into_iter().find_map(|o| o.error),
+    })
 }

@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{builder, couch_url, unique_db};
+use common::{builder, couch_url, throwaway::Throwaway, unique_db};
 use serde_json::json;
 use session_core::{Error, Session, SessionId, Store};
 use session_couch::CouchStore;
@@ -210,42 +210,6 @@ async fn purge_deletes_ten_thousand_expired_documents_in_batches_and_keeps_live_
         assert!(store.get(id).await.unwrap().is_some());
     }
     assert_eq!(store.purge_expired().await.unwrap(), 0);
-}
-
-/// A CouchDB-compatible server of the test's own, stopped by its PID.
-struct Throwaway {
-    child: tokio::process::Child,
-}
-
-impl Throwaway {
-    async fn start(port: u16) -> Self {
-        let dir = std::env::var("COUCH_SERVER_DIR")
-            .unwrap_or_else(|_| "/var/tmp/session-stores-services/couch".into());
-        let data = std::env::temp_dir().join(format!("couch-throwaway-{port}"));
-        std::fs::create_dir_all(&data).unwrap();
-        let child = tokio::process::Command::new("node")
-            .arg(format!("{dir}/server.js"))
-            .arg(port.to_string())
-            .arg(&data)
-            .current_dir(&dir)
-            .stdout(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node and the test server must be installed (./scripts/test installs them)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while reqwest::get(format!("http://127.0.0.1:{port}/")).await.is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the throwaway server did not start on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self { child }
-    }
-
-    async fn kill(mut self) {
-        self.child.kill().await.unwrap();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

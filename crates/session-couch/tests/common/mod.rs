@@ -2,8 +2,14 @@
 
 #![allow(dead_code, clippy::expect_used, clippy::panic)]
 
+pub(crate) mod throwaway;
+
+use std::time::{Duration, Instant};
+
 use session_conformance::Settings;
+use session_core::Session;
 use session_couch::{CouchStore, CouchStoreBuilder};
+use time::OffsetDateTime;
 
 /// The CouchDB-compatible server; `./scripts/test` starts it and sets `COUCH_URL`.
 pub(crate) fn couch_url() -> String {
@@ -36,4 +42,43 @@ pub(crate) fn unique_db(label: &str) -> String {
             .replace(['-', '_'], "")[..10]
             .to_owned()
     )
+}
+
+/// A session holding `n`, live for ten minutes.
+pub(crate) fn session(n: u64) -> Session {
+    let mut session = Session::new().expiring_at(OffsetDateTime::now_utc() + Duration::from_secs(600));
+    session.insert("n", n).expect("a number is storable");
+    session
+}
+
+/// Polls `done` every 2 ms until it holds; fails past `limit`. Returns how long it took.
+pub(crate) async fn until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !done().await {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    started.elapsed()
+}
+
+/// Two cached stores on one database (as two processes would be), both synced.
+pub(crate) async fn cached_pair(
+    url: &str,
+    db: &str,
+    heartbeat: Duration,
+    timeout: Duration,
+) -> (CouchStore, CouchStore) {
+    let open = || {
+        builder(url, db)
+            .cache(true)
+            .heartbeat(heartbeat)
+            .timeout(timeout)
+            .build()
+    };
+    let (a, b) = (open().await.expect("store a"), open().await.expect("store b"));
+    until("both feeds connect", Duration::from_secs(10), async || {
+        a.is_synced() && b.is_synced()
+    })
+    .await;
+    (a, b)
 }
