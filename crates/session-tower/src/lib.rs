@@ -19,8 +19,11 @@
 //!     .layer(SessionManagerLayer::new(TowerStore::new(MemoryStore::new())));
 //! ```
 //!
-//! * `create` goes through the store's atomic [`Store::create`]; on an id
-//!   collision it retries with a fresh id, so no session is ever overwritten.
+//! * `create` goes through the store's atomic [`Store::create`], always
+//!   under a fresh id: tower-sessions keeps the old id in the record after
+//!   `flush()`, and creating under it would let a session id survive a
+//!   re-login (session fixation). On an id collision it retries with
+//!   another fresh id, so no session is ever overwritten.
 //! * `save` is [`Store::set`], `load` is [`Store::get`], `delete` is
 //!   [`Store::destroy`] (which leaves a tombstone). A save refused because
 //!   the session was destroyed (a logout racing a slow request) is reported
@@ -91,10 +94,13 @@ impl<S: Store + 'static> SessionStore for TowerStore<S> {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let session = session_of(record)?;
         for _ in 0..CREATE_ATTEMPTS {
+            // Never the id the record came with: after `flush()` it is the
+            // logged-out session's (tower-sessions keeps it).
+            record.id = Id::default();
             match self.store.create(&session_id(&record.id)?, &session).await {
                 Ok(()) => return Ok(()),
                 // Taken, or recently destroyed: either way, not this id.
-                Err(Error::AlreadyExists | Error::Destroyed) => record.id = Id::default(),
+                Err(Error::AlreadyExists | Error::Destroyed) => {}
                 Err(error) => return Err(to_tower(error)),
             }
         }

@@ -30,10 +30,18 @@ async fn logout(session: tower_sessions::Session) -> &'static str {
     "bye"
 }
 
+/// A re-login in one request: the old session ends, a new one starts.
+async fn relogin(session: tower_sessions::Session) -> &'static str {
+    session.flush().await.unwrap();
+    session.insert("user", "ada").await.unwrap();
+    "welcome back"
+}
+
 fn app<S: Store + Clone + 'static>(store: S) -> Router {
     Router::new()
         .route("/count", get(count))
         .route("/logout", get(logout))
+        .route("/relogin", get(relogin))
         .layer(SessionManagerLayer::new(TowerStore::new(store)).with_secure(false))
 }
 
@@ -87,6 +95,49 @@ async fn scenario<S: Store + Clone + 'static>(store: S) {
     let (body, new_cookie) = visit(&app, "/count", Some(&cookie)).await;
     assert_eq!(body, "1", "the old cookie starts over");
     assert_ne!(new_cookie.as_deref(), Some(cookie.as_str()), "with a new id");
+}
+
+/// `flush()` then `insert` in one request must create the new session
+/// under a fresh id, even where nothing stops reusing the old one (no
+/// tombstones).
+async fn relogin_gets_a_fresh_id<S: Store + Clone + 'static>(store: S) {
+    let app = app(store.clone());
+    let (_, cookie) = visit(&app, "/count", None).await;
+    let old = cookie.expect("a new session sets a cookie");
+    let (_, new) = visit(&app, "/relogin", Some(&old)).await;
+    let new = new.expect("the re-login sets a cookie");
+    assert_ne!(new, old, "the re-login kept the old session id");
+    let (old_id, new_id) = [&old, &new]
+        .map(|c| SessionId::parse(c.split_once('=').unwrap().1).unwrap())
+        .into();
+    assert!(
+        store.get(&old_id).await.unwrap().is_none(),
+        "the old id holds no session"
+    );
+    let session = store
+        .get(&new_id)
+        .await
+        .unwrap()
+        .expect("the new session was saved");
+    assert_eq!(session.get::<String>("user").unwrap().as_deref(), Some("ada"));
+}
+
+#[tokio::test]
+async fn relogin_on_a_store_without_tombstones() {
+    let memory = session_memory::MemoryStore::builder()
+        .tombstone_grace(Duration::ZERO)
+        .build()
+        .unwrap();
+    relogin_gets_a_fresh_id(memory).await;
+    let url = env("REDIS_URL", "redis://127.0.0.1:6379");
+    let redis = session_redis::RedisStore::builder()
+        .url(&url)
+        .prefix(unique("relogin"))
+        .hard_delete()
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {url} must be reachable: {e}"));
+    relogin_gets_a_fresh_id(redis).await;
 }
 
 fn unique(label: &str) -> String {
