@@ -22,6 +22,13 @@
 //!   younger than `staleness`; otherwise every read goes to Redis.
 //! * **Missed messages flush.** If invalidations arrive faster than they are
 //!   handled and some are dropped, or the channel closes, everything goes.
+//!
+//! Every change to one entry (fill, invalidation, local write) goes through
+//! moka's per-key compute, which runs them one at a time: a plain
+//! `invalidate` could land between a fill's check of its mark and its put,
+//! and the stale value would stay. A flush of everything cannot be ordered
+//! that way, so it bumps a generation instead, and an entry filled under an
+//! older generation is never served.
 
 use std::{
     collections::HashMap,
@@ -88,6 +95,8 @@ enum Cached {
     Live {
         data: Arc<SessionData>,
         expires_at: OffsetDateTime,
+        /// The flush generation the read that filled it started in.
+        generation: u64,
     },
 }
 
@@ -121,9 +130,33 @@ impl Expiry<SessionId, Cached> for CachedExpiry {
     }
 }
 
+/// The entries and their flush generation, shared with the background tasks.
+#[derive(Clone)]
+struct Entries {
+    cache: Cache<SessionId, Cached>,
+    generation: Arc<AtomicU64>,
+}
+
+impl Entries {
+    /// Drops `id`'s entry, ordered with any fill of it under way.
+    fn drop_one(&self, id: &SessionId) {
+        let _ = self.cache.entry_by_ref(id).and_compute_with(|_| Op::Remove);
+    }
+
+    /// Drops everything: entries filled before now are never served again.
+    fn drop_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.invalidate_all();
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+}
+
 /// The running near cache of one store.
 pub(crate) struct Near {
-    entries: Cache<SessionId, Cached>,
+    entries: Entries,
     client: Client,
     /// The tracking connection, shared with the verification task; its
     /// tasks stop when the last holder drops it.
@@ -170,11 +203,14 @@ impl Near {
     ) -> Result<Self> {
         let client = connection.client().clone();
         let connection = Arc::new(connection);
-        let entries = Cache::builder()
-            .max_capacity(options.capacity)
-            .expire_after(CachedExpiry)
-            .eviction_policy(moka::policy::EvictionPolicy::lru())
-            .build();
+        let entries = Entries {
+            cache: Cache::builder()
+                .max_capacity(options.capacity)
+                .expire_after(CachedExpiry)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .build(),
+            generation: Arc::new(AtomicU64::new(0)),
+        };
         let trust = Arc::new(Trust {
             origin: Instant::now(),
             verified_at: AtomicU64::new(0),
@@ -220,22 +256,28 @@ impl Near {
         if !self.trust.trusted() {
             return self.read(id, namespace, codec, now, call).await;
         }
-        match self.entries.get(id) {
-            Some(Cached::Live { data, expires_at }) if expires_at > now => {
+        let generation = self.entries.generation();
+        match self.entries.cache.get(id) {
+            Some(Cached::Live {
+                data,
+                expires_at,
+                generation: filled_in,
+            }) if expires_at > now && filled_in == generation => {
                 return Ok(Some(Session::from_shared(data, Some(expires_at))));
             }
             Some(Cached::Filling(_)) => return self.read(id, namespace, codec, now, call).await,
             _ => {}
         }
         let token = self.tokens.fetch_add(1, Ordering::Relaxed);
-        self.entries.insert(id.clone(), Cached::Filling(token));
+        self.entries.cache.insert(id.clone(), Cached::Filling(token));
         let session = self.read(id, namespace, codec, now, call).await?;
-        let _ = self.entries.entry(id.clone()).and_compute_with(|current| {
+        let _ = self.entries.cache.entry_by_ref(id).and_compute_with(|current| {
             let ours = matches!(current.map(|c| c.into_value()), Some(Cached::Filling(t)) if t == token);
             match (&session, ours && self.trust.trusted()) {
                 (Some(session), true) => Op::Put(Cached::Live {
                     data: Arc::clone(session.shared_data()),
                     expires_at: session.expires_at().unwrap_or(now),
+                    generation,
                 }),
                 (None, true) => Op::Remove,
                 (_, false) => Op::Nop,
@@ -261,12 +303,12 @@ impl Near {
 
     /// Drops `id` after a write of this store, before the write returns.
     pub(crate) fn forget(&self, id: &SessionId) {
-        self.entries.invalidate(id);
+        self.entries.drop_one(id);
     }
 
     /// Drops everything (after `clear`).
     pub(crate) fn forget_all(&self) {
-        self.entries.invalidate_all();
+        self.entries.drop_all();
     }
 
     /// Whether reads are served from the cache right now.
@@ -276,27 +318,27 @@ impl Near {
 
     /// Whether the cache holds a live entry for `id` (for tests).
     pub(crate) fn holds(&self, id: &SessionId) -> bool {
-        matches!(self.entries.get(id), Some(Cached::Live { .. }))
+        matches!(self.entries.cache.get(id), Some(Cached::Live { generation, .. }) if generation == self.entries.generation())
     }
 }
 
 /// Applies invalidations as Redis pushes them.
-async fn listen(client: Client, entries: Cache<SessionId, Cached>, namespace: Namespace, trust: Arc<Trust>) {
+async fn listen(client: Client, entries: Entries, namespace: Namespace, trust: Arc<Trust>) {
     let mut invalidations = client.invalidation_rx();
     loop {
         match invalidations.recv().await {
             // No keys: the server flushed a database, or lost track.
-            Ok(invalidation) if invalidation.keys.is_empty() => entries.invalidate_all(),
+            Ok(invalidation) if invalidation.keys.is_empty() => entries.drop_all(),
             Ok(invalidation) => {
                 // Keys of other namespaces are not sessions of ours.
                 for id in invalidation.keys.iter().filter_map(|key| namespace.id_of(key)) {
-                    entries.invalidate(&id);
+                    entries.drop_one(&id);
                 }
             }
-            Err(RecvError::Lagged(_)) => entries.invalidate_all(),
+            Err(RecvError::Lagged(_)) => entries.drop_all(),
             Err(RecvError::Closed) => {
                 trust.distrust();
-                entries.invalidate_all();
+                entries.drop_all();
                 return;
             }
         }
@@ -304,7 +346,7 @@ async fn listen(client: Client, entries: Cache<SessionId, Cached>, namespace: Na
 }
 
 /// Verifies the tracking connections every `staleness / 4`.
-async fn verify(connection: Arc<Connection>, entries: Cache<SessionId, Cached>, trust: Arc<Trust>) {
+async fn verify(connection: Arc<Connection>, entries: Entries, trust: Arc<Trust>) {
     let interval = trust.staleness / 4;
     let mut connections: HashMap<Option<Server>, i64> = HashMap::new();
     loop {
@@ -313,7 +355,7 @@ async fn verify(connection: Arc<Connection>, entries: Cache<SessionId, Cached>, 
             Ok(Checked::Replaced) => {
                 // Whatever was cached through a lost connection may miss
                 // invalidations: drop it, then trust what comes next.
-                entries.invalidate_all();
+                entries.drop_all();
                 trust.verified();
             }
             Err(_) => trust.distrust(),
