@@ -19,36 +19,40 @@ pub(crate) async fn open(url: Option<&str>) -> Result<Opened, Error> {
         });
     };
     let label = redact(url);
-    let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
-    let store: Arc<dyn Store> = match scheme {
-        "redis" | "rediss" | "redis-cluster" | "rediss-cluster" => Arc::new(
+    let names = |schemes: &[&str]| schemes.iter().any(|scheme| url.starts_with(scheme));
+    let store: Arc<dyn Store> = if names(&session_redis::RedisStore::URL_SCHEMES) {
+        Arc::new(
             session_redis::RedisStore::builder()
                 .url(url)
                 .prefix("demo:")
                 .build()
                 .await?,
-        ),
-        "postgres" | "postgresql" | "mysql" | "mariadb" | "sqlite" => Arc::new(
+        )
+    } else if names(&session_sql::SqlStore::URL_SCHEMES) {
+        Arc::new(
             session_sql::SqlStore::builder()
                 .url(url)
                 .table("demo_sessions")
                 .build()
                 .await?,
-        ),
-        "http" | "https" => Arc::new(
+        )
+    } else if names(&session_couch::CouchStore::URL_SCHEMES) {
+        Arc::new(
             session_couch::CouchStore::builder()
                 .url(url)
                 .database("demo_sessions")
                 .cache(true)
                 .build()
                 .await?,
-        ),
-        other => {
-            return Err(Error::InvalidInput(format!(
-                "unknown store URL scheme {other:?}: use memory, redis://, rediss://, redis-cluster://, \
-                 postgres://, mysql://, mariadb://, sqlite:, or http(s):// for CouchDB"
-            )));
-        }
+        )
+    } else {
+        let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+        return Err(Error::InvalidInput(format!(
+            "unknown store URL scheme {scheme:?}: use memory, {}, {}, or (CouchDB) {}",
+            session_redis::RedisStore::URL_SCHEMES.join(", "),
+            session_sql::SqlStore::URL_SCHEMES.join(", "),
+            session_couch::CouchStore::URL_SCHEMES.join(", ")
+        )));
     };
     Ok(Opened { store, label })
 }

@@ -73,16 +73,6 @@ pub struct RedisStoreBuilder {
     near_cache: Option<NearCache>,
 }
 
-/// URL schemes fred understands; anything else is refused before connecting.
-const SCHEMES: [&str; 6] = [
-    "redis",
-    "rediss",
-    "redis-cluster",
-    "rediss-cluster",
-    "redis-sentinel",
-    "rediss-sentinel",
-];
-
 #[derive(Clone)]
 enum Target {
     Url(String),
@@ -232,11 +222,14 @@ impl RedisStoreBuilder {
     }
 
     async fn connect(&self, url: &str) -> Result<Connection, Error> {
-        let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
-        if !SCHEMES.contains(&scheme) {
+        if !RedisStore::URL_SCHEMES
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
+            let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
             return Err(Error::InvalidInput(format!(
                 "a Redis URL starts with one of {}, not {scheme:?}",
-                SCHEMES.map(|s| format!("{s}://")).join(", ")
+                RedisStore::URL_SCHEMES.join(", ")
             )));
         }
         let config = Config::from_url(url).map_err(|e| Error::InvalidInput(format!("bad Redis URL: {e}")))?;

@@ -101,6 +101,23 @@ pub(crate) struct Inner {
 }
 
 impl RedisStore {
+    /// The URL schemes [`connect`](Self::connect) and
+    /// [`url`](RedisStoreBuilder::url) accept, as a URL starts; anything else
+    /// is refused before connecting.
+    ///
+    /// ```
+    /// let url = "rediss://cache.internal:6380";
+    /// assert!(session_redis::RedisStore::URL_SCHEMES.iter().any(|s| url.starts_with(s)));
+    /// ```
+    pub const URL_SCHEMES: [&'static str; 6] = [
+        "redis://",
+        "rediss://",
+        "redis-cluster://",
+        "rediss-cluster://",
+        "redis-sentinel://",
+        "rediss-sentinel://",
+    ];
+
     /// A builder for every option (see [`RedisStoreBuilder`]).
     pub fn builder() -> RedisStoreBuilder {
         RedisStoreBuilder::default()

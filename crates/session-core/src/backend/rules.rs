@@ -167,11 +167,17 @@ pub fn decide(write: Write, found: Occupant, expired: bool) -> Decision {
 mod tests {
     use super::*;
 
+    /// What a write does to one occupant: its effect, and the refusal if any.
+    type Outcome = (Effect, Option<Refusal>);
+    /// A write, whether it is already expired, and its outcome against a
+    /// vacant, a live and a tombstoned slot.
+    type Row = (Write, bool, [Outcome; 3]);
+
     /// The table in the module docs, row by row.
     #[test]
     fn the_table_as_documented() {
         use {Effect::*, Occupant::*, Write::*};
-        let rows: [(Write, bool, [(Effect, Option<Refusal>); 3]); 6] = [
+        let rows: [Row; 6] = [
             (
                 Set,
                 false,
