@@ -5,6 +5,7 @@
 //
 //   DEMO_BIN=... REDIS_URL=... COUCH_URL=... PLAYWRIGHT_DIR=... node browser.mjs
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -34,15 +35,19 @@ function freePort() {
 
 async function startDemo(store) {
   const port = await freePort();
-  const child = spawn(demoBin, ['--store', store, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const adminToken = randomBytes(18).toString('base64url');
+  const child = spawn(demoBin, ['--store', store, '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, DEMO_ADMIN_TOKEN: adminToken },
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const deadline = Date.now() + 20000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the demo exited: ${stderr}`);
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/admin`);
-      if (response.ok) return { child, base: `http://127.0.0.1:${port}` };
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      if (response.ok) return { child, base: `http://127.0.0.1:${port}`, adminToken };
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) throw new Error(`the demo did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -81,7 +86,10 @@ for (const [name, store] of backends) {
     await expect(`${name}: the page names its store`, async () => (await person.textContent('#store')).includes(name === 'redis' ? 'redis://' : 'http://'));
     await person.screenshot({ path: `${artifacts}/${name}-1-logged-in-on-first.png` });
 
-    await admin.goto(`${second.base}/admin`);
+    const locked = await admin.goto(`${second.base}/admin`);
+    await expect(`${name}: the admin page is locked without the token`, async () => locked.status() === 401);
+    await admin.goto(`${second.base}/admin?token=${second.adminToken}`);
+    await expect(`${name}: the token is dropped from the address`, async () => admin.url() === `${second.base}/admin`);
     await expect(`${name}: the second process lists ${user}`, async () => (await usersOnAdmin(admin)).includes(user));
     await admin.screenshot({ path: `${artifacts}/${name}-2-listed-on-second.png` });
 

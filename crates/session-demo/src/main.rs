@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod guard;
 mod pages;
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc};
@@ -18,11 +19,21 @@ const USAGE: &str = "usage: session-demo [--store URL] [--listen ADDR]
   --store URL    memory (default), redis://, rediss://, redis-cluster://, postgres://,
                  mysql://, mariadb://, sqlite:PATH, or http(s):// for CouchDB
                  (or set SESSION_STORE_URL)
-  --listen ADDR  where to listen (default 127.0.0.1:3000, or set DEMO_LISTEN)";
+  --listen ADDR  where to listen (default 127.0.0.1:3000, or set DEMO_LISTEN)
+  --admin-token TOKEN
+                 the token the admin pages need, 16+ characters (or set
+                 DEMO_ADMIN_TOKEN; default: a random one, printed at start-up)
+  --public-url URL
+                 the address browsers use, when behind a proxy (or set
+                 DEMO_PUBLIC_URL); https:// makes every cookie Secure";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (store_url, listen) = match arguments() {
+    let Arguments {
+        store_url,
+        listen,
+        guard,
+    } = match arguments() {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}\n{USAGE}");
@@ -45,10 +56,14 @@ async fn main() -> ExitCode {
         }
     };
     println!("session demo on http://{listen}/ with store {}", opened.label);
-    let app = pages::router(pages::App {
-        store: opened.store,
-        label: Arc::from(opened.label),
-    });
+    println!("admin pages: http://{listen}/admin?token={}", guard.admin_token());
+    let app = pages::router(
+        pages::App {
+            store: opened.store,
+            label: Arc::from(opened.label),
+        },
+        guard,
+    );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -61,14 +76,24 @@ async fn main() -> ExitCode {
     }
 }
 
-fn arguments() -> Result<(Option<String>, SocketAddr), String> {
+struct Arguments {
+    store_url: Option<String>,
+    listen: SocketAddr,
+    guard: guard::Guard,
+}
+
+fn arguments() -> Result<Arguments, String> {
     let mut store = std::env::var("SESSION_STORE_URL").ok();
     let mut listen = std::env::var("DEMO_LISTEN").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let mut admin_token = std::env::var("DEMO_ADMIN_TOKEN").ok();
+    let mut public_url = std::env::var("DEMO_PUBLIC_URL").ok();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--store" => store = Some(args.next().ok_or("--store needs a URL")?),
             "--listen" => listen = args.next().ok_or("--listen needs an address")?,
+            "--admin-token" => admin_token = Some(args.next().ok_or("--admin-token needs a token")?),
+            "--public-url" => public_url = Some(args.next().ok_or("--public-url needs a URL")?),
             "--help" | "-h" => return Err("".into()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -76,5 +101,10 @@ fn arguments() -> Result<(Option<String>, SocketAddr), String> {
     let listen = listen
         .parse()
         .map_err(|e| format!("bad listen address {listen:?}: {e}"))?;
-    Ok((store, listen))
+    let guard = guard::Guard::new(admin_token, public_url.as_deref())?;
+    Ok(Arguments {
+        store_url: store,
+        listen,
+        guard,
+    })
 }

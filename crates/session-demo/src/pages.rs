@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::{
     Form, Router,
     extract::{Query, State},
+    middleware,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -15,6 +16,8 @@ use session_core::Store;
 use session_tower::TowerStore;
 use tower_sessions::{Session, SessionManagerLayer};
 
+use crate::guard::{self, Guard};
+
 /// Sessions the admin page lists at most (it still counts them all).
 const LISTED: usize = 200;
 
@@ -24,16 +27,21 @@ pub(crate) struct App {
     pub(crate) label: Arc<str>,
 }
 
-pub(crate) fn router(app: App) -> Router {
-    let sessions = SessionManagerLayer::new(TowerStore::new(Arc::clone(&app.store))).with_secure(false);
+pub(crate) fn router(app: App, guard: Guard) -> Router {
+    let sessions =
+        SessionManagerLayer::new(TowerStore::new(Arc::clone(&app.store))).with_secure(guard.secure());
+    let admin_pages = Router::new()
+        .route("/admin", get(admin))
+        .route("/admin/clear", post(clear))
+        .route("/admin/logout-user", post(logout_user))
+        .route_layer(middleware::from_fn_with_state(guard.clone(), guard::admin_only));
     Router::new()
         .route("/", get(home))
         .route("/login", post(login))
         .route("/logout", post(logout))
         .layer(sessions)
-        .route("/admin", get(admin))
-        .route("/admin/clear", post(clear))
-        .route("/admin/logout-user", post(logout_user))
+        .merge(admin_pages)
+        .layer(middleware::from_fn_with_state(guard, guard::same_site_posts))
         .with_state(app)
 }
 
@@ -68,10 +76,13 @@ fn page(app: &App, title: &str, body: Markup) -> Markup {
     }
 }
 
+/// The store failed: the details go to the operator's log, never to the
+/// browser (they may name servers, tables or users).
 fn failed(error: impl std::fmt::Display) -> Response {
+    eprintln!("the session store failed: {error}");
     (
         axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        format!("the session store failed: {error}"),
+        "The session store is unavailable right now; please try again.",
     )
         .into_response()
 }
@@ -220,11 +231,80 @@ mod tests {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    const TOKEN: &str = "a-test-admin-token";
+
+    fn demo(store: &Arc<dyn Store>) -> Router {
+        let guard = Guard::new(Some(TOKEN.into()), None).unwrap_or_else(|e| panic!("{e}"));
+        router(
+            App {
+                store: Arc::clone(store),
+                label: Arc::from("memory"),
+            },
+            guard,
+        )
+    }
+
+    /// A same-site form post by the admin.
     fn form(path: &str, body: &str) -> Request<Body> {
         Request::post(path)
             .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", "demo.test")
+            .header("origin", "http://demo.test")
+            .header("cookie", format!("demo_admin={TOKEN}"))
             .body(Body::from(body.to_owned()))
             .unwrap_or_default()
+    }
+
+    fn admin_page(path: &str) -> Request<Body> {
+        Request::get(path)
+            .header("cookie", format!("other=1; demo_admin={TOKEN}"))
+            .body(Body::empty())
+            .unwrap_or_default()
+    }
+
+    async fn status_of(router: &Router, request: Request<Body>) -> axum::http::StatusCode {
+        router
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|e| match e {})
+            .status()
+    }
+
+    /// Fails every call, with details no visitor should see.
+    #[derive(Debug)]
+    struct Failing;
+
+    #[async_trait::async_trait]
+    impl Store for Failing {
+        async fn get(&self, _: &SessionId) -> session_core::Result<Option<Session>> {
+            Err(leak())
+        }
+        async fn set(&self, _: &SessionId, _: &Session) -> session_core::Result<()> {
+            Err(leak())
+        }
+        async fn create(&self, _: &SessionId, _: &Session) -> session_core::Result<()> {
+            Err(leak())
+        }
+        async fn touch(&self, _: &SessionId, _: Option<time::OffsetDateTime>) -> session_core::Result<()> {
+            Err(leak())
+        }
+        async fn destroy(&self, _: &SessionId) -> session_core::Result<()> {
+            Err(leak())
+        }
+        fn all_stream(&self) -> session_core::SessionStream<'_> {
+            Box::pin(futures_util::stream::once(async { Err(leak()) }))
+        }
+        async fn length(&self) -> session_core::Result<u64> {
+            Err(leak())
+        }
+        async fn clear(&self) -> session_core::Result<()> {
+            Err(leak())
+        }
+    }
+
+    fn leak() -> session_core::Error {
+        session_core::Error::Unavailable("db.internal:5432 user=app password=hunter2".into())
     }
 
     async fn store_with_users(users: &[&str]) -> Arc<dyn Store> {
@@ -240,36 +320,144 @@ mod tests {
     #[tokio::test]
     async fn logging_a_user_out_everywhere_destroys_only_their_sessions() {
         let store = store_with_users(&["ada", "ada", "bob"]).await;
-        let router = router(App {
-            store: Arc::clone(&store),
-            label: Arc::from("memory"),
-        });
+        let router = demo(&store);
         body_of(&router, form("/admin/logout-user", "name=ada")).await;
         assert_eq!(store.length().await.ok(), Some(1));
-        let admin = body_of(
-            &router,
-            Request::get("/admin?notice=x")
-                .body(Body::empty())
-                .unwrap_or_default(),
-        )
-        .await;
+        let admin = body_of(&router, admin_page("/admin?notice=x")).await;
         assert!(admin.contains("bob") && !admin.contains(">ada<"), "{admin}");
     }
 
     #[tokio::test]
     async fn clear_empties_the_store_and_the_admin_page_counts() {
         let store = store_with_users(&["ada", "bob"]).await;
-        let router = router(App {
-            store: Arc::clone(&store),
-            label: Arc::from("memory"),
-        });
-        let admin = body_of(
-            &router,
-            Request::get("/admin").body(Body::empty()).unwrap_or_default(),
-        )
-        .await;
+        let router = demo(&store);
+        let admin = body_of(&router, admin_page("/admin")).await;
         assert!(admin.contains("Live sessions: <strong>2</strong>"), "{admin}");
         body_of(&router, form("/admin/clear", "")).await;
         assert_eq!(store.length().await.ok(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn the_admin_pages_need_the_token() {
+        use axum::http::StatusCode;
+        let store = store_with_users(&["ada"]).await;
+        let router = demo(&store);
+        let bare = |path: &str| Request::get(path).body(Body::empty()).unwrap_or_default();
+        assert_eq!(status_of(&router, bare("/admin")).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            status_of(&router, bare("/admin?token=a-test-admin-tokeN")).await,
+            StatusCode::UNAUTHORIZED
+        );
+        let mut no_cookie = form("/admin/clear", "");
+        no_cookie.headers_mut().remove("cookie");
+        assert_eq!(status_of(&router, no_cookie).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(store.length().await.ok(), Some(1), "nothing cleared");
+
+        let response = router
+            .clone()
+            .oneshot(bare(&format!("/admin?token={TOKEN}")))
+            .await
+            .unwrap_or_else(|e| match e {});
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            cookie.starts_with(&format!("demo_admin={TOKEN};"))
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Strict")
+                && !cookie.contains("Secure"),
+            "{cookie}"
+        );
+        assert_eq!(status_of(&router, admin_page("/admin")).await, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn cross_site_posts_are_refused() {
+        use axum::http::{HeaderValue, StatusCode};
+        let store = store_with_users(&["ada"]).await;
+        let router = demo(&store);
+        let mut evil = form("/admin/clear", "");
+        evil.headers_mut()
+            .insert("origin", HeaderValue::from_static("https://evil.example"));
+        assert_eq!(status_of(&router, evil).await, StatusCode::FORBIDDEN);
+        let mut fetched = form("/login", "name=mallory");
+        fetched.headers_mut().remove("origin");
+        fetched
+            .headers_mut()
+            .insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert_eq!(status_of(&router, fetched).await, StatusCode::FORBIDDEN);
+        assert_eq!(store.length().await.ok(), Some(1), "nothing cleared or created");
+        // The demo's own forms still work.
+        assert_eq!(
+            status_of(&router, form("/admin/clear", "")).await,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(store.length().await.ok(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn behind_https_every_cookie_is_secure() {
+        let store = store_with_users(&[]).await;
+        let guard =
+            Guard::new(Some(TOKEN.into()), Some("https://demo.example")).unwrap_or_else(|e| panic!("{e}"));
+        let router = router(
+            App {
+                store,
+                label: Arc::from("memory"),
+            },
+            guard,
+        );
+        for path in ["/".to_owned(), format!("/admin?token={TOKEN}")] {
+            let response = router
+                .clone()
+                .oneshot(
+                    Request::get(path.as_str())
+                        .body(Body::empty())
+                        .unwrap_or_default(),
+                )
+                .await
+                .unwrap_or_else(|e| match e {});
+            let cookie = response
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            assert!(cookie.contains("; Secure"), "{path}: {cookie:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_shows_no_details() {
+        let store: Arc<dyn Store> = Arc::new(Failing);
+        let router = demo(&store);
+        // tower-sessions answers a failed load or save with an empty 500.
+        let response = router
+            .clone()
+            .oneshot(Request::get("/").body(Body::empty()).unwrap_or_default())
+            .await
+            .unwrap_or_else(|e| match e {});
+        assert!(response.status().is_server_error());
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&body).contains("hunter2"));
+        for request in [
+            admin_page("/admin"),
+            form("/admin/clear", ""),
+            form("/admin/logout-user", "name=ada"),
+        ] {
+            let body = body_of(&router, request).await;
+            assert!(body.contains("unavailable"), "{body}");
+            assert!(
+                !body.contains("hunter2") && !body.contains("db.internal"),
+                "{body}"
+            );
+        }
     }
 }

@@ -70,21 +70,36 @@ fn it_serves_both_pages_on_the_memory_store() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_session-demo"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env_remove("SESSION_STORE_URL")
+        .env_remove("DEMO_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // The admin token is random and printed at start-up.
+    let token = {
+        use std::io::BufRead;
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        lines
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.split_once("/admin?token=")
+                    .map(|(_, token)| token.to_owned())
+            })
+            .unwrap()
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
-    let page = |path: &str| -> Option<String> {
+    let page_with = |path: &str, cookie: &str| -> Option<String> {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
         )
         .ok()?;
         let mut response = String::new();
         stream.read_to_string(&mut response).ok()?;
         Some(response)
     };
+    let page = |path: &str| page_with(path, "");
     let home = loop {
         if let Some(response) = page("/") {
             break response;
@@ -92,7 +107,9 @@ fn it_serves_both_pages_on_the_memory_store() {
         assert!(Instant::now() < deadline, "the demo did not start");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let admin = page("/admin").unwrap_or_default();
+    let locked = page("/admin").unwrap_or_default();
+    let unlocked = page(&format!("/admin?token={token}")).unwrap_or_default();
+    let admin = page_with("/admin", &format!("demo_admin={token}")).unwrap_or_default();
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(
@@ -104,6 +121,11 @@ fn it_serves_both_pages_on_the_memory_store() {
     assert!(
         home.to_ascii_lowercase().contains("set-cookie: id="),
         "a session cookie is set"
+    );
+    assert!(locked.starts_with("HTTP/1.1 401"), "{locked}");
+    assert!(
+        unlocked.starts_with("HTTP/1.1 303") && unlocked.contains(&format!("demo_admin={token};")),
+        "{unlocked}"
     );
     assert!(admin.contains("Live sessions: <strong>1</strong>"), "{admin}");
 }
