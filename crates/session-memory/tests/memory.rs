@@ -95,13 +95,19 @@ async fn tombstones_stay_bounded_by_the_grace_window() {
     );
 }
 
-#[tokio::test]
-async fn a_wall_clock_stepping_backwards_never_extends_a_session() {
+/// A store whose clock the test can step.
+fn on_a_clock_of_its_own() -> (SkewedClock, MemoryStore) {
     let clock = SkewedClock::new(time::Duration::ZERO);
     let store = MemoryStore::builder()
         .clock(Arc::new(clock.clone()))
         .build()
         .unwrap();
+    (clock, store)
+}
+
+#[tokio::test]
+async fn a_wall_clock_stepping_backwards_never_extends_a_session() {
+    let (clock, store) = on_a_clock_of_its_own();
     let id = SessionId::generate();
     let expires = clock.now() + Duration::from_millis(800);
     store.set(&id, &session(0).expiring_at(expires)).await.unwrap();
@@ -122,11 +128,7 @@ async fn a_wall_clock_stepping_backwards_never_extends_a_session() {
 
 #[tokio::test]
 async fn a_wall_clock_stepping_forwards_ends_sessions_it_passes() {
-    let clock = SkewedClock::new(time::Duration::ZERO);
-    let store = MemoryStore::builder()
-        .clock(Arc::new(clock.clone()))
-        .build()
-        .unwrap();
+    let (clock, store) = on_a_clock_of_its_own();
     let id = SessionId::generate();
     store
         .set(

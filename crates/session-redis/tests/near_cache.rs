@@ -46,6 +46,25 @@ async fn pair(url: &str, prefix: &str, staleness: Duration) -> (RedisStore, Redi
     (cached, writer)
 }
 
+/// A cached store that reaches `server` through a proxy of the test's own,
+/// and a writer that reaches it directly.
+async fn behind_proxy(
+    server: &Throwaway,
+    name: &str,
+    staleness: Duration,
+) -> (Proxy, RedisStore, RedisStore) {
+    let proxy = Proxy::start(server.addr()).await;
+    let prefix = unique_prefix(name);
+    let (cached, _) = pair(&proxy.url(), &prefix, staleness).await;
+    let writer = RedisStore::builder()
+        .url(server.url())
+        .prefix(&prefix)
+        .build()
+        .await
+        .unwrap();
+    (proxy, cached, writer)
+}
+
 /// Polls `cached` until `done` holds for what it reads; returns how long that took.
 async fn until(
     cached: &RedisStore,
@@ -137,16 +156,7 @@ async fn a_read_racing_a_write_never_caches_the_old_value() {
 async fn a_dead_tracking_connection_stops_the_cache_within_its_staleness() {
     let staleness = Duration::from_millis(100);
     let server = Throwaway::start(spare_port()).await;
-    let proxy = Proxy::start(server.addr()).await;
-    let prefix = unique_prefix("dead");
-    // The cached store reaches Redis through the proxy; the writer directly.
-    let (cached, _) = pair(&proxy.url(), &prefix, staleness).await;
-    let writer = RedisStore::builder()
-        .url(server.url())
-        .prefix(&prefix)
-        .build()
-        .await
-        .unwrap();
+    let (proxy, cached, writer) = behind_proxy(&server, "dead", staleness).await;
     let id = SessionId::generate();
     writer.set(&id, &version(1)).await.unwrap();
     cached.get(&id).await.unwrap();
@@ -178,15 +188,7 @@ async fn a_dead_tracking_connection_stops_the_cache_within_its_staleness() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replaced_connection_flushes_what_it_cached() {
     let server = Throwaway::start(spare_port()).await;
-    let proxy = Proxy::start(server.addr()).await;
-    let prefix = unique_prefix("reset");
-    let (cached, _) = pair(&proxy.url(), &prefix, Duration::from_millis(100)).await;
-    let writer = RedisStore::builder()
-        .url(server.url())
-        .prefix(&prefix)
-        .build()
-        .await
-        .unwrap();
+    let (proxy, cached, writer) = behind_proxy(&server, "reset", Duration::from_millis(100)).await;
     let id = SessionId::generate();
     writer.set(&id, &version(1)).await.unwrap();
     cached.get(&id).await.unwrap();
