@@ -15,13 +15,13 @@ pub struct Check {
     /// Its name, also the name of the test the [`suite!`](crate::suite) macro emits.
     pub name: &'static str,
     /// The group it belongs to (`basics`, `touch`, `destroy`, `races`, ...).
-    pub rule: &'static str,
+    pub group: &'static str,
     pub(crate) run: fn(Ctx) -> BoxFuture<'static, Outcome>,
 }
 
 impl fmt::Debug for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Check({}::{})", self.rule, self.name)
+        write!(f, "Check({}::{})", self.group, self.name)
     }
 }
 

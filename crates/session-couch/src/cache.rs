@@ -2,7 +2,7 @@
 //! without locks, with every change to it made under a lock striped by id.
 //!
 //! Three rules keep it from serving what is gone:
-//! * reads trust it only while the `_changes` feed is live ([`Liveness`]);
+//! * reads trust it only while the `_changes` feed is live (a [`Lease`] the feed renews);
 //! * a fill (what a read fetched, what a write stored) carries the revision
 //!   generation it reflects and the cache epoch it started in; it is refused
 //!   if the cache was emptied since (epoch), if the cache holds a later
@@ -21,12 +21,11 @@ use std::{
 };
 
 use moka::{Expiry, sync::Cache as Moka};
-use session_core::{Clock, Session, SessionData, SessionId};
+use session_core::{Clock, Session, SessionData, SessionId, backend::Lease};
 use time::OffsetDateTime;
 
 use crate::{
     doc,
-    liveness::Liveness,
     marks::{self, Marks},
 };
 
@@ -121,7 +120,7 @@ struct Shared {
     hasher: RandomState,
     /// Bumped whenever the whole cache is emptied.
     epoch: AtomicU64,
-    feed: Liveness,
+    feed: Lease,
     clock: Arc<dyn Clock>,
 }
 
@@ -147,7 +146,7 @@ impl Cache {
                 stripes: (0..STRIPES).map(|_| Mutex::new(Marks::new(keep))).collect(),
                 hasher: RandomState::new(),
                 epoch: AtomicU64::new(0),
-                feed: Liveness::new(limits.silence),
+                feed: Lease::new(limits.silence),
                 clock,
             }),
         }
@@ -155,7 +154,7 @@ impl Cache {
 
     /// The live session `id` holds, if the feed is live and the cache has it.
     pub(crate) fn live(&self, id: &SessionId) -> Option<Entry> {
-        if !self.shared.feed.is_live() {
+        if !self.shared.feed.is_held() {
             return None;
         }
         let entry = self.shared.entries.get(id)?;
@@ -232,8 +231,8 @@ impl Cache {
         }
     }
 
-    /// The feed's liveness, which decides whether reads use the cache.
-    pub(crate) fn feed(&self) -> &Liveness {
+    /// The lease the feed renews, which decides whether reads use the cache.
+    pub(crate) fn feed(&self) -> &Lease {
         &self.shared.feed
     }
 
@@ -263,7 +262,7 @@ mod tests {
             round_trip: Duration::from_secs(5),
         };
         let cache = Cache::new(&limits, Arc::new(SystemClock));
-        cache.feed().heard();
+        cache.feed().renew();
         cache
     }
 
@@ -318,7 +317,7 @@ mod tests {
         let cache = cache();
         let id = SessionId::generate();
         cache.fill(&id, cache.ticket(), entry("1-a"));
-        cache.feed().lost();
+        cache.feed().end();
         assert!(cache.live(&id).is_none());
         assert!(cache.holds(&id).is_some());
     }

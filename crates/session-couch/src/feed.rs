@@ -58,10 +58,10 @@ impl Feed {
                 Ok(response) => {
                     // Whatever changed while disconnected is unknown: start empty.
                     self.cache.clear();
-                    self.cache.feed().heard();
+                    self.cache.feed().renew();
                     backoff = Duration::from_millis(50);
                     self.read(response, silence, &mut since).await;
-                    self.cache.feed().lost();
+                    self.cache.feed().end();
                     tracing::debug!("the _changes feed ended or went silent; reconnecting");
                 }
                 Err(error) => tracing::warn!(%error, "the _changes feed failed; retrying"),
@@ -87,7 +87,7 @@ impl Feed {
             }
             pending.drain(..start);
             // Heard only once the chunk is applied: trust follows what was applied.
-            self.cache.feed().heard();
+            self.cache.feed().renew();
         }
     }
 

@@ -25,7 +25,6 @@ mod doc;
 mod errors;
 mod feed;
 mod http;
-mod liveness;
 mod marks;
 mod purge;
 mod read;

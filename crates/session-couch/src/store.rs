@@ -140,7 +140,7 @@ impl CouchStore {
         self.inner
             .cache
             .as_ref()
-            .is_some_and(|cache| cache.feed().is_live())
+            .is_some_and(|cache| cache.feed().is_held())
     }
 
     /// Deletes this store's expired sessions and lapsed tombstones now, in

@@ -46,7 +46,10 @@ use fred::{
     types::{ClusterHash, CustomCommand, Value, config::Server},
 };
 use moka::{Expiry, ops::compute::Op, sync::Cache};
-use session_core::{Codec, Error, Result, Session, SessionData, SessionId, backend::BackgroundTask};
+use session_core::{
+    Codec, Error, Result, Session, SessionData, SessionId,
+    backend::{BackgroundTask, Lease},
+};
 use time::OffsetDateTime;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -161,35 +164,10 @@ pub(crate) struct Near {
     /// The tracking connection, shared with the verification task; its
     /// tasks stop when the last holder drops it.
     connection: Arc<Connection>,
-    trust: Arc<Trust>,
+    /// Renewed by each successful verification of the tracking connections.
+    trust: Arc<Lease>,
     tokens: AtomicU64,
     _tasks: [BackgroundTask; 2],
-}
-
-/// When the tracking connections were last verified.
-struct Trust {
-    origin: Instant,
-    /// Nanoseconds after `origin` of the last successful check; 0 = never.
-    verified_at: AtomicU64,
-    staleness: Duration,
-}
-
-impl Trust {
-    fn trusted(&self) -> bool {
-        let at = self.verified_at.load(Ordering::Acquire);
-        at != 0 && self.origin.elapsed().as_nanos() < u128::from(at) + self.staleness.as_nanos()
-    }
-
-    fn verified(&self) {
-        let nanos = u64::try_from(self.origin.elapsed().as_nanos())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        self.verified_at.store(nanos, Ordering::Release);
-    }
-
-    fn distrust(&self) {
-        self.verified_at.store(0, Ordering::Release);
-    }
 }
 
 impl Near {
@@ -211,11 +189,7 @@ impl Near {
                 .build(),
             generation: Arc::new(AtomicU64::new(0)),
         };
-        let trust = Arc::new(Trust {
-            origin: Instant::now(),
-            verified_at: AtomicU64::new(0),
-            staleness: options.staleness,
-        });
+        let trust = Arc::new(Lease::new(options.staleness));
         client
             .start_tracking(Vec::<String>::new(), false, false, false, false)
             .await
@@ -253,7 +227,7 @@ impl Near {
         timeout: Duration,
     ) -> Result<Option<Session>> {
         let call = &Call::start(&self.connection, timeout);
-        if !self.trust.trusted() {
+        if !self.trust.is_held() {
             return self.read(id, namespace, codec, now, call).await;
         }
         let generation = self.entries.generation();
@@ -273,7 +247,7 @@ impl Near {
         let session = self.read(id, namespace, codec, now, call).await?;
         let _ = self.entries.cache.entry_by_ref(id).and_compute_with(|current| {
             let ours = matches!(current.map(|c| c.into_value()), Some(Cached::Filling(t)) if t == token);
-            match (&session, ours && self.trust.trusted()) {
+            match (&session, ours && self.trust.is_held()) {
                 (Some(session), true) => Op::Put(Cached::Live {
                     data: Arc::clone(session.shared_data()),
                     expires_at: session.expires_at().unwrap_or(now),
@@ -313,7 +287,7 @@ impl Near {
 
     /// Whether reads are served from the cache right now.
     pub(crate) fn is_trusted(&self) -> bool {
-        self.trust.trusted()
+        self.trust.is_held()
     }
 
     /// Whether the cache holds a live entry for `id` (for tests).
@@ -323,7 +297,7 @@ impl Near {
 }
 
 /// Applies invalidations as Redis pushes them.
-async fn listen(client: Client, entries: Entries, namespace: Namespace, trust: Arc<Trust>) {
+async fn listen(client: Client, entries: Entries, namespace: Namespace, trust: Arc<Lease>) {
     let mut invalidations = client.invalidation_rx();
     loop {
         match invalidations.recv().await {
@@ -337,7 +311,7 @@ async fn listen(client: Client, entries: Entries, namespace: Namespace, trust: A
             }
             Err(RecvError::Lagged(_)) => entries.drop_all(),
             Err(RecvError::Closed) => {
-                trust.distrust();
+                trust.end();
                 entries.drop_all();
                 return;
             }
@@ -346,19 +320,20 @@ async fn listen(client: Client, entries: Entries, namespace: Namespace, trust: A
 }
 
 /// Verifies the tracking connections every `staleness / 4`.
-async fn verify(connection: Arc<Connection>, entries: Entries, trust: Arc<Trust>) {
-    let interval = trust.staleness / 4;
+async fn verify(connection: Arc<Connection>, entries: Entries, trust: Arc<Lease>) {
+    let staleness = trust.window();
+    let interval = staleness / 4;
     let mut connections: HashMap<Option<Server>, i64> = HashMap::new();
     loop {
-        match check(&connection, &mut connections, trust.staleness / 2).await {
-            Ok(Checked::Same) => trust.verified(),
+        match check(&connection, &mut connections, staleness / 2).await {
+            Ok(Checked::Same) => trust.renew(),
             Ok(Checked::Replaced) => {
                 // Whatever was cached through a lost connection may miss
                 // invalidations: drop it, then trust what comes next.
                 entries.drop_all();
-                trust.verified();
+                trust.renew();
             }
-            Err(_) => trust.distrust(),
+            Err(_) => trust.end(),
         }
         tokio::time::sleep(interval).await;
     }

@@ -104,7 +104,7 @@ macro_rules! __check_table {
         pub const CHECKS: &[Check] = &[$(
             Check {
                 name: stringify!($name),
-                rule: stringify!($module),
+                group: stringify!($module),
                 run: |ctx| Box::pin(checks::$module::$name(ctx)),
             }
         ),*];

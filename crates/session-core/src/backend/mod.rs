@@ -8,11 +8,14 @@
 //! * [`check_storable`], [`encode`], [`encode_into`]: what data a store
 //!   accepts, and encoding it;
 //! * [`paged`]: the loop behind `all_stream`;
+//! * [`Lease`]: when a cache may answer, given when its source of
+//!   invalidations last proved alive;
 //! * [`BuilderOptions`] and [`builder_options!`](crate::builder_options):
 //!   the options every builder shares, with one meaning each;
 //! * with the `tokio` feature, [`within`] (a call's deadline),
 //!   [`spawn_purge`] and [`BackgroundTask`] (work that ends with its store).
 
+mod lease;
 mod options;
 mod paging;
 mod rules;
@@ -20,6 +23,7 @@ mod storable;
 #[cfg(feature = "tokio")]
 mod tasks;
 
+pub use lease::Lease;
 pub use options::BuilderOptions;
 pub use paging::{Page, paged};
 pub use rules::{Decision, Effect, Occupant, Refusal, Write, decide};
