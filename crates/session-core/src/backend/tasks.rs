@@ -23,7 +23,8 @@ pub fn jittered(interval: Duration) -> Duration {
     } else {
         0.5
     };
-    interval.mul_f64(0.5 + random)
+    // `mul_f64` would panic past `Duration::MAX`; a huge interval stays as is.
+    Duration::try_from_secs_f64(interval.as_secs_f64() * (0.5 + random)).unwrap_or(interval)
 }
 
 /// Runs `op` with a hard deadline, so no store call outlives its timeout,
@@ -104,6 +105,14 @@ mod tests {
     };
 
     use super::*;
+
+    #[test]
+    fn a_huge_interval_never_panics() {
+        for _ in 0..50 {
+            let d = jittered(Duration::MAX);
+            assert!(d >= Duration::MAX / 2, "{d:?}");
+        }
+    }
 
     #[test]
     fn jitter_stays_within_half_the_interval() {
