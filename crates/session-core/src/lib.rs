@@ -26,6 +26,7 @@ pub mod clock;
 mod codec;
 mod error;
 pub mod expiry;
+pub mod express;
 mod id;
 mod purge;
 mod session;

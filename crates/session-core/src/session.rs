@@ -22,6 +22,10 @@ pub type SessionData = serde_json::Map<String, Value>;
 /// * **Sharing.** The data sits behind an [`Arc`] and is copied on the first
 ///   write only, so cloning a session, or an in-memory store handing one out,
 ///   costs a reference count rather than a deep copy.
+/// * **Express.** A session read through an Express layout also carries
+///   express-session's `cookie` object ([`express_cookie`](Self::express_cookie)),
+///   kept exactly as Node wrote it so it is written back unchanged; it is not
+///   part of the data (see [`express`](crate::express)).
 /// * **Privacy.** [`Debug`](fmt::Debug) shows how many keys the session has and
 ///   its expiry, never the data.
 ///
@@ -40,6 +44,7 @@ pub type SessionData = serde_json::Map<String, Value>;
 pub struct Session {
     data: Arc<SessionData>,
     expires_at: Option<OffsetDateTime>,
+    express_cookie: Option<Arc<SessionData>>,
 }
 
 impl Session {
@@ -53,6 +58,7 @@ impl Session {
         Self {
             data: Arc::new(data),
             expires_at: None,
+            express_cookie: None,
         }
     }
 
@@ -61,6 +67,7 @@ impl Session {
         Self {
             data,
             expires_at: expires_at.map(truncate_to_millis),
+            express_cookie: None,
         }
     }
 
@@ -85,6 +92,19 @@ impl Session {
     /// an expiry is not expired: its store's default TTL applies when written.
     pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// express-session's `cookie` object, when the session was read through
+    /// an Express layout (or given one): every key Node wrote, unknown ones
+    /// included. Stores of this project's own layouts neither keep nor
+    /// return it.
+    pub fn express_cookie(&self) -> Option<&SessionData> {
+        self.express_cookie.as_deref()
+    }
+
+    /// Sets or clears the `cookie` object an Express layout writes back.
+    pub fn set_express_cookie(&mut self, cookie: Option<SessionData>) {
+        self.express_cookie = cookie.map(Arc::new);
     }
 
     /// The data.

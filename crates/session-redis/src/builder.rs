@@ -14,7 +14,7 @@ use session_core::Error;
 use session_core::backend::{BuilderOptions, within};
 
 use crate::{
-    Durability, NearCache, RedisStore, connection::Connection, error::from_fred, keys::Namespace,
+    Durability, Layout, NearCache, RedisStore, connection::Connection, error::from_fred, keys::Namespace,
     near_cache::Near, store::Settings,
 };
 
@@ -24,7 +24,7 @@ use crate::{
 /// | option | default | meaning |
 /// |---|---|---|
 /// | [`url`](Self::url) / [`client`](Self::client) / [`pool`](Self::pool) | — (one is required) | where to connect: `redis://`, `rediss://` (TLS, rustls), `redis-cluster://host:port?node=host:port&...`; or a fred client or pool the app already owns and has initialised |
-/// | [`prefix`](Self::prefix) | `"sess"` | the namespace: keys are the prefix, a space, the id; 1 to 256 visible ASCII characters |
+/// | [`prefix`](Self::prefix) | `"sess"` (`"sess:"` for connect-redis) | the namespace: keys are the prefix, a space, the id (connect-redis: prefix and id); 1 to 256 visible ASCII characters |
 /// | [`scan_count`](Self::scan_count) | `100` | `COUNT` for `SCAN` in `all`, `length` and `clear` (keys per page) |
 /// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry (connect-redis' `ttl`) |
 /// | [`tombstone_grace`](Self::tombstone_grace) | 300 seconds | how long writes to a destroyed id are refused (`concurrencyGraceSeconds`); zero means `destroy` deletes outright |
@@ -35,6 +35,7 @@ use crate::{
 /// | [`timeout`](Self::timeout) | 5 seconds | longest any call may take, including while Redis is down or reconnecting |
 /// | [`durability`](Self::durability) | [`Durability::Primary`] | how many copies a write needs before it is done (`WAIT` for replicas) |
 /// | [`near_cache`](Self::near_cache) | off | keep sessions in process, invalidated by Redis (client tracking) |
+/// | [`layout`](Self::layout) | [`Layout::Native`] | how sessions are stored: this crate's records, or connect-redis' (shared with an Express app) |
 /// | [`pool_size`](Self::pool_size) | `1` | connections opened for a [`url`](Self::url) (each is multiplexed) |
 /// | [`reconnect_delay`](Self::reconnect_delay) | 200 ms | pause between reconnection attempts for a [`url`](Self::url); attempts never stop |
 ///
@@ -64,7 +65,8 @@ use crate::{
 #[must_use]
 pub struct RedisStoreBuilder {
     target: Option<Target>,
-    prefix: String,
+    prefix: Option<String>,
+    layout: Layout,
     scan_count: u32,
     options: BuilderOptions,
     pool_size: usize,
@@ -95,7 +97,8 @@ impl Default for RedisStoreBuilder {
     fn default() -> Self {
         Self {
             target: None,
-            prefix: "sess".into(),
+            prefix: None,
+            layout: Layout::Native,
             scan_count: 100,
             options: BuilderOptions::default(),
             pool_size: 1,
@@ -128,13 +131,21 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// The namespace (default `"sess"`): keys are the prefix, a space and
-    /// the id. 1 to 256 visible ASCII characters; glob characters are
+    /// The namespace (default `"sess"`, or `"sess:"` with
+    /// [`Layout::ConnectRedis`]): keys are the prefix, a space and
+    /// the id (with `ConnectRedis`: the prefix and the id). 1 to 256 visible ASCII characters; glob characters are
     /// escaped for `SCAN`. Because neither prefixes nor ids hold a space,
     /// stores on different prefixes never see each other's sessions, even
     /// when one prefix starts with the other.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// How sessions are stored (default [`Layout::Native`]); see [`Layout`]
+    /// for sharing sessions with an Express app through connect-redis.
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
         self
     }
 
@@ -186,7 +197,13 @@ impl RedisStoreBuilder {
     ///   be reached within the timeout.
     pub async fn build(self) -> Result<RedisStore, Error> {
         let lifetimes = self.options.check()?;
-        let namespace = Namespace::new(&self.prefix)?;
+        let prefix = self.prefix.as_deref().unwrap_or(self.layout.default_prefix());
+        let namespace = self.layout.namespace(prefix)?;
+        if self.near_cache.is_some() && self.layout != Layout::Native {
+            return Err(Error::InvalidInput(
+                "the near cache works with the native layout only".into(),
+            ));
+        }
         if self.scan_count == 0 || self.pool_size == 0 {
             return Err(Error::InvalidInput(
                 "scan_count and pool_size must be positive".into(),
@@ -218,6 +235,7 @@ impl RedisStoreBuilder {
             timeout: self.options.timeout,
             durability: self.durability,
             near,
+            layout: self.layout,
         }))
     }
 

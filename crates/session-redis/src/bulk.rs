@@ -9,12 +9,12 @@ use session_core::{
     backend::{Page, paged},
 };
 
-use crate::{RedisStore, record, scan::KeyScan, topology::Layout};
+use crate::{Layout, RedisStore, record, scan::KeyScan, topology::SlotLayout};
 
 /// Where a streamed scan stands: its key scan, and the slot layout it began with.
 struct Cursor {
     scan: KeyScan,
-    layout: Layout,
+    layout: SlotLayout,
 }
 
 pub(crate) fn all_stream(store: &RedisStore) -> SessionStream<'_> {
@@ -43,7 +43,7 @@ async fn start(store: &RedisStore) -> Result<Cursor> {
         settings.scan_count,
         settings.timeout,
     )?;
-    let layout = Layout::read(scan.client(), &store.call()).await?;
+    let layout = SlotLayout::read(scan.client(), &store.call()).await?;
     Ok(Cursor { scan, layout })
 }
 
@@ -54,20 +54,43 @@ async fn sessions(store: &RedisStore, keys: &[Key]) -> Result<Vec<Result<(Sessio
     let settings = store.settings();
     let client = settings.connection.client();
     let values: Vec<Option<Bytes>> = each_key(store, keys, |key| client.get(key)).await?;
+    let ttls: Vec<i64> = match settings.layout {
+        // The native expiry is in the value.
+        Layout::Native => vec![0; keys.len()],
+        _ => each_key(store, keys, |key| client.pttl(key)).await?,
+    };
     let now = settings.clock.now();
+    let default_ttl = settings.lifetimes.default_ttl();
     Ok(keys
         .iter()
         .zip(values)
-        .filter_map(|(key, value)| {
+        .zip(ttls)
+        .filter_map(|((key, value), ttl)| {
             let id = settings.namespace.id_of(key)?;
-            let value = value.filter(|value| record::is_ours(value))?;
-            let session = record::session_at(&*settings.codec, &value, now).transpose()?;
+            let value = value.filter(|value| is_session(settings.layout, value))?;
+            let session = settings
+                .layout
+                .session(&*settings.codec, &value, ttl, now, default_ttl)
+                .transpose()?;
             Some(session.map(|session| (id, session)))
         })
         .collect())
 }
 
+/// Whether `value` is a session of the store's layout (anything else under
+/// its prefix is foreign, and skipped). Node's layouts have no kind byte:
+/// a value is theirs when it decodes as express-session's JSON.
+fn is_session(layout: Layout, value: &[u8]) -> bool {
+    match layout {
+        Layout::Native => record::is_ours(value),
+        _ => session_core::express::decode(value).is_ok(),
+    }
+}
+
 pub(crate) async fn length(store: &RedisStore) -> Result<u64> {
+    if store.settings().layout != Layout::Native {
+        return count_all(store).await;
+    }
     let Cursor { mut scan, layout } = start(store).await?;
     let client = store.settings().connection.client();
     let mut live = 0;
@@ -92,16 +115,34 @@ pub(crate) async fn clear(store: &RedisStore) -> Result<()> {
     let client = store.settings().connection.client();
     while let Some(keys) = scan.next_page().await? {
         let keys = own(store, keys);
-        let kinds: Vec<Bytes> = each_key(store, &keys, |key| client.getrange(key, 0, 0)).await?;
+        let layout = store.settings().layout;
+        // The native kind byte is enough; Node's values are read whole.
+        let heads: Vec<Option<Bytes>> = match layout {
+            Layout::Native => each_key(store, &keys, |key| client.getrange(key, 0, 0)).await?,
+            _ => each_key(store, &keys, |key| client.get(key)).await?,
+        };
         let ours: Vec<Key> = keys
             .into_iter()
-            .zip(kinds)
-            .filter(|(_, kind)| record::is_ours(kind))
+            .zip(heads)
+            .filter(|(_, head)| head.as_deref().is_some_and(|head| is_session(layout, head)))
             .map(|(key, _)| key)
             .collect();
         each_key::<(), _>(store, &ours, |key| client.unlink(key)).await?;
     }
     layout.still_holds(scan.client(), &store.call()).await
+}
+
+/// The live sessions, counted by reading them all (Node's layouts have no
+/// header that tells a live session from a glance).
+async fn count_all(store: &RedisStore) -> Result<u64> {
+    use futures_util::StreamExt as _;
+    let mut sessions = all_stream(store);
+    let mut live = 0;
+    while let Some(item) = sessions.next().await {
+        item?;
+        live += 1;
+    }
+    Ok(live)
 }
 
 /// The keys that belong to this namespace (SCAN's pattern can match more).

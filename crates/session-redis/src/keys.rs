@@ -41,8 +41,26 @@ impl Namespace {
         })
     }
 
+    /// A namespace whose keys are `prefix` and the id, with nothing between:
+    /// the layout Node's stores use (`sess:<id>`). Unlike [`new`](Self::new)
+    /// it cannot keep nested prefixes apart, so it is only for those layouts.
+    pub(crate) fn joined(prefix: &str) -> Result<Self, Error> {
+        if prefix.is_empty() || prefix.len() > MAX_PREFIX_LEN || !prefix.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(Error::InvalidInput(format!(
+                "a Redis key prefix is 1 to {MAX_PREFIX_LEN} visible ASCII characters (an empty one \
+                 would make clear() delete every key of the database)"
+            )));
+        }
+        Ok(Self {
+            head: prefix.to_owned(),
+            pattern: format!("{}*", escape_glob(prefix)),
+        })
+    }
+
+    /// The prefix the store was given.
     pub(crate) fn prefix(&self) -> &str {
-        &self.head[..self.head.len() - SEPARATOR.len_utf8()]
+        self.head.strip_suffix(SEPARATOR).unwrap_or(&self.head)
     }
 
     /// The key of `id`.

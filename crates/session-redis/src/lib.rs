@@ -26,6 +26,7 @@ mod connection;
 mod durability;
 mod error;
 mod keys;
+mod layout;
 mod near_cache;
 mod record;
 mod scan;
@@ -35,5 +36,6 @@ mod topology;
 
 pub use builder::RedisStoreBuilder;
 pub use durability::Durability;
+pub use layout::Layout;
 pub use near_cache::NearCache;
 pub use store::RedisStore;

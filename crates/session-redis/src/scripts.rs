@@ -70,6 +70,56 @@ end
 return found
 ";
 
+/// The connect-redis layout's prelude: a key holds a session when it is a
+/// string (its expiry is Redis' own TTL, there are no tombstones), anything
+/// else is foreign. `write` is the same as above.
+const CONNECT_REDIS_PRELUDE: &str = r"
+local now = tonumber(ARGV[1])
+local function occupant(key)
+  local kind = redis.call('TYPE', key).ok
+  if kind == 'none' then return 0 end
+  if kind == 'string' then return 1 end
+  return 3
+end
+local function write(key, record, expiry)
+  if expiry <= now then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, record, 'PX', expiry - now)
+  end
+end
+";
+
+/// connect-redis' `touch`: the key's TTL moves, as Node's touch does, and
+/// so does the `cookie.expires` date inside the value (ARGV[3], already in
+/// JavaScript's format), so a reader sees the same expiry both ways. The
+/// date is the first `"expires":"` of a value that starts with the cookie
+/// object, as both express-session and this crate write it; a `null`
+/// (a browser-session cookie) stays `null`, and anything else is left as is.
+const CONNECT_REDIS_TOUCH: &str = r#"
+local found = occupant(KEYS[1])
+if found ~= 1 then return found end
+local expiry = tonumber(ARGV[2])
+if expiry <= now then redis.call('DEL', KEYS[1]) return found end
+local value = redis.call('GET', KEYS[1])
+if string.sub(value, 1, 11) == '{"cookie":{' then
+  local _, open = string.find(value, '"expires":"', 12, true)
+  local close = open and string.find(value, '"', open + 1, true)
+  if close then
+    value = string.sub(value, 1, open) .. ARGV[3] .. string.sub(value, close)
+    redis.call('SET', KEYS[1], value, 'PX', expiry - now)
+    return found
+  end
+end
+redis.call('PEXPIRE', KEYS[1], expiry - now)
+return found
+"#;
+
+/// Reads a connect-redis session and its TTL in one atomic step.
+const CONNECT_REDIS_GET: &str = r"
+return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
+";
+
 /// What a script found, as the rule table knows it.
 ///
 /// # Errors
@@ -95,15 +145,31 @@ pub(crate) struct Scripts {
     pub(crate) set: Script,
     pub(crate) create: Script,
     pub(crate) touch: Script,
+    /// A read that also returns the TTL (the connect-redis layout's expiry).
+    pub(crate) get_with_ttl: Script,
 }
 
 impl Scripts {
+    /// The scripts of this crate's own records.
     pub(crate) fn new() -> Self {
         let script = |body: &str| Script::from_lua(format!("{PRELUDE}{body}"));
         Self {
             set: script(SET),
             create: script(CREATE),
             touch: script(TOUCH),
+            get_with_ttl: Script::from_lua(CONNECT_REDIS_GET),
+        }
+    }
+
+    /// The same writes for connect-redis' layout: the same bodies over its
+    /// own idea of what a key holds, and a touch that moves only the TTL.
+    pub(crate) fn connect_redis() -> Self {
+        let script = |body: &str| Script::from_lua(format!("{CONNECT_REDIS_PRELUDE}{body}"));
+        Self {
+            set: script(SET),
+            create: script(CREATE),
+            touch: script(CONNECT_REDIS_TOUCH),
+            get_with_ttl: Script::from_lua(CONNECT_REDIS_GET),
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::{
     call::Call,
     connection::Connection,
     keys::Namespace,
+    layout::Layout,
     near_cache::Near,
     record,
     scripts::{self, Scripts},
@@ -93,6 +94,7 @@ pub(crate) struct Settings {
     pub(crate) timeout: Duration,
     pub(crate) durability: Durability,
     pub(crate) near: Option<Near>,
+    pub(crate) layout: Layout,
 }
 
 pub(crate) struct Inner {
@@ -134,8 +136,8 @@ impl RedisStore {
     pub(crate) fn from_settings(settings: Settings) -> Self {
         Self {
             inner: Arc::new(Inner {
+                scripts: settings.layout.scripts(),
                 settings,
-                scripts: Scripts::new(),
             }),
         }
     }
@@ -222,7 +224,7 @@ impl RedisStore {
         let settings = self.settings();
         let now = self.now();
         let expires_at = settings.lifetimes.expiry_of(session, now);
-        let record = record::live(&*settings.codec, session.data(), expires_at)?;
+        let record = settings.layout.value(&*settings.codec, session, expires_at)?;
         let args = vec![
             Value::from(expiry::unix_millis(now)),
             Value::Bytes(record),
@@ -267,9 +269,28 @@ impl Store for RedisStore {
                 .await;
         }
         let client = settings.connection.client();
-        let value: Option<Bytes> = call.read(client.get(settings.namespace.key(id))).await?;
+        let key = settings.namespace.key(id);
+        let (value, ttl_ms): (Option<Bytes>, i64) = match settings.layout {
+            // One plain GET: the expiry is in the value.
+            Layout::Native => (call.read(client.get(key)).await?, 0),
+            _ => {
+                let script = &self.inner.scripts.get_with_ttl;
+                call.read(script.evalsha_with_reload::<(Option<Bytes>, i64), _, _>(
+                    client,
+                    key,
+                    Vec::<Value>::new(),
+                ))
+                .await?
+            }
+        };
         match value {
-            Some(bytes) => record::session_at(&*settings.codec, &bytes, self.now()),
+            Some(bytes) => settings.layout.session(
+                &*settings.codec,
+                &bytes,
+                ttl_ms,
+                self.now(),
+                settings.lifetimes.default_ttl(),
+            ),
             None => Ok(None),
         }
     }
@@ -292,11 +313,10 @@ impl Store for RedisStore {
         }
         let now = self.now();
         let expires_at = self.settings().lifetimes.expiry_or_default(expires_at, now);
-        let header = Bytes::copy_from_slice(&record::millis_bytes(expires_at));
         let args = vec![
             Value::from(expiry::unix_millis(now)),
             Value::from(expiry::unix_millis(expires_at)),
-            Value::Bytes(header),
+            self.settings().layout.touch_stamp(expires_at)?,
         ];
         self.script(
             Write::Touch,
@@ -314,7 +334,7 @@ impl Store for RedisStore {
         let client = settings.connection.client();
         let key = settings.namespace.key(id);
         let grace = settings.lifetimes.tombstone_grace();
-        let written = if grace.is_zero() {
+        let written = if grace.is_zero() || !settings.layout.has_tombstones() {
             call.write(client, async |c| c.del::<(), _>(key.clone()).await)
                 .await
         } else {

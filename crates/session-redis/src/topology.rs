@@ -19,12 +19,12 @@ use crate::call::Call;
 
 /// The slot layout at one moment; `Unsharded` for a standalone server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Layout {
+pub(crate) enum SlotLayout {
     Unsharded,
     Slots(u64),
 }
 
-impl Layout {
+impl SlotLayout {
     /// Reads the layout from the cluster (`CLUSTER NODES`).
     ///
     /// # Errors

@@ -31,6 +31,18 @@ pub(crate) async fn store_for(url: String, settings: Settings) -> RedisStore {
         .unwrap_or_else(|e| panic!("Redis at {url} must be reachable (run ./scripts/test): {e}"))
 }
 
+/// Like [`store_for`], in connect-redis' layout (keys `<namespace>:<id>`).
+pub(crate) async fn connect_redis_store_for(url: String, settings: Settings) -> RedisStore {
+    RedisStore::builder()
+        .url(&url)
+        .layout(session_redis::Layout::ConnectRedis)
+        .prefix(format!("{}:", settings.namespace))
+        .lifetimes(settings.lifetimes)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {url} must be reachable (run ./scripts/test): {e}"))
+}
+
 /// Like [`store_for`], with a near cache.
 pub(crate) async fn near_cached_store_for(url: String, settings: Settings) -> RedisStore {
     RedisStore::builder()

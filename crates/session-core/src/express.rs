@@ -1,0 +1,272 @@
+//! express-session's stored JSON, written once for every backend's Express
+//! layouts.
+//!
+//! Node's express-session hands its stores the session as one JSON object:
+//! a `cookie` object (`originalMaxAge`, `expires`, `httpOnly`, `path`, and
+//! whatever else the app configured) beside the app's own keys. Here the
+//! app's keys are the [`Session`]'s data, the `cookie` object rides along
+//! untouched in [`Session::express_cookie`], and the expiry is
+//! `cookie.expires`:
+//!
+//! ```
+//! use session_core::{Session, express};
+//! use time::macros::datetime;
+//!
+//! let json = br#"{"cookie":{"originalMaxAge":3600000,"expires":"2030-01-02T03:04:05.678Z",
+//!                 "httpOnly":true,"path":"/","sameSite":"lax"},"user":"ada"}"#;
+//! let session = express::decode(json)?;
+//! assert_eq!(session.get::<String>("user")?.as_deref(), Some("ada"));
+//! assert_eq!(session.expires_at(), Some(datetime!(2030-01-02 03:04:05.678 UTC)));
+//! assert_eq!(session.express_cookie().and_then(|c| c.get("sameSite")), Some(&"lax".into()));
+//!
+//! // Written back with the expiry the store decided, every other cookie key kept.
+//! let again = express::encode(&session, datetime!(2030-01-02 04:00:00 UTC))?;
+//! let again = express::decode(&again)?;
+//! assert_eq!(again.expires_at(), Some(datetime!(2030-01-02 04:00:00 UTC)));
+//! assert_eq!(again.express_cookie().and_then(|c| c.get("sameSite")), Some(&"lax".into()));
+//! # Ok::<(), session_core::Error>(())
+//! ```
+//!
+//! A session created in Rust gets the cookie express-session would have
+//! made: `{"originalMaxAge": <its lifetime in ms>, "expires": …,
+//! "httpOnly": true, "path": "/"}`, so Node's next touch slides it by the
+//! same lifetime. The data may not hold a key `cookie` (it is
+//! express-session's own): [`encode`] refuses it with [`Error::Encode`].
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use crate::{Error, Session, SessionData, backend::check_storable, expiry::truncate_to_millis};
+
+/// The top-level key express-session keeps its cookie object under.
+pub const COOKIE_KEY: &str = "cookie";
+
+/// The session as express-session stores it, expiring at `expires_at` (the
+/// absolute expiry the store applies: the session's own, or its default).
+///
+/// `cookie.expires` becomes `expires_at`, except for a session that has no
+/// expiry of its own and came from Node with `"expires": null` (a cookie
+/// that lasts for the browser session), which keeps its `null`.
+///
+/// # Errors
+/// [`Error::Encode`] when the data holds a `cookie` key, nests deeper than
+/// [`MAX_DEPTH`](crate::backend::MAX_DEPTH), or the expiry lies outside the
+/// years JavaScript dates write as `YYYY`.
+pub fn encode(session: &Session, expires_at: OffsetDateTime) -> Result<Vec<u8>, Error> {
+    if session.data().contains_key(COOKIE_KEY) {
+        return Err(Error::Encode(
+            "the key `cookie` belongs to express-session; an Express layout cannot store it as data".into(),
+        ));
+    }
+    check_storable(session.data())?;
+    let cookie = cookie_for(session, expires_at)?;
+    serde_json::to_vec(&Stored {
+        cookie: &cookie,
+        data: session.data(),
+    })
+    .map_err(|e| Error::Encode(Box::new(e)))
+}
+
+/// A session from express-session's JSON: the data without `cookie`, the
+/// cookie object kept, the expiry from `cookie.expires` (none when `null`).
+///
+/// # Errors
+/// [`Error::Decode`] when the bytes are not a JSON object, or it has no
+/// `cookie` object (express-session itself fails on such a record), or
+/// `cookie.expires` is neither `null` nor a date.
+pub fn decode(bytes: &[u8]) -> Result<Session, Error> {
+    let mut data: SessionData = serde_json::from_slice(bytes).map_err(|e| Error::Decode(Box::new(e)))?;
+    let Some(Value::Object(cookie)) = data.remove(COOKIE_KEY) else {
+        return Err(Error::Decode(
+            "an express-session record without its `cookie` object".into(),
+        ));
+    };
+    let expires_at = match cookie.get("expires") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(
+            parse_js_date(text)
+                .ok_or_else(|| Error::Decode("`cookie.expires` is not an ISO 8601 date".into()))?,
+        ),
+        Some(_) => return Err(Error::Decode("`cookie.expires` is neither a date nor null".into())),
+    };
+    let mut session = Session::from_data(data);
+    session.set_expires_at(expires_at);
+    session.set_express_cookie(Some(cookie));
+    Ok(session)
+}
+
+/// `at` as JavaScript's `Date.prototype.toISOString` writes it:
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, in UTC.
+///
+/// # Errors
+/// [`Error::Encode`] for years outside 0 to 9999 (JavaScript writes those
+/// with six digits and a sign, which no Express store expects).
+pub fn js_date(at: OffsetDateTime) -> Result<String, Error> {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    if !(0..=9999).contains(&at.year()) {
+        return Err(Error::Encode(
+            "an expiry outside the years 0 to 9999 has no four-digit JavaScript date".into(),
+        ));
+    }
+    Ok(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    ))
+}
+
+/// Reads an ISO 8601 date as Node writes it (`2030-01-02T03:04:05.678Z`;
+/// any RFC 3339 form is accepted), truncated to the millisecond.
+pub fn parse_js_date(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok().map(truncate_to_millis)
+}
+
+/// The cookie object to write: the one read from Node with `expires` brought
+/// up to date, or the one express-session makes for a new session.
+fn cookie_for(session: &Session, expires_at: OffsetDateTime) -> Result<SessionData, Error> {
+    let expires = Value::String(js_date(expires_at)?);
+    Ok(match session.express_cookie() {
+        Some(cookie) => {
+            let mut cookie = cookie.clone();
+            let browser_session = session.expires_at().is_none()
+                && matches!(cookie.get("expires"), None | Some(Value::Null));
+            if !browser_session {
+                cookie.insert("expires".into(), expires);
+            }
+            cookie
+        }
+        None => {
+            let lifetime = session
+                .expires_at()
+                .map(|at| (at - OffsetDateTime::now_utc()).whole_milliseconds().max(0))
+                .and_then(|ms| i64::try_from(ms).ok());
+            let mut cookie = SessionData::new();
+            cookie.insert("originalMaxAge".into(), lifetime.map_or(Value::Null, Value::from));
+            cookie.insert("expires".into(), expires);
+            cookie.insert("httpOnly".into(), Value::Bool(true));
+            cookie.insert("path".into(), Value::from("/"));
+            cookie
+        }
+    })
+}
+
+/// The stored object: `cookie` first, as express-session writes it, then
+/// the data's keys, serialised in place (the data is never copied).
+struct Stored<'a> {
+    cookie: &'a SessionData,
+    data: &'a SessionData,
+}
+
+impl Serialize for Stored<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.data.len() + 1))?;
+        map.serialize_entry(COOKIE_KEY, self.cookie)?;
+        for (key, value) in self.data {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn bytes(value: Value) -> Vec<u8> {
+        serde_json::to_vec(&value).unwrap_or_default()
+    }
+
+    #[test]
+    fn node_dates_round_trip_to_the_millisecond() {
+        let at = datetime!(2026-11-26 18:50:19.911_999 UTC);
+        assert_eq!(js_date(at).ok().as_deref(), Some("2026-11-26T18:50:19.911Z"));
+        assert_eq!(
+            parse_js_date("2026-11-26T18:50:19.911Z"),
+            Some(datetime!(2026-11-26 18:50:19.911 UTC))
+        );
+        assert_eq!(
+            parse_js_date("2026-11-26T19:50:19.911+01:00"),
+            Some(datetime!(2026-11-26 18:50:19.911 UTC))
+        );
+        assert_eq!(parse_js_date("tomorrow"), None);
+        assert!(js_date(datetime!(-0001-01-01 00:00 UTC)).is_err());
+    }
+
+    #[test]
+    fn every_cookie_key_survives_and_expires_follows_the_store() {
+        let node = bytes(json!({
+            "cookie": {"originalMaxAge": 86_400_000, "partitioned": true, "priority": "high",
+                       "expires": "2030-01-01T00:00:00.000Z", "secure": true, "httpOnly": true,
+                       "domain": "example.com", "path": "/app", "sameSite": "strict"},
+            "user": "ada", "n": 1.5
+        }));
+        let session = decode(&node).unwrap_or_default();
+        assert_eq!(session.data().len(), 2);
+        let written = encode(&session, datetime!(2030-02-01 00:00 UTC)).unwrap_or_default();
+        let written: Value = serde_json::from_slice(&written).unwrap_or_default();
+        assert_eq!(
+            written,
+            json!({
+                "cookie": {"originalMaxAge": 86_400_000, "partitioned": true, "priority": "high",
+                           "expires": "2030-02-01T00:00:00.000Z", "secure": true, "httpOnly": true,
+                           "domain": "example.com", "path": "/app", "sameSite": "strict"},
+                "user": "ada", "n": 1.5
+            })
+        );
+    }
+
+    #[test]
+    fn a_browser_session_cookie_keeps_its_null_expiry() {
+        let node = bytes(json!({"cookie": {"originalMaxAge": null, "expires": null, "httpOnly": true,
+                                           "path": "/"}, "user": "ada"}));
+        let session = decode(&node).unwrap_or_default();
+        assert_eq!(session.expires_at(), None);
+        let written = encode(&session, datetime!(2030-01-01 00:00 UTC)).unwrap_or_default();
+        let written: Value = serde_json::from_slice(&written).unwrap_or_default();
+        assert_eq!(written["cookie"]["expires"], Value::Null);
+    }
+
+    #[test]
+    fn a_rust_session_gets_the_cookie_express_would_make() {
+        let expires = OffsetDateTime::now_utc() + time::Duration::hours(1);
+        let mut session = Session::new().expiring_at(expires);
+        assert!(session.insert("user", "ada").is_ok());
+        let written = encode(&session, expires).unwrap_or_default();
+        let written: Value = serde_json::from_slice(&written).unwrap_or_default();
+        let cookie = &written["cookie"];
+        assert_eq!(cookie["httpOnly"], json!(true));
+        assert_eq!(cookie["path"], json!("/"));
+        assert_eq!(cookie["expires"], json!(js_date(expires).unwrap_or_default()));
+        let max_age = cookie["originalMaxAge"].as_i64().unwrap_or_default();
+        assert!((3_590_000..=3_600_000).contains(&max_age), "{max_age}");
+        assert_eq!(written["user"], json!("ada"));
+    }
+
+    #[test]
+    fn records_express_cannot_read_are_refused() {
+        let mut session = Session::new();
+        assert!(session.insert("cookie", "mine").is_ok());
+        assert!(matches!(
+            encode(&session, datetime!(2030-01-01 00:00 UTC)),
+            Err(Error::Encode(_))
+        ));
+        for bad in [
+            json!({"user": "ada"}),
+            json!({"cookie": "not an object"}),
+            json!({"cookie": {"expires": 5}}),
+            json!({"cookie": {"expires": "soon"}}),
+            json!([1, 2]),
+        ] {
+            assert!(matches!(decode(&bytes(bad.clone())), Err(Error::Decode(_))), "{bad}");
+        }
+    }
+}

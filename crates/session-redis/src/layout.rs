@@ -1,0 +1,176 @@
+//! How sessions are laid out in Redis: this crate's own records, or a Node
+//! store's, so a Rust service and an Express app share the same sessions.
+
+use bytes::Bytes;
+use session_core::{Codec, Error, Session, express};
+use time::OffsetDateTime;
+
+use crate::{keys::Namespace, record, scripts::Scripts};
+
+/// The stored layout (set with
+/// [`RedisStoreBuilder::layout`](crate::RedisStoreBuilder::layout)).
+///
+/// | | `Native` (default) | `ConnectRedis` |
+/// |---|---|---|
+/// | key | prefix, a space, the id (`sess <id>`) | prefix and id (`sess:<id>`), as connect-redis writes them |
+/// | value | a kind byte, the expiry, the codec's payload | express-session's JSON: a `cookie` object and the data's keys ([`session_core::express`]) |
+/// | expiry | in the value, judged by the app's clock | the key's TTL, as connect-redis sets and reads it |
+/// | logout | a tombstone refuses late writes for the grace window | `DEL`: connect-redis has no tombstones |
+///
+/// ```no_run
+/// use session_redis::{Layout, RedisStore};
+///
+/// # async fn run() -> Result<(), session_core::Error> {
+/// // The sessions of an Express app using connect-redis' defaults.
+/// let shared = RedisStore::builder()
+///     .url("redis://127.0.0.1:6379")
+///     .layout(Layout::ConnectRedis) // prefix `sess:` unless given
+///     .build()
+///     .await?;
+/// # let _ = shared; Ok(()) }
+/// ```
+///
+/// With `ConnectRedis`, what the contract says about tombstones cannot hold:
+/// a `destroy` deletes the key, so a late `set` from a slow request (in Rust
+/// or in Node) writes the session back, and `create` right after a destroy
+/// succeeds. Every other rule holds; the conformance suite lists the checks
+/// this layout fails by design. Namespaces are plain prefixes, so a store on
+/// `sess:` also sees keys under `sess:admin:` that hold Express sessions.
+/// The near cache works with the native layout only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Layout {
+    /// This crate's own records (see [`RedisStore`](crate::RedisStore)).
+    #[default]
+    Native,
+    /// connect-redis 7 to 10 with its default JSON serializer: keys `sess:` +
+    /// id, express-session's JSON, expiry as the key's TTL.
+    ConnectRedis,
+}
+
+impl Layout {
+    /// The prefix when the builder is given none.
+    pub(crate) fn default_prefix(self) -> &'static str {
+        match self {
+            Self::Native => "sess",
+            Self::ConnectRedis => "sess:",
+        }
+    }
+
+    pub(crate) fn namespace(self, prefix: &str) -> Result<Namespace, Error> {
+        match self {
+            Self::Native => Namespace::new(prefix),
+            Self::ConnectRedis => Namespace::joined(prefix),
+        }
+    }
+
+    pub(crate) fn scripts(self) -> Scripts {
+        match self {
+            Self::Native => Scripts::new(),
+            Self::ConnectRedis => Scripts::connect_redis(),
+        }
+    }
+
+    /// Whether a destroy leaves a tombstone (if the grace allows one).
+    pub(crate) fn has_tombstones(self) -> bool {
+        self == Self::Native
+    }
+
+    /// The value `set` and `create` write for `session` until `expires_at`.
+    pub(crate) fn value(
+        self,
+        codec: &dyn Codec,
+        session: &Session,
+        expires_at: OffsetDateTime,
+    ) -> Result<Bytes, Error> {
+        match self {
+            Self::Native => record::live(codec, session.data(), expires_at),
+            Self::ConnectRedis => express::encode(session, expires_at).map(Bytes::from),
+        }
+    }
+
+    /// The new expiry as `touch` writes it into the value: the 8 header
+    /// bytes of a native record, or the JavaScript date of connect-redis'
+    /// `cookie.expires`.
+    pub(crate) fn touch_stamp(self, expires_at: OffsetDateTime) -> Result<fred::types::Value, Error> {
+        Ok(match self {
+            Self::Native => {
+                fred::types::Value::Bytes(Bytes::copy_from_slice(&record::millis_bytes(expires_at)))
+            }
+            Self::ConnectRedis => fred::types::Value::from(express::js_date(expires_at)?),
+        })
+    }
+
+    /// The session in a value read with its TTL (`PTTL`: ms left, -1 none,
+    /// -2 missing), at `now`; `None` when there is none, or it is over.
+    /// Values of neither layout are [`Error::Decode`].
+    pub(crate) fn session(
+        self,
+        codec: &dyn Codec,
+        value: &[u8],
+        ttl_ms: i64,
+        now: OffsetDateTime,
+        default_ttl: std::time::Duration,
+    ) -> Result<Option<Session>, Error> {
+        match self {
+            Self::Native => record::session_at(codec, value, now),
+            Self::ConnectRedis => {
+                let mut session = express::decode(value)?;
+                let expires_at = match (ttl_ms, session.expires_at()) {
+                    (-2, _) => return Ok(None),
+                    // No TTL (connect-redis' `disableTTL`): the cookie's
+                    // date, or a default TTL.
+                    (-1, cookie) => cookie.unwrap_or(now + default_ttl),
+                    (ms, cookie) => exact_expiry(now + time::Duration::milliseconds(ms), cookie),
+                };
+                if expires_at <= now {
+                    return Ok(None);
+                }
+                session.set_expires_at(Some(expires_at));
+                Ok(Some(session))
+            }
+        }
+    }
+}
+
+/// How far the key's TTL may lie from the cookie's date while both describe
+/// the same write: Node sets the TTL in whole seconds rounded up, and a
+/// reply takes a moment to arrive.
+const SAME_WRITE: time::Duration = time::Duration::seconds(2);
+
+/// The expiry of a connect-redis session: the key's TTL is the truth, but it
+/// is only known to the millisecond of the read, while `cookie.expires` is
+/// exact as written. The cookie's date is taken while it agrees with the TTL;
+/// after Node's `touch` (which moves only the TTL) it no longer does, and the
+/// TTL wins.
+fn exact_expiry(by_ttl: OffsetDateTime, cookie: Option<OffsetDateTime>) -> OffsetDateTime {
+    match cookie {
+        Some(cookie) if (by_ttl - cookie).abs() <= SAME_WRITE => cookie,
+        _ => by_ttl,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn the_cookie_date_is_kept_while_the_ttl_agrees() {
+        let written = datetime!(2030-01-01 00:00:00.123 UTC);
+        let node_rounded = written + time::Duration::milliseconds(877);
+        assert_eq!(exact_expiry(node_rounded, Some(written)), written);
+        assert_eq!(
+            exact_expiry(written - time::Duration::milliseconds(3), Some(written)),
+            written
+        );
+        let touched = written + time::Duration::minutes(5);
+        assert_eq!(
+            exact_expiry(touched, Some(written)),
+            touched,
+            "Node's touch moved the TTL"
+        );
+        assert_eq!(exact_expiry(touched, None), touched);
+    }
+}
