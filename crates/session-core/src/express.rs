@@ -37,10 +37,42 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::{Error, Session, SessionData, backend::check_storable, expiry::truncate_to_millis};
+use crate::{
+    Error, Session, SessionData,
+    backend::check_storable,
+    expiry::{truncate_to_millis, unix_millis},
+};
 
 /// The top-level key express-session keeps its cookie object under.
 pub const COOKIE_KEY: &str = "cookie";
+
+/// The top-level key connect-redis-session stamps each write with.
+pub const LAST_MODIFIED_KEY: &str = "lastModified";
+
+/// How a Node store writes express-session's object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Flavor {
+    /// As express-session hands it to every store with a JSON serializer
+    /// (connect-redis, connect-pg-simple, connect-session-sequelize,
+    /// session-pouchdb-store): `cookie.expires` an ISO 8601 date.
+    #[default]
+    Json,
+    /// connect-redis-session's serializer: `cookie.expires` in unix
+    /// milliseconds (and `cookie._expires`, when present, an ISO date), and
+    /// a top-level `lastModified` in unix milliseconds, which is not data.
+    ConnectRedisSession,
+}
+
+impl Flavor {
+    /// Top-level keys the store keeps for itself.
+    fn reserved(self) -> &'static [&'static str] {
+        match self {
+            Self::Json => &[COOKIE_KEY],
+            Self::ConnectRedisSession => &[COOKIE_KEY, LAST_MODIFIED_KEY],
+        }
+    }
+}
 
 /// The session as express-session stores it, expiring at `expires_at` (the
 /// absolute expiry the store applies: the session's own, or its default).
@@ -54,15 +86,43 @@ pub const COOKIE_KEY: &str = "cookie";
 /// [`MAX_DEPTH`](crate::backend::MAX_DEPTH), or the expiry lies outside the
 /// years JavaScript dates write as `YYYY`.
 pub fn encode(session: &Session, expires_at: OffsetDateTime) -> Result<Vec<u8>, Error> {
-    if session.data().contains_key(COOKIE_KEY) {
+    encode_as(Flavor::Json, session, expires_at, OffsetDateTime::now_utc())
+}
+
+/// [`encode`] for a store of `flavor`, written at `now`.
+///
+/// # Errors
+/// As [`encode`]; with [`Flavor::ConnectRedisSession`] a data key
+/// `lastModified` is refused too.
+pub fn encode_as(
+    flavor: Flavor,
+    session: &Session,
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Vec<u8>, Error> {
+    if let Some(key) = flavor.reserved().iter().find(|key| session.data().contains_key(**key)) {
         return Err(Error::Encode(
-            "the key `cookie` belongs to express-session; an Express layout cannot store it as data".into(),
+            format!("the key `{key}` belongs to the Node store; an Express layout cannot store it as data")
+                .into(),
         ));
     }
     check_storable(session.data())?;
-    let cookie = cookie_for(session, expires_at)?;
+    let mut cookie = cookie_for(session, expires_at)?;
+    let last_modified = match flavor {
+        Flavor::Json => None,
+        Flavor::ConnectRedisSession => {
+            if let Some(iso) = cookie.get("expires").cloned().filter(Value::is_string) {
+                if cookie.contains_key("_expires") {
+                    cookie.insert("_expires".into(), iso);
+                }
+                cookie.insert("expires".into(), Value::from(unix_millis(expires_at)));
+            }
+            Some(unix_millis(now))
+        }
+    };
     serde_json::to_vec(&Stored {
         cookie: &cookie,
+        last_modified,
         data: session.data(),
     })
     .map_err(|e| Error::Encode(Box::new(e)))
@@ -76,7 +136,19 @@ pub fn encode(session: &Session, expires_at: OffsetDateTime) -> Result<Vec<u8>, 
 /// `cookie` object (express-session itself fails on such a record), or
 /// `cookie.expires` is neither `null` nor a date.
 pub fn decode(bytes: &[u8]) -> Result<Session, Error> {
+    decode_as(Flavor::Json, bytes)
+}
+
+/// [`decode`] for a store of `flavor`; `cookie.expires` may be an ISO date
+/// or unix milliseconds whatever the flavor.
+///
+/// # Errors
+/// As [`decode`].
+pub fn decode_as(flavor: Flavor, bytes: &[u8]) -> Result<Session, Error> {
     let mut data: SessionData = serde_json::from_slice(bytes).map_err(|e| Error::Decode(Box::new(e)))?;
+    if flavor == Flavor::ConnectRedisSession {
+        data.remove(LAST_MODIFIED_KEY);
+    }
     let Some(Value::Object(cookie)) = data.remove(COOKIE_KEY) else {
         return Err(Error::Decode(
             "an express-session record without its `cookie` object".into(),
@@ -87,6 +159,11 @@ pub fn decode(bytes: &[u8]) -> Result<Session, Error> {
         Some(Value::String(text)) => Some(
             parse_js_date(text)
                 .ok_or_else(|| Error::Decode("`cookie.expires` is not an ISO 8601 date".into()))?,
+        ),
+        Some(Value::Number(ms)) => Some(
+            ms.as_i64()
+                .and_then(|ms| crate::expiry::from_unix_millis(ms).ok())
+                .ok_or_else(|| Error::Decode("`cookie.expires` is not a time in unix milliseconds".into()))?,
         ),
         Some(_) => return Err(Error::Decode("`cookie.expires` is neither a date nor null".into())),
     };
@@ -157,16 +234,21 @@ fn cookie_for(session: &Session, expires_at: OffsetDateTime) -> Result<SessionDa
 }
 
 /// The stored object: `cookie` first, as express-session writes it, then
-/// the data's keys, serialised in place (the data is never copied).
+/// the store's stamp if it has one, then the data's keys, serialised in
+/// place (the data is never copied).
 struct Stored<'a> {
     cookie: &'a SessionData,
+    last_modified: Option<i64>,
     data: &'a SessionData,
 }
 
 impl Serialize for Stored<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.data.len() + 1))?;
+        let mut map = serializer.serialize_map(Some(self.data.len() + 2))?;
         map.serialize_entry(COOKIE_KEY, self.cookie)?;
+        if let Some(at) = self.last_modified {
+            map.serialize_entry(LAST_MODIFIED_KEY, &at)?;
+        }
         for (key, value) in self.data {
             map.serialize_entry(key, value)?;
         }
@@ -252,6 +334,35 @@ mod tests {
     }
 
     #[test]
+    fn connect_redis_session_writes_epoch_milliseconds_and_a_stamp() {
+        let node = bytes(json!({
+            "cookie": {"path": "/", "_expires": "2030-01-01T00:00:00.000Z", "originalMaxAge": 60_000,
+                       "httpOnly": true, "expires": 1_893_456_000_000_i64},
+            "lastModified": 1_893_455_940_000_i64, "n": 1
+        }));
+        let session = decode_as(Flavor::ConnectRedisSession, &node).unwrap_or_default();
+        assert_eq!(session.expires_at(), Some(datetime!(2030-01-01 00:00 UTC)));
+        assert_eq!(session.data().len(), 1, "lastModified is not data");
+        let now = datetime!(2030-01-01 00:00:30 UTC);
+        let written = encode_as(
+            Flavor::ConnectRedisSession,
+            &session,
+            datetime!(2030-01-01 00:01:30 UTC),
+            now,
+        )
+        .unwrap_or_default();
+        let written: Value = serde_json::from_slice(&written).unwrap_or_default();
+        assert_eq!(written["cookie"]["expires"], json!(1_893_456_090_000_i64));
+        assert_eq!(written["cookie"]["_expires"], json!("2030-01-01T00:01:30.000Z"));
+        assert_eq!(written["lastModified"], json!(1_893_456_030_000_i64));
+        assert_eq!(written["n"], json!(1));
+        let mut stamped = Session::new();
+        assert!(stamped.insert("lastModified", 1).is_ok());
+        assert!(encode_as(Flavor::ConnectRedisSession, &stamped, now, now).is_err());
+        assert!(encode_as(Flavor::Json, &stamped, now, now).is_ok());
+    }
+
+    #[test]
     fn records_express_cannot_read_are_refused() {
         let mut session = Session::new();
         assert!(session.insert("cookie", "mine").is_ok());
@@ -262,7 +373,8 @@ mod tests {
         for bad in [
             json!({"user": "ada"}),
             json!({"cookie": "not an object"}),
-            json!({"cookie": {"expires": 5}}),
+            json!({"cookie": {"expires": true}}),
+            json!({"cookie": {"expires": 1e300}}),
             json!({"cookie": {"expires": "soon"}}),
             json!([1, 2]),
         ] {

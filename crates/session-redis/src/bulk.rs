@@ -67,7 +67,7 @@ async fn sessions(store: &RedisStore, keys: &[Key]) -> Result<Vec<Result<(Sessio
         .zip(ttls)
         .filter_map(|((key, value), ttl)| {
             let id = settings.namespace.id_of(key)?;
-            let value = value.filter(|value| is_session(settings.layout, value))?;
+            let value = value.filter(|value| settings.layout.is_session(value))?;
             let session = settings
                 .layout
                 .session(&*settings.codec, &value, ttl, now, default_ttl)
@@ -75,16 +75,6 @@ async fn sessions(store: &RedisStore, keys: &[Key]) -> Result<Vec<Result<(Sessio
             Some(session.map(|session| (id, session)))
         })
         .collect())
-}
-
-/// Whether `value` is a session of the store's layout (anything else under
-/// its prefix is foreign, and skipped). Node's layouts have no kind byte:
-/// a value is theirs when it decodes as express-session's JSON.
-fn is_session(layout: Layout, value: &[u8]) -> bool {
-    match layout {
-        Layout::Native => record::is_ours(value),
-        _ => session_core::express::decode(value).is_ok(),
-    }
 }
 
 pub(crate) async fn length(store: &RedisStore) -> Result<u64> {
@@ -124,7 +114,7 @@ pub(crate) async fn clear(store: &RedisStore) -> Result<()> {
         let ours: Vec<Key> = keys
             .into_iter()
             .zip(heads)
-            .filter(|(_, head)| head.as_deref().is_some_and(|head| is_session(layout, head)))
+            .filter(|(_, head)| head.as_deref().is_some_and(|head| layout.is_ours(head)))
             .map(|(key, _)| key)
             .collect();
         each_key::<(), _>(store, &ours, |key| client.unlink(key)).await?;

@@ -2,7 +2,10 @@
 //! store's, so a Rust service and an Express app share the same sessions.
 
 use bytes::Bytes;
-use session_core::{Codec, Error, Session, express};
+use session_core::{
+    Codec, Error, Session,
+    express::{self, Flavor},
+};
 use time::OffsetDateTime;
 
 use crate::{keys::Namespace, record, scripts::Scripts};
@@ -10,12 +13,12 @@ use crate::{keys::Namespace, record, scripts::Scripts};
 /// The stored layout (set with
 /// [`RedisStoreBuilder::layout`](crate::RedisStoreBuilder::layout)).
 ///
-/// | | `Native` (default) | `ConnectRedis` |
-/// |---|---|---|
-/// | key | prefix, a space, the id (`sess <id>`) | prefix and id (`sess:<id>`), as connect-redis writes them |
-/// | value | a kind byte, the expiry, the codec's payload | express-session's JSON: a `cookie` object and the data's keys ([`session_core::express`]) |
-/// | expiry | in the value, judged by the app's clock | the key's TTL, as connect-redis sets and reads it |
-/// | logout | a tombstone refuses late writes for the grace window | `DEL`: connect-redis has no tombstones |
+/// | | `Native` (default) | `ConnectRedis` | `ConnectRedisSession` |
+/// |---|---|---|---|
+/// | key | prefix, a space, the id (`sess <id>`) | prefix and id (`sess:<id>`) | prefix and id (`sessions:<id>`) |
+/// | value | a kind byte, the expiry, the codec's payload | express-session's JSON: a `cookie` object and the data's keys ([`session_core::express`]) | the same JSON with `cookie.expires` and a top-level `lastModified` in unix ms |
+/// | expiry | in the value, judged by the app's clock | the key's TTL | the key's TTL |
+/// | logout | a tombstone refuses late writes for the grace window | `DEL`: connect-redis has no tombstones | the value `TOMBSTONE` for the grace window, honoured by both sides |
 ///
 /// ```no_run
 /// use session_redis::{Layout, RedisStore};
@@ -30,7 +33,10 @@ use crate::{keys::Namespace, record, scripts::Scripts};
 /// # let _ = shared; Ok(()) }
 /// ```
 ///
-/// With `ConnectRedis`, what the contract says about tombstones cannot hold:
+/// With `ConnectRedisSession` every rule of the contract holds (its
+/// `TOMBSTONE` is a tombstone both sides respect; Node's default grace is
+/// 300 s, so give the Rust side the same `tombstone_grace`). With
+/// `ConnectRedis`, what the contract says about tombstones cannot hold:
 /// a `destroy` deletes the key, so a late `set` from a slow request (in Rust
 /// or in Node) writes the session back, and `create` right after a destroy
 /// succeeds. Every other rule holds; the conformance suite lists the checks
@@ -46,7 +52,13 @@ pub enum Layout {
     /// connect-redis 7 to 10 with its default JSON serializer: keys `sess:` +
     /// id, express-session's JSON, expiry as the key's TTL.
     ConnectRedis,
+    /// connect-redis-session 1.0: keys `sessions:` + id, its serializer's
+    /// JSON, expiry as the key's TTL, `TOMBSTONE` on logout.
+    ConnectRedisSession,
 }
+
+/// connect-redis-session's logout marker.
+const NODE_TOMBSTONE: &[u8] = b"TOMBSTONE";
 
 impl Layout {
     /// The prefix when the builder is given none.
@@ -54,26 +66,58 @@ impl Layout {
         match self {
             Self::Native => "sess",
             Self::ConnectRedis => "sess:",
+            Self::ConnectRedisSession => "sessions:",
         }
     }
 
     pub(crate) fn namespace(self, prefix: &str) -> Result<Namespace, Error> {
         match self {
             Self::Native => Namespace::new(prefix),
-            Self::ConnectRedis => Namespace::joined(prefix),
+            Self::ConnectRedis | Self::ConnectRedisSession => Namespace::joined(prefix),
         }
     }
 
     pub(crate) fn scripts(self) -> Scripts {
         match self {
             Self::Native => Scripts::new(),
-            Self::ConnectRedis => Scripts::connect_redis(),
+            Self::ConnectRedis | Self::ConnectRedisSession => Scripts::node(),
         }
     }
 
-    /// Whether a destroy leaves a tombstone (if the grace allows one).
-    pub(crate) fn has_tombstones(self) -> bool {
-        self == Self::Native
+    /// The value a destroy leaves until `until` (if the grace allows one);
+    /// `None` where the layout has no tombstones.
+    pub(crate) fn tombstone(self, until: OffsetDateTime) -> Option<Bytes> {
+        match self {
+            Self::Native => Some(record::tombstone(until)),
+            Self::ConnectRedis => None,
+            Self::ConnectRedisSession => Some(Bytes::from_static(NODE_TOMBSTONE)),
+        }
+    }
+
+    /// The JSON flavour of a Node layout.
+    fn flavor(self) -> Flavor {
+        match self {
+            Self::ConnectRedisSession => Flavor::ConnectRedisSession,
+            _ => Flavor::Json,
+        }
+    }
+
+    /// Whether `value` is a live session of this layout (anything else
+    /// under the prefix is skipped by `all` and `length`). Node's layouts have
+    /// no kind byte: a value is theirs when it decodes as their JSON.
+    pub(crate) fn is_session(self, value: &[u8]) -> bool {
+        match self {
+            Self::Native => record::is_ours(value),
+            _ => value != NODE_TOMBSTONE && express::decode_as(self.flavor(), value).is_ok(),
+        }
+    }
+
+    /// Whether `clear` removes `value`: a session or a tombstone of this layout.
+    pub(crate) fn is_ours(self, value: &[u8]) -> bool {
+        match self {
+            Self::ConnectRedisSession => value == NODE_TOMBSTONE || self.is_session(value),
+            _ => self.is_session(value),
+        }
     }
 
     /// The value `set` and `create` write for `session` until `expires_at`.
@@ -82,22 +126,29 @@ impl Layout {
         codec: &dyn Codec,
         session: &Session,
         expires_at: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> Result<Bytes, Error> {
         match self {
             Self::Native => record::live(codec, session.data(), expires_at),
-            Self::ConnectRedis => express::encode(session, expires_at).map(Bytes::from),
+            _ => express::encode_as(self.flavor(), session, expires_at, now).map(Bytes::from),
         }
     }
 
     /// The new expiry as `touch` writes it into the value: the 8 header
-    /// bytes of a native record, or the JavaScript date of connect-redis'
-    /// `cookie.expires`.
-    pub(crate) fn touch_stamp(self, expires_at: OffsetDateTime) -> Result<fred::types::Value, Error> {
+    /// bytes of a native record; for a Node layout, `cookie.expires` as JSON
+    /// (a quoted date, or unix milliseconds and `_expires` as a date).
+    pub(crate) fn touch_stamp(self, expires_at: OffsetDateTime) -> Result<Vec<fred::types::Value>, Error> {
+        use fred::types::Value;
+        let quoted = || express::js_date(expires_at).map(|date| format!("\"{date}\""));
         Ok(match self {
-            Self::Native => {
-                fred::types::Value::Bytes(Bytes::copy_from_slice(&record::millis_bytes(expires_at)))
-            }
-            Self::ConnectRedis => fred::types::Value::from(express::js_date(expires_at)?),
+            Self::Native => vec![Value::Bytes(Bytes::copy_from_slice(&record::millis_bytes(
+                expires_at,
+            )))],
+            Self::ConnectRedis => vec![Value::from(quoted()?)],
+            Self::ConnectRedisSession => vec![
+                Value::from(session_core::expiry::unix_millis(expires_at).to_string()),
+                Value::from(quoted()?),
+            ],
         })
     }
 
@@ -114,8 +165,9 @@ impl Layout {
     ) -> Result<Option<Session>, Error> {
         match self {
             Self::Native => record::session_at(codec, value, now),
-            Self::ConnectRedis => {
-                let mut session = express::decode(value)?;
+            _ if value == NODE_TOMBSTONE => Ok(None),
+            _ => {
+                let mut session = express::decode_as(self.flavor(), value)?;
                 let expires_at = match (ttl_ms, session.expires_at()) {
                     (-2, _) => return Ok(None),
                     // No TTL (connect-redis' `disableTTL`): the cookie's

@@ -70,16 +70,18 @@ end
 return found
 ";
 
-/// The connect-redis layout's prelude: a key holds a session when it is a
-/// string (its expiry is Redis' own TTL, there are no tombstones), anything
-/// else is foreign. `write` is the same as above.
-const CONNECT_REDIS_PRELUDE: &str = r"
+/// The Node layouts' prelude: a key holds a session when it is a string
+/// (its expiry is Redis' own TTL), a tombstone when that string is
+/// connect-redis-session's `TOMBSTONE` (connect-redis never writes one),
+/// and anything else is foreign. `write` is the same as above.
+const NODE_PRELUDE: &str = r"
 local now = tonumber(ARGV[1])
 local function occupant(key)
   local kind = redis.call('TYPE', key).ok
   if kind == 'none' then return 0 end
-  if kind == 'string' then return 1 end
-  return 3
+  if kind ~= 'string' then return 3 end
+  if redis.call('GET', key) == 'TOMBSTONE' then return 2 end
+  return 1
 end
 local function write(key, record, expiry)
   if expiry <= now then
@@ -90,33 +92,40 @@ local function write(key, record, expiry)
 end
 ";
 
-/// connect-redis' `touch`: the key's TTL moves, as Node's touch does, and
-/// so does the `cookie.expires` date inside the value (ARGV[3], already in
-/// JavaScript's format), so a reader sees the same expiry both ways. The
-/// date is the first `"expires":"` of a value that starts with the cookie
-/// object, as both express-session and this crate write it; a `null`
-/// (a browser-session cookie) stays `null`, and anything else is left as is.
-const CONNECT_REDIS_TOUCH: &str = r#"
+/// The Node layouts' `touch`: the key's TTL moves, as Node's touch does, and
+/// so does `cookie.expires` inside the value (ARGV[3], as the layout writes
+/// it: a quoted date or unix milliseconds), and `cookie._expires` when
+/// ARGV[4] is given, so a reader sees the same expiry both ways. Only keys
+/// of the cookie object, which both express-session and this crate write
+/// first, are changed; a `null` (a browser-session cookie) stays `null`.
+const NODE_TOUCH: &str = r#"
 local found = occupant(KEYS[1])
 if found ~= 1 then return found end
 local expiry = tonumber(ARGV[2])
 if expiry <= now then redis.call('DEL', KEYS[1]) return found end
 local value = redis.call('GET', KEYS[1])
-if string.sub(value, 1, 11) == '{"cookie":{' then
-  local _, open = string.find(value, '"expires":"', 12, true)
-  local close = open and string.find(value, '"', open + 1, true)
-  if close then
-    value = string.sub(value, 1, open) .. ARGV[3] .. string.sub(value, close)
-    redis.call('SET', KEYS[1], value, 'PX', expiry - now)
-    return found
-  end
+local function replace(text, name, token)
+  local cookie_end = string.find(text, '}', 12, true)
+  local _, colon = string.find(text, '"' .. name .. '":', 12, true)
+  if not colon or not cookie_end or colon > cookie_end then return text end
+  local rest = string.sub(text, colon + 1)
+  if string.sub(rest, 1, 4) == 'null' then return text end
+  local stop = string.find(rest, '[,}]')
+  if not stop then return text end
+  return string.sub(text, 1, colon) .. token .. string.sub(rest, stop)
 end
-redis.call('PEXPIRE', KEYS[1], expiry - now)
+if string.sub(value, 1, 11) == '{"cookie":{' then
+  value = replace(value, 'expires', ARGV[3])
+  if ARGV[4] then value = replace(value, '_expires', ARGV[4]) end
+  redis.call('SET', KEYS[1], value, 'PX', expiry - now)
+else
+  redis.call('PEXPIRE', KEYS[1], expiry - now)
+end
 return found
 "#;
 
-/// Reads a connect-redis session and its TTL in one atomic step.
-const CONNECT_REDIS_GET: &str = r"
+/// Reads a Node layout's value and its TTL in one atomic step.
+const NODE_GET: &str = r"
 return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
 ";
 
@@ -145,7 +154,7 @@ pub(crate) struct Scripts {
     pub(crate) set: Script,
     pub(crate) create: Script,
     pub(crate) touch: Script,
-    /// A read that also returns the TTL (the connect-redis layout's expiry).
+    /// A read that also returns the TTL (the Node layouts' expiry).
     pub(crate) get_with_ttl: Script,
 }
 
@@ -157,19 +166,19 @@ impl Scripts {
             set: script(SET),
             create: script(CREATE),
             touch: script(TOUCH),
-            get_with_ttl: Script::from_lua(CONNECT_REDIS_GET),
+            get_with_ttl: Script::from_lua(NODE_GET),
         }
     }
 
-    /// The same writes for connect-redis' layout: the same bodies over its
-    /// own idea of what a key holds, and a touch that moves only the TTL.
-    pub(crate) fn connect_redis() -> Self {
-        let script = |body: &str| Script::from_lua(format!("{CONNECT_REDIS_PRELUDE}{body}"));
+    /// The same writes for the Node layouts: the same bodies over their
+    /// idea of what a key holds, and their touch.
+    pub(crate) fn node() -> Self {
+        let script = |body: &str| Script::from_lua(format!("{NODE_PRELUDE}{body}"));
         Self {
             set: script(SET),
             create: script(CREATE),
-            touch: script(CONNECT_REDIS_TOUCH),
-            get_with_ttl: Script::from_lua(CONNECT_REDIS_GET),
+            touch: script(NODE_TOUCH),
+            get_with_ttl: Script::from_lua(NODE_GET),
         }
     }
 }

@@ -23,7 +23,6 @@ use crate::{
     keys::Namespace,
     layout::Layout,
     near_cache::Near,
-    record,
     scripts::{self, Scripts},
 };
 
@@ -224,7 +223,9 @@ impl RedisStore {
         let settings = self.settings();
         let now = self.now();
         let expires_at = settings.lifetimes.expiry_of(session, now);
-        let record = settings.layout.value(&*settings.codec, session, expires_at)?;
+        let record = settings
+            .layout
+            .value(&*settings.codec, session, expires_at, now)?;
         let args = vec![
             Value::from(expiry::unix_millis(now)),
             Value::Bytes(record),
@@ -313,11 +314,11 @@ impl Store for RedisStore {
         }
         let now = self.now();
         let expires_at = self.settings().lifetimes.expiry_or_default(expires_at, now);
-        let args = vec![
+        let mut args = vec![
             Value::from(expiry::unix_millis(now)),
             Value::from(expiry::unix_millis(expires_at)),
-            self.settings().layout.touch_stamp(expires_at)?,
         ];
+        args.extend(self.settings().layout.touch_stamp(expires_at)?);
         self.script(
             Write::Touch,
             &self.inner.scripts.touch,
@@ -334,11 +335,10 @@ impl Store for RedisStore {
         let client = settings.connection.client();
         let key = settings.namespace.key(id);
         let grace = settings.lifetimes.tombstone_grace();
-        let written = if grace.is_zero() || !settings.layout.has_tombstones() {
-            call.write(client, async |c| c.del::<(), _>(key.clone()).await)
-                .await
-        } else {
-            let tombstone = record::tombstone(self.now() + grace);
+        let tombstone = Some(grace)
+            .filter(|grace| !grace.is_zero())
+            .and_then(|grace| settings.layout.tombstone(self.now() + grace));
+        let written = if let Some(tombstone) = tombstone {
             let expire = Some(Expiration::PX(
                 i64::try_from(grace.as_millis()).unwrap_or(i64::MAX),
             ));
@@ -347,6 +347,9 @@ impl Store for RedisStore {
                     .await
             })
             .await
+        } else {
+            call.write(client, async |c| c.del::<(), _>(key.clone()).await)
+                .await
         };
         self.forget(id);
         written?;

@@ -38,7 +38,7 @@ macro_rules! connect_redis_suite {
 
         session_conformance::suite!(
             |settings: session_conformance::Settings| {
-                super::common::connect_redis_store_for($url(), settings)
+                super::common::node_layout_store_for(session_redis::Layout::ConnectRedis, $url(), settings)
             },
             fails_by_design: {
                 set_after_destroy_is_refused: NO_TOMBSTONES,
@@ -65,4 +65,31 @@ mod connect_redis {
 
 mod connect_redis_cluster {
     connect_redis_suite!(super::common::cluster_url);
+}
+
+/// connect-redis-session's layout keeps every rule: its `TOMBSTONE` is a
+/// tombstone. Only data holding its own keys cannot be stored.
+macro_rules! connect_redis_session_suite {
+    ($url:path) => {
+        session_conformance::suite!(
+            |settings: session_conformance::Settings| {
+                super::common::node_layout_store_for(
+                    session_redis::Layout::ConnectRedisSession,
+                    $url(),
+                    settings,
+                )
+            },
+            fails_by_design: {
+                round_trips_nested: "its data holds a key `cookie`, which express-session keeps for its own",
+            }
+        );
+    };
+}
+
+mod connect_redis_session {
+    connect_redis_session_suite!(super::common::standalone_url);
+}
+
+mod connect_redis_session_cluster {
+    connect_redis_session_suite!(super::common::cluster_url);
 }

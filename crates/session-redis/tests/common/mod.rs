@@ -31,11 +31,15 @@ pub(crate) async fn store_for(url: String, settings: Settings) -> RedisStore {
         .unwrap_or_else(|e| panic!("Redis at {url} must be reachable (run ./scripts/test): {e}"))
 }
 
-/// Like [`store_for`], in connect-redis' layout (keys `<namespace>:<id>`).
-pub(crate) async fn connect_redis_store_for(url: String, settings: Settings) -> RedisStore {
+/// Like [`store_for`], in one of Node's layouts (keys `<namespace>:<id>`).
+pub(crate) async fn node_layout_store_for(
+    layout: session_redis::Layout,
+    url: String,
+    settings: Settings,
+) -> RedisStore {
     RedisStore::builder()
         .url(&url)
-        .layout(session_redis::Layout::ConnectRedis)
+        .layout(layout)
         .prefix(format!("{}:", settings.namespace))
         .lifetimes(settings.lifetimes)
         .build()
