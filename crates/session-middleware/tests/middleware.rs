@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::{Router, http::StatusCode, routing::get};
 use common::{Recorder, Reply, SECRET, app, app_with, cookie_for, send};
 use session_core::{Error, Session as Stored, SessionId, Store};
-use session_middleware::{CookieSigner, SameSite, Session, SessionError};
+use session_middleware::{CookieSigner, SameSite, Session, SessionError, SessionLayer};
 use time::{Duration, OffsetDateTime};
 
 /// express-session's cookie for the test vector: secret `keyboard cat`.
@@ -49,6 +49,10 @@ async fn reads_and_writes_express_sessions_signed_cookie() {
     );
     let stored = store.inner.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.get::<u64>("visits").unwrap(), Some(42));
+
+    // Without a `%`, the value is taken as it is, `+` included, as Express does.
+    let raw = EXPRESS_COOKIE.replace("%3A", ":").replace("%2B", "+");
+    assert_eq!(send(&app(store.clone()), "/count", Some(&raw)).await.body, "43");
 }
 
 #[tokio::test]
@@ -337,6 +341,56 @@ async fn logging_in_again_after_destroy_starts_a_new_session() {
         "nothing of the old session"
     );
     assert_eq!(store.length().await.unwrap(), 1);
+}
+
+/// An app whose one route reads the session, lets another request log it
+/// out (a `destroy` straight on the store), then changes it or not.
+fn app_raced_by_a_logout(store: Recorder, change: bool) -> Router {
+    let layer = SessionLayer::builder(store.clone())
+        .secret(SECRET)
+        .rolling(true)
+        .build()
+        .unwrap();
+    let handler = move |session: Session| async move {
+        let id = session.id().await?;
+        store.inner.destroy(&id).await?;
+        if change {
+            session.insert("late", true).await?;
+        }
+        Ok::<_, SessionError>("done")
+    };
+    Router::new().route("/", get(handler)).layer(layer)
+}
+
+#[tokio::test]
+async fn a_logout_during_the_request_sticks() {
+    for change in [true, false] {
+        let store = Recorder::default();
+        let first = send(&app(store.clone()), "/count", None).await;
+        store.take();
+        let reply = send(
+            &app_raced_by_a_logout(store.clone(), change),
+            "/",
+            Some(&first.cookie()),
+        )
+        .await;
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (StatusCode::OK, "done"),
+            "change: {change}"
+        );
+        assert_eq!(
+            reply.set_cookie, None,
+            "no cookie for a session that is gone (change: {change})"
+        );
+        let tried = if change { "set" } else { "touch" };
+        assert_eq!(store.methods(), ["get", tried], "refused by the tombstone");
+        assert_eq!(
+            store.inner.get(&first.id()).await.unwrap(),
+            None,
+            "still logged out"
+        );
+    }
 }
 
 #[tokio::test]
