@@ -100,7 +100,11 @@ pub fn encode_as(
     expires_at: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Result<Vec<u8>, Error> {
-    if let Some(key) = flavor.reserved().iter().find(|key| session.data().contains_key(**key)) {
+    if let Some(key) = flavor
+        .reserved()
+        .iter()
+        .find(|key| session.data().contains_key(**key))
+    {
         return Err(Error::Encode(
             format!("the key `{key}` belongs to the Node store; an Express layout cannot store it as data")
                 .into(),
@@ -165,7 +169,11 @@ pub fn decode_as(flavor: Flavor, bytes: &[u8]) -> Result<Session, Error> {
                 .and_then(|ms| crate::expiry::from_unix_millis(ms).ok())
                 .ok_or_else(|| Error::Decode("`cookie.expires` is not a time in unix milliseconds".into()))?,
         ),
-        Some(_) => return Err(Error::Decode("`cookie.expires` is neither a date nor null".into())),
+        Some(_) => {
+            return Err(Error::Decode(
+                "`cookie.expires` is neither a date nor null".into(),
+            ));
+        }
     };
     let mut session = Session::from_data(data);
     session.set_expires_at(expires_at);
@@ -211,8 +219,8 @@ fn cookie_for(session: &Session, expires_at: OffsetDateTime) -> Result<SessionDa
     Ok(match session.express_cookie() {
         Some(cookie) => {
             let mut cookie = cookie.clone();
-            let browser_session = session.expires_at().is_none()
-                && matches!(cookie.get("expires"), None | Some(Value::Null));
+            let browser_session =
+                session.expires_at().is_none() && matches!(cookie.get("expires"), None | Some(Value::Null));
             if !browser_session {
                 cookie.insert("expires".into(), expires);
             }
@@ -308,8 +316,10 @@ mod tests {
 
     #[test]
     fn a_browser_session_cookie_keeps_its_null_expiry() {
-        let node = bytes(json!({"cookie": {"originalMaxAge": null, "expires": null, "httpOnly": true,
-                                           "path": "/"}, "user": "ada"}));
+        let node = bytes(
+            json!({"cookie": {"originalMaxAge": null, "expires": null, "httpOnly": true,
+                                           "path": "/"}, "user": "ada"}),
+        );
         let session = decode(&node).unwrap_or_default();
         assert_eq!(session.expires_at(), None);
         let written = encode(&session, datetime!(2030-01-01 00:00 UTC)).unwrap_or_default();
@@ -378,7 +388,10 @@ mod tests {
             json!({"cookie": {"expires": "soon"}}),
             json!([1, 2]),
         ] {
-            assert!(matches!(decode(&bytes(bad.clone())), Err(Error::Decode(_))), "{bad}");
+            assert!(
+                matches!(decode(&bytes(bad.clone())), Err(Error::Decode(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -130,11 +130,23 @@ impl Session {
     /// Reads `key` as a `T`. `Ok(None)` when the key is absent.
     ///
     /// # Errors
-    /// [`Error::Decode`] when the value is present but not a valid `T`.
+    /// [`Error::Decode`] when the value is present but not a valid `T`. The
+    /// message names the key and the type, never the value (serde's own
+    /// message would quote it, and session data must not reach logs).
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         self.data
             .get(key)
-            .map(|value| T::deserialize(value).map_err(|e| Error::Decode(Box::new(e))))
+            .map(|value| {
+                T::deserialize(value).map_err(|_| {
+                    Error::Decode(
+                        format!(
+                            "the value under key {key:?} is not a {}",
+                            std::any::type_name::<T>()
+                        )
+                        .into(),
+                    )
+                })
+            })
             .transpose()
     }
 
@@ -203,6 +215,17 @@ mod tests {
         assert!(matches!(session.get::<String>("n"), Err(Error::Decode(_))));
         assert_eq!(session.remove("n"), Some(Value::from(8)));
         assert!(session.is_empty());
+    }
+
+    #[test]
+    fn a_mistyped_read_never_quotes_the_value() {
+        let mut session = Session::new();
+        session.insert("password", "hunter2").unwrap();
+        let error = session.get::<u64>("password").unwrap_err();
+        let text = format!("{error} {error:?}");
+        assert!(matches!(error, Error::Decode(_)));
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("password") && text.contains("u64"), "{text}");
     }
 
     #[test]
