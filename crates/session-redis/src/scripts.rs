@@ -12,10 +12,22 @@
 use fred::types::scripts::Script;
 use session_core::{Error, backend::Occupant};
 
-/// Shared by every script: what `key` holds at `now` (unix ms), and how a
+/// Shared by every script of every layout: `now` (unix ms), and how a
 /// record is written until an instant.
-const PRELUDE: &str = r"
+const WRITE: &str = r"
 local now = tonumber(ARGV[1])
+-- Writes the record until `expiry`, or removes the key if that has passed.
+local function write(key, record, expiry)
+  if expiry <= now then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, record, 'PX', expiry - now)
+  end
+end
+";
+
+/// What `key` holds at `now` in this crate's own layout.
+const OCCUPANT: &str = r"
 -- 0 vacant (missing, or past its time), 1 live, 2 tombstone, 3 foreign.
 local function occupant(key)
   local head = redis.pcall('GETRANGE', key, 0, 8)
@@ -28,14 +40,6 @@ local function occupant(key)
   for i = 2, 9 do at = at * 256 + string.byte(head, i) end
   if at <= now then return 0 end
   return kind
-end
--- Writes the record until `expiry`, or removes the key if that has passed.
-local function write(key, record, expiry)
-  if expiry <= now then
-    redis.call('DEL', key)
-  else
-    redis.call('SET', key, record, 'PX', expiry - now)
-  end
 end
 ";
 
@@ -70,25 +74,17 @@ end
 return found
 ";
 
-/// The Node layouts' prelude: a key holds a session when it is a string
+/// What `key` holds in the Node layouts: a session when it is a string
 /// (its expiry is Redis' own TTL), a tombstone when that string is
 /// connect-redis-session's `TOMBSTONE` (connect-redis never writes one),
-/// and anything else is foreign. `write` is the same as above.
-const NODE_PRELUDE: &str = r"
-local now = tonumber(ARGV[1])
+/// and anything else is foreign.
+const NODE_OCCUPANT: &str = r"
 local function occupant(key)
   local kind = redis.call('TYPE', key).ok
   if kind == 'none' then return 0 end
   if kind ~= 'string' then return 3 end
   if redis.call('GET', key) == 'TOMBSTONE' then return 2 end
   return 1
-end
-local function write(key, record, expiry)
-  if expiry <= now then
-    redis.call('DEL', key)
-  else
-    redis.call('SET', key, record, 'PX', expiry - now)
-  end
 end
 ";
 
@@ -161,7 +157,7 @@ pub(crate) struct Scripts {
 impl Scripts {
     /// The scripts of this crate's own records.
     pub(crate) fn new() -> Self {
-        let script = |body: &str| Script::from_lua(format!("{PRELUDE}{body}"));
+        let script = |body: &str| Script::from_lua(format!("{WRITE}{OCCUPANT}{body}"));
         Self {
             set: script(SET),
             create: script(CREATE),
@@ -173,7 +169,7 @@ impl Scripts {
     /// The same writes for the Node layouts: the same bodies over their
     /// idea of what a key holds, and their touch.
     pub(crate) fn node() -> Self {
-        let script = |body: &str| Script::from_lua(format!("{NODE_PRELUDE}{body}"));
+        let script = |body: &str| Script::from_lua(format!("{WRITE}{NODE_OCCUPANT}{body}"));
         Self {
             set: script(SET),
             create: script(CREATE),
