@@ -220,7 +220,10 @@ mod tests {
     fn shown_without_the_password() {
         let side = Endpoint::new("redis://u:s3cret@h").prefix("app");
         for shown in [side.to_string(), format!("{side:?}")] {
-            assert!(!shown.contains("s3cret") && shown.contains("prefix \"app\""), "{shown}");
+            assert!(
+                !shown.contains("s3cret") && shown.contains("prefix \"app\""),
+                "{shown}"
+            );
         }
     }
 

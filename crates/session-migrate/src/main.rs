@@ -45,10 +45,18 @@ async fn main() -> ExitCode {
         Ok(source) => source,
         Err(error) => return cannot_open("the source", &arguments.source, &error),
     };
-    let target = match open_target(&arguments.target, &options).await {
+    let mut target = match open_target(&arguments.target, &options).await {
         Ok(target) => target,
         Err(error) => return cannot_open("the target", &arguments.target, &error),
     };
+    if arguments.dry_run
+        && let Err(error) = target.length().await
+    {
+        // A dry run creates no table or database, so a fresh target may not
+        // be readable yet: it holds nothing, which is what an empty store says.
+        eprintln!("the target cannot be read ({error}); counting it as empty");
+        target = Box::new(session_memory::MemoryStore::new());
+    }
     let checkpoint = match &arguments.checkpoint {
         None => None,
         Some(path) => match FileCheckpoint::open(path, &job(&arguments.source, &arguments.target)) {
@@ -91,7 +99,10 @@ async fn main() -> ExitCode {
             if let Some(Err(error)) = checkpoint.as_ref().map(FileCheckpoint::flush) {
                 eprintln!("could not write the checkpoint: {error}");
             }
-            println!("interrupted after {} sessions: rerun the same command to resume", counts.counts().seen());
+            println!(
+                "interrupted after {} sessions: rerun the same command to resume",
+                counts.counts().seen()
+            );
             INTERRUPTED
         }
     };

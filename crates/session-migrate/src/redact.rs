@@ -12,7 +12,9 @@
 /// assert_eq!(redact("sqlite:sessions.db"), "sqlite:sessions.db");
 /// ```
 pub fn redact(url: &str) -> String {
-    let (head, query) = url.split_once('?').map_or((url, None), |(head, query)| (head, Some(query)));
+    let (head, query) = url
+        .split_once('?')
+        .map_or((url, None), |(head, query)| (head, Some(query)));
     let head = match head.split_once("://") {
         Some((scheme, rest)) => {
             let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));

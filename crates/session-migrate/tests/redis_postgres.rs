@@ -39,7 +39,12 @@ async fn redis_to_postgres_and_back_with_logouts_and_expiries_during_the_copy() 
     fill(&old, &sessions).await;
     let class = |n: usize| n % 10;
     let ids_of = |wanted: usize| -> Vec<SessionId> {
-        sessions.iter().enumerate().filter(|(n, _)| class(*n) == wanted).map(|(_, (id, _))| id.clone()).collect()
+        sessions
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| class(*n) == wanted)
+            .map(|(_, (id, _))| id.clone())
+            .collect()
     };
     for id in ids_of(0) {
         old.destroy(&id).await.unwrap();
@@ -59,9 +64,17 @@ async fn redis_to_postgres_and_back_with_logouts_and_expiries_during_the_copy() 
     let (report, ()) = tokio::join!(Migration::new(&old, &new).concurrency(16).run(), logouts);
     assert!(report.stopped.is_none() && report.counts.failed == 0, "{report}");
     let c = report.counts;
-    let live: Vec<_> = sessions.iter().enumerate().filter(|(n, _)| class(*n) >= 3).map(|(_, s)| s.clone()).collect();
+    let live: Vec<_> = sessions
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| class(*n) >= 3)
+        .map(|(_, s)| s.clone())
+        .collect();
     assert!(c.copied >= live.len() as u64, "{report}");
-    assert!(c.copied <= (live.len() + during.len() + ids_of(2).len()) as u64, "{report}");
+    assert!(
+        c.copied <= (live.len() + during.len() + ids_of(2).len()) as u64,
+        "{report}"
+    );
     assert_eq!(c.already_in_target, 0, "{report}");
     println!("Redis -> PostgreSQL: {report}");
 
@@ -97,7 +110,9 @@ async fn an_aborted_copy_resumes_and_copies_the_rest_exactly_once() {
     let new = postgres_store(&unique("abort")).await;
     let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
     let count = SCALE / 2;
-    let sessions: Vec<_> = (0..count).map(|n| (SessionId::generate(), session(n, expiry))).collect();
+    let sessions: Vec<_> = (0..count)
+        .map(|n| (SessionId::generate(), session(n, expiry)))
+        .collect();
     fill(&old, &sessions).await;
     let path = std::env::temp_dir().join(format!("{}.ckpt", unique("abort")));
 
@@ -105,11 +120,19 @@ async fn an_aborted_copy_resumes_and_copies_the_rest_exactly_once() {
         let (old, new, path) = (old.clone(), new.clone(), path.clone());
         tokio::spawn(async move {
             let checkpoint = FileCheckpoint::open(&path, "abort test").unwrap();
-            Migration::new(&old, &new).concurrency(8).checkpoint(&checkpoint).run().await.counts
+            Migration::new(&old, &new)
+                .concurrency(8)
+                .checkpoint(&checkpoint)
+                .run()
+                .await
+                .counts
         })
     };
     while new.length().await.unwrap() < (count / 3) as u64 {
-        assert!(!task.is_finished(), "the copy ended before it could be interrupted");
+        assert!(
+            !task.is_finished(),
+            "the copy ended before it could be interrupted"
+        );
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
     task.abort();
@@ -120,7 +143,11 @@ async fn an_aborted_copy_resumes_and_copies_the_rest_exactly_once() {
     assert!(before < count as u64, "interrupted midway: {before} of {count}");
 
     let checkpoint = FileCheckpoint::open(&path, "abort test").unwrap();
-    let report = Migration::new(&old, &new).concurrency(16).checkpoint(&checkpoint).run().await;
+    let report = Migration::new(&old, &new)
+        .concurrency(16)
+        .checkpoint(&checkpoint)
+        .run()
+        .await;
     assert!(report.is_complete(), "{report}");
     let c = report.counts;
     assert_eq!(c.copied, count as u64 - before, "the rest, once: {report}");

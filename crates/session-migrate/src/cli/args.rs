@@ -115,7 +115,9 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Arguments,
 fn number<T: std::str::FromStr + PartialOrd + Default>(flag: &str, text: &str) -> Result<T, Option<String>> {
     match text.parse::<T>() {
         Ok(n) if n > T::default() => Ok(n),
-        _ => Err(Some(format!("{flag} needs a positive whole number, not {text:?}"))),
+        _ => Err(Some(format!(
+            "{flag} needs a positive whole number, not {text:?}"
+        ))),
     }
 }
 
@@ -156,7 +158,11 @@ mod tests {
     #[test]
     fn the_usage_lists_every_backends_schemes() {
         let text = usage();
-        for scheme in RedisStore::URL_SCHEMES.iter().chain(&SqlStore::URL_SCHEMES).chain(&CouchStore::URL_SCHEMES) {
+        for scheme in RedisStore::URL_SCHEMES
+            .iter()
+            .chain(&SqlStore::URL_SCHEMES)
+            .chain(&CouchStore::URL_SCHEMES)
+        {
             assert!(text.contains(scheme), "{scheme}");
         }
     }

@@ -13,19 +13,28 @@ use tower_sessions_core::session::{Id, Record};
 /// # Errors
 /// [`Error::Decode`] when the bytes are not a record, or hold the record
 /// of another id.
-pub(crate) fn decode(key_id: &str, bytes: &[u8], now: OffsetDateTime) -> Result<Option<(SessionId, Session)>, Error> {
+pub(crate) fn decode(
+    key_id: &str,
+    bytes: &[u8],
+    now: OffsetDateTime,
+) -> Result<Option<(SessionId, Session)>, Error> {
     let record: Record = rmp_serde::from_slice(bytes)
         .map_err(|e| Error::Decode(format!("not a tower-sessions record: {e}").into()))?;
     let id = record.id.to_string();
     if id != key_id {
-        return Err(Error::Decode("a tower-sessions record stored under another id".into()));
+        return Err(Error::Decode(
+            "a tower-sessions record stored under another id".into(),
+        ));
     }
     if record.expiry_date <= now {
         return Ok(None);
     }
     let id = SessionId::parse(&id)?;
     let data = record.data.into_iter().collect();
-    Ok(Some((id, Session::from_data(data).expiring_at(record.expiry_date))))
+    Ok(Some((
+        id,
+        Session::from_data(data).expiring_at(record.expiry_date),
+    )))
 }
 
 /// Whether `name` is a tower-sessions id in its canonical form (22
@@ -60,8 +69,14 @@ mod tests {
         let key = record.id.to_string();
         let (id, session) = decode(&key, &bytes, now).unwrap().unwrap();
         assert_eq!(id.as_str(), key);
-        assert_eq!(session.get::<serde_json::Value>("user").unwrap(), Some(record.data["user"].clone()));
-        assert_eq!(session.expires_at(), Session::new().expiring_at(record.expiry_date).expires_at());
+        assert_eq!(
+            session.get::<serde_json::Value>("user").unwrap(),
+            Some(record.data["user"].clone())
+        );
+        assert_eq!(
+            session.expires_at(),
+            Session::new().expiring_at(record.expiry_date).expires_at()
+        );
     }
 
     #[test]
@@ -70,8 +85,14 @@ mod tests {
         let old = record(now - Duration::seconds(1));
         let bytes = rmp_serde::to_vec(&old).unwrap();
         assert!(decode(&old.id.to_string(), &bytes, now).unwrap().is_none());
-        assert!(matches!(decode(&Id::default().to_string(), &bytes, now), Err(Error::Decode(_))));
-        assert!(matches!(decode("x", b"{\"json\": true}", now), Err(Error::Decode(_))));
+        assert!(matches!(
+            decode(&Id::default().to_string(), &bytes, now),
+            Err(Error::Decode(_))
+        ));
+        assert!(matches!(
+            decode("x", b"{\"json\": true}", now),
+            Err(Error::Decode(_))
+        ));
     }
 
     #[test]

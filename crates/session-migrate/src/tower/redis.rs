@@ -58,7 +58,10 @@ impl TowerRedisSource {
     /// [`Error::Unavailable`] or [`Error::Timeout`] when the server cannot
     /// be reached within `timeout`.
     pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self> {
-        if !RedisStore::URL_SCHEMES.iter().any(|scheme| url.starts_with(scheme)) {
+        if !RedisStore::URL_SCHEMES
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
             return Err(Error::InvalidInput(format!(
                 "a Redis URL starts with one of {}",
                 RedisStore::URL_SCHEMES.join(", ")
@@ -72,7 +75,10 @@ impl TowerRedisSource {
             .with_performance_config(|performance| performance.default_command_timeout = timeout)
             .build()
             .map_err(|e| from_fred(e, timeout))?;
-        within(timeout, async { client.init().await.map_err(|e| from_fred(e, timeout)) }).await?;
+        within(timeout, async {
+            client.init().await.map_err(|e| from_fred(e, timeout))
+        })
+        .await?;
         Ok(Self {
             client,
             prefix: prefix.to_owned(),
@@ -153,9 +159,12 @@ impl Source for TowerRedisSource {
                 nodes.pop();
             }
             let values: Vec<Option<Bytes>> = within(self.timeout, async {
-                try_join_all(keys.iter().map(|(key, _)| self.client.get::<Option<Bytes>, _>(key.clone())))
-                    .await
-                    .map_err(|e| from_fred(e, self.timeout))
+                try_join_all(
+                    keys.iter()
+                        .map(|(key, _)| self.client.get::<Option<Bytes>, _>(key.clone())),
+                )
+                .await
+                .map_err(|e| from_fred(e, self.timeout))
             })
             .await?;
             let now = OffsetDateTime::now_utc();

@@ -65,7 +65,12 @@ impl TowerSqlSource {
     /// [`Error::InvalidInput`] for another scheme, a schema given for
     /// SQLite, or a name that is not letters, digits and `_`;
     /// [`Error::Unavailable`] when the database cannot be reached.
-    pub async fn connect(url: &str, schema: Option<&str>, table: Option<&str>, timeout: Duration) -> Result<Self> {
+    pub async fn connect(
+        url: &str,
+        schema: Option<&str>,
+        table: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Self> {
         let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
         let unreachable = |e: sqlx::Error| Error::Unavailable(Box::new(e));
         let (pool, table) = match scheme {
@@ -102,7 +107,10 @@ impl TowerSqlSource {
                     .connect_with(options)
                     .await
                     .map_err(unreachable)?;
-                (Pool::Sqlite(pool), qualified('"', None, table.unwrap_or("tower_sessions"))?)
+                (
+                    Pool::Sqlite(pool),
+                    qualified('"', None, table.unwrap_or("tower_sessions"))?,
+                )
             }
             _ => {
                 return Err(Error::InvalidInput(format!(
@@ -119,7 +127,10 @@ impl TowerSqlSource {
         let failed = |e: sqlx::Error| Error::Backend(Box::new(e));
         let rows = match &self.pool {
             Pool::Postgres(pool) => {
-                let sql = format!("SELECT id, data FROM {} WHERE id > $1 ORDER BY id LIMIT $2", self.table);
+                let sql = format!(
+                    "SELECT id, data FROM {} WHERE id > $1 ORDER BY id LIMIT $2",
+                    self.table
+                );
                 sqlx::query_as(AssertSqlSafe(sql))
                     .bind(after)
                     .bind(PAGE_ROWS)
@@ -127,7 +138,10 @@ impl TowerSqlSource {
                     .await
             }
             Pool::MySql(pool) => {
-                let sql = format!("SELECT id, data FROM {} WHERE id > ? ORDER BY id LIMIT ?", self.table);
+                let sql = format!(
+                    "SELECT id, data FROM {} WHERE id > ? ORDER BY id LIMIT ?",
+                    self.table
+                );
                 sqlx::query_as(AssertSqlSafe(sql))
                     .bind(after)
                     .bind(PAGE_ROWS)
@@ -135,7 +149,10 @@ impl TowerSqlSource {
                     .await
             }
             Pool::Sqlite(pool) => {
-                let sql = format!("SELECT id, data FROM {} WHERE id > ? ORDER BY id LIMIT ?", self.table);
+                let sql = format!(
+                    "SELECT id, data FROM {} WHERE id > ? ORDER BY id LIMIT ?",
+                    self.table
+                );
                 sqlx::query_as(AssertSqlSafe(sql))
                     .bind(after)
                     .bind(PAGE_ROWS)
@@ -197,7 +214,10 @@ impl Source for TowerSqlSource {
 /// `table` (in `schema`), each checked and quoted with `quote`.
 fn qualified(quote: char, schema: Option<&str>, table: &str) -> Result<String> {
     let name = |part: &str| {
-        let valid = part.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let valid = part
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && part.len() <= 63;
         if valid {
@@ -220,7 +240,10 @@ mod tests {
 
     #[test]
     fn names_are_checked_and_quoted() {
-        assert_eq!(qualified('"', Some("tower_sessions"), "session").unwrap(), "\"tower_sessions\".\"session\"");
+        assert_eq!(
+            qualified('"', Some("tower_sessions"), "session").unwrap(),
+            "\"tower_sessions\".\"session\""
+        );
         assert_eq!(qualified('`', None, "t1").unwrap(), "`t1`");
         assert!(qualified('"', None, "x\"; DROP TABLE y").is_err());
         assert!(qualified('"', Some("1a"), "t").is_err());

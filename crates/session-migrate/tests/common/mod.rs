@@ -34,7 +34,10 @@ pub(crate) fn mysql_url() -> String {
 /// A name no other test uses: `m_{label}_` and 12 random lowercase characters
 /// (a valid Redis prefix, SQL table or schema name).
 pub(crate) fn unique(label: &str) -> String {
-    let random = SessionId::generate().as_str().to_lowercase().replace(['-', '_'], "");
+    let random = SessionId::generate()
+        .as_str()
+        .to_lowercase()
+        .replace(['-', '_'], "");
     format!("m_{label}_{}", &random[..12])
 }
 
@@ -90,7 +93,12 @@ pub(crate) async fn assert_holds(store: &dyn Store, expected: &[(SessionId, Sess
             let stored = store.get(id).await.unwrap();
             let stored = stored.unwrap_or_else(|| panic!("session {:?} is missing", id.redacted()));
             assert_eq!(stored.data(), session.data(), "data of {:?}", id.redacted());
-            assert_eq!(stored.expires_at(), session.expires_at(), "expiry of {:?}", id.redacted());
+            assert_eq!(
+                stored.expires_at(),
+                session.expires_at(),
+                "expiry of {:?}",
+                id.redacted()
+            );
         })
         .await;
 }
@@ -99,7 +107,11 @@ pub(crate) async fn assert_holds(store: &dyn Store, expected: &[(SessionId, Sess
 pub(crate) async fn assert_lacks(store: &dyn Store, ids: &[SessionId]) {
     stream::iter(ids)
         .for_each_concurrent(64, |id| async move {
-            assert!(store.get(id).await.unwrap().is_none(), "session {:?} is there", id.redacted());
+            assert!(
+                store.get(id).await.unwrap().is_none(),
+                "session {:?} is there",
+                id.redacted()
+            );
         })
         .await;
 }
