@@ -17,9 +17,9 @@ pub(crate) fn show(progress: Arc<Progress>, total: u64) -> Shown {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     // The template is a constant: if it ever failed to parse, fall back to
     // the default style rather than stop the migration.
-    if let Ok(style) = ProgressStyle::with_template(
-        "{elapsed_precise} [{wide_bar}] {pos}/{len} sessions  {per_sec}  ETA {eta}  {msg}",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{elapsed_precise} [{wide_bar}] {pos}/{len} sessions  {msg}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     let logging = !std::io::stderr().is_terminal();
@@ -31,7 +31,14 @@ pub(crate) fn show(progress: Arc<Progress>, total: u64) -> Shown {
                 tokio::time::sleep(TICK).await;
                 let counts = progress.counts();
                 bar.set_position(counts.seen());
-                bar.set_message(format!("copied {} failed {}", counts.copied, counts.failed));
+                // indicatif's own rate shows four decimals: a whole number reads better.
+                bar.set_message(format!(
+                    "{:.0}/s  ETA {}  copied {} failed {}",
+                    bar.per_sec(),
+                    indicatif::HumanDuration(bar.eta()),
+                    counts.copied,
+                    counts.failed
+                ));
                 since_log += TICK;
                 if logging && since_log >= LOG_EVERY {
                     since_log = Duration::ZERO;
@@ -60,6 +67,7 @@ impl Shown {
     pub(crate) fn finish(self, done: u64) {
         self.ticker.abort();
         self.bar.set_position(done);
+        self.bar.set_message(format!("{:.0}/s", self.bar.per_sec()));
         self.bar.abandon();
     }
 }
