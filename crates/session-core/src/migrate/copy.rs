@@ -28,8 +28,9 @@ use crate::{Clock, Error, Session, SessionId, Store, clock::SystemClock};
 /// * **Never copies a destroyed session.** Destroyed sessions are not in the
 ///   source's stream; one destroyed after it was read is refused by the
 ///   target's tombstone when the app destroys through `DualWrite` (which
-///   destroys in both stores). This needs the target's tombstones on (a
-///   `tombstone_grace` longer than a copy takes, the default 300 s).
+///   destroys in both stores). This needs the target's tombstones on: a
+///   `tombstone_grace` (default 300 s) far longer than a session waits
+///   between being read and being created (a page's worth, under a second).
 /// * **Bounded memory and concurrency.** The source is streamed (one page at
 ///   a time) and at most [`concurrency`](Self::concurrency) creates are in
 ///   flight, so memory does not grow with the number of sessions.
