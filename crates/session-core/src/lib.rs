@@ -5,6 +5,8 @@
 //! Depend on this crate plus one backend (`session-memory`, `session-redis`,
 //! `session-sql`, `session-couch`). Every backend passes the published
 //! `session-conformance` suite, which checks each rule written on [`Store`].
+//! [`migrate`] moves live sessions from one store to another with no one
+//! logged out.
 //!
 //! ```
 //! use session_core::{Session, SessionId, Store};
@@ -28,6 +30,7 @@ mod error;
 pub mod expiry;
 pub mod express;
 mod id;
+pub mod migrate;
 mod purge;
 mod session;
 mod store;

@@ -1,0 +1,163 @@
+//! Opening each side of a migration from its [`Endpoint`].
+
+use std::time::Duration;
+
+use session_core::{Error, Result, Store, migrate::Source};
+use session_couch::CouchStore;
+use session_redis::RedisStore;
+use session_sql::SqlStore;
+
+use crate::{Backend, Endpoint, Layout, TowerRedisSource, TowerSqlSource};
+
+/// How the stores of a migration are opened.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct OpenOptions {
+    /// Longest a connection or a call may take (default 10 s).
+    pub timeout: Duration,
+    /// Connections a SQL store opens (default 16: one per create in flight).
+    pub connections: u32,
+    /// Create nothing: no table or database is made for the target (a
+    /// dry run).
+    pub read_only: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            connections: 16,
+            read_only: false,
+        }
+    }
+}
+
+/// Opens the side to read from.
+///
+/// | layout | Redis | SQL | CouchDB |
+/// |---|---|---|---|
+/// | [`Native`](Layout::Native) | [`RedisStore`], prefix default `sess` | [`SqlStore`], table default `sessions`, never created | [`CouchStore`], database default `sessions`, never created |
+/// | [`TowerSessions`](Layout::TowerSessions) | [`TowerRedisSource`], prefix default none | [`TowerSqlSource`], tower-sessions' table names | — |
+///
+/// Background purges are off: a migration only reads.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a bad URL or an option that does not apply;
+/// [`Error::Unavailable`] / [`Error::Timeout`] when the server cannot be
+/// reached. Messages never hold the URL's password.
+///
+/// ```no_run
+/// use session_migrate::{Endpoint, Layout, OpenOptions, open_source};
+///
+/// # async fn run() -> Result<(), session_core::Error> {
+/// let tower = Endpoint::new("postgres://app@db/app").layout(Layout::TowerSessions);
+/// let source = open_source(&tower, &OpenOptions::default()).await?;
+/// println!("{} sessions to move", source.count().await?);
+/// # Ok(()) }
+/// ```
+pub async fn open_source(side: &Endpoint, options: &OpenOptions) -> Result<Box<dyn Source>> {
+    let backend = side.backend()?;
+    match (side.layout, backend) {
+        (Layout::Native, _) | (Layout::ConnectRedis | Layout::ConnectRedisSession, Backend::Redis) => {
+            Ok(into_source(open_native(side, backend, options, false).await?))
+        }
+        (Layout::ConnectRedis | Layout::ConnectRedisSession, _) => Err(express_outside_redis()),
+        (Layout::TowerSessions, Backend::Redis) => {
+            let prefix = side.prefix.as_deref().unwrap_or("");
+            Ok(Box::new(
+                TowerRedisSource::connect(&side.url, prefix, options.timeout).await?,
+            ))
+        }
+        (Layout::TowerSessions, Backend::Sql) => Ok(Box::new(
+            TowerSqlSource::connect(
+                &side.url,
+                side.schema.as_deref(),
+                side.table.as_deref(),
+                options.timeout,
+            )
+            .await?,
+        )),
+        (Layout::TowerSessions, Backend::Couch) => Err(Error::InvalidInput(
+            "tower-sessions has no CouchDB store: its records are read from Redis or SQL".into(),
+        )),
+    }
+}
+
+/// Opens the side to write to: always this project's layout. The SQL table
+/// or CouchDB database is created if missing, unless
+/// [`read_only`](OpenOptions::read_only); tombstones keep their default
+/// grace (300 s), which is what makes a logout during the copy stick.
+///
+/// # Errors
+/// As [`open_source`], and [`Error::InvalidInput`] for a tower-sessions
+/// layout (only read).
+pub async fn open_target(side: &Endpoint, options: &OpenOptions) -> Result<Box<dyn Store>> {
+    let backend = side.backend()?;
+    match (side.layout, backend) {
+        (Layout::TowerSessions, _) => Err(Error::InvalidInput(
+            "tower-sessions records can only be read: the target is one of our stores".into(),
+        )),
+        (Layout::ConnectRedis | Layout::ConnectRedisSession, Backend::Sql | Backend::Couch) => {
+            Err(express_outside_redis())
+        }
+        _ => open_native(side, backend, options, !options.read_only).await,
+    }
+}
+
+fn express_outside_redis() -> Error {
+    Error::InvalidInput("the connect-redis layouts are Redis layouts: give a redis:// URL".into())
+}
+
+async fn open_native(
+    side: &Endpoint,
+    backend: Backend,
+    options: &OpenOptions,
+    create: bool,
+) -> Result<Box<dyn Store>> {
+    Ok(match backend {
+        Backend::Redis => {
+            let mut builder = RedisStore::builder()
+                .url(&side.url)
+                .timeout(options.timeout)
+                // Bigger pages than an app's: fewer round trips per session read.
+                .scan_count(1000)
+                .layout(side.layout.redis().unwrap_or_default());
+            if let Some(prefix) = &side.prefix {
+                builder = builder.prefix(prefix);
+            }
+            Box::new(builder.build().await?)
+        }
+        Backend::Sql => {
+            let mut builder = SqlStore::builder()
+                .url(&side.url)
+                .timeout(options.timeout)
+                .max_connections(options.connections.max(1))
+                .purge_interval(None)
+                .create_table_if_missing(create);
+            if let Some(table) = &side.table {
+                builder = builder.table(table);
+            }
+            if let Some(schema) = &side.schema {
+                builder = builder.schema(schema);
+            }
+            Box::new(builder.build().await?)
+        }
+        Backend::Couch => {
+            let mut builder = CouchStore::builder()
+                .url(&side.url)
+                .timeout(options.timeout)
+                .purge_interval(None)
+                .create_database(create);
+            if let Some(database) = &side.database {
+                builder = builder.database(database);
+            }
+            Box::new(builder.build().await?)
+        }
+    })
+}
+
+/// A store, seen as what it is read through.
+fn into_source(store: Box<dyn Store>) -> Box<dyn Source> {
+    // `Box<dyn Store>` is a store, so a source.
+    Box::new(store)
+}

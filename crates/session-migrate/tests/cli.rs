@@ -1,0 +1,247 @@
+//! The `session-migrate` binary on real servers: a run killed midway and
+//! resumed, a dry run, and its errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::{process::Output, time::Duration as StdDuration};
+
+use common::{
+    SCALE, assert_holds, fill, postgres_store, postgres_url, redis_store, redis_url, session, unique,
+};
+use session_core::{SessionId, Store};
+use session_sql::SqlStore;
+use time::{Duration, OffsetDateTime};
+use tokio::process::Command;
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_session-migrate"))
+}
+
+/// The number on the report line `label: N`.
+fn count(stdout: &str, label: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{label}: ")))
+        .unwrap_or_else(|| panic!("no {label:?} line in:\n{stdout}"))
+        .parse()
+        .unwrap()
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_resumes_from_its_checkpoint_and_copies_the_rest_once() {
+    let prefix = unique("kill");
+    let table = unique("kill");
+    let old = redis_store(&prefix).await;
+    let new = postgres_store(&table).await;
+    let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
+    let total = SCALE / 2;
+    let sessions: Vec<_> = (0..total)
+        .map(|n| (SessionId::generate(), session(n, expiry)))
+        .collect();
+    fill(&old, &sessions).await;
+    let checkpoint = std::env::temp_dir().join(format!("{}.ckpt", unique("kill")));
+    let run = || {
+        let mut command = binary();
+        command.args(["--source", &redis_url(), "--source-prefix", &prefix]);
+        command.args(["--target", &postgres_url(), "--target-table", &table]);
+        command
+            .args(["--concurrency", "4", "--checkpoint"])
+            .arg(&checkpoint);
+        command.kill_on_drop(true);
+        command
+    };
+
+    let mut first = run().stdout(std::process::Stdio::null()).spawn().unwrap();
+    while new.length().await.unwrap() < (total / 3) as u64 {
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    first.kill().await.unwrap(); // SIGKILL: no chance to flush anything
+    tokio::time::sleep(StdDuration::from_millis(200)).await;
+    let before = new.length().await.unwrap();
+    assert!(before < total as u64, "killed midway: {before} of {total}");
+
+    let output = run().output().await.unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        count(&stdout, "copied"),
+        total as u64 - before,
+        "the rest, once:\n{stdout}"
+    );
+    let settled = count(&stdout, "done by an earlier run") + count(&stdout, "already in target");
+    assert_eq!(settled, before, "{stdout}");
+    assert!(count(&stdout, "done by an earlier run") > 0, "{stdout}");
+    assert_eq!(count(&stdout, "failed"), 0);
+    assert!(
+        stdout.contains("sessions/s") && stdout.contains("peak memory"),
+        "{stdout}"
+    );
+    assert_holds(&new, &sessions).await;
+    assert_eq!(new.length().await.unwrap(), total as u64);
+    std::fs::remove_file(&checkpoint).unwrap();
+    old.clear().await.unwrap();
+    new.clear().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_dry_run_counts_and_writes_nothing() {
+    let prefix = unique("dry");
+    let old = redis_store(&prefix).await;
+    let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
+    let sessions: Vec<_> = (0..25)
+        .map(|n| (SessionId::generate(), session(n, expiry)))
+        .collect();
+    fill(&old, &sessions).await;
+    let target_prefix = unique("dry_target");
+    let output = binary()
+        .args(["--source", &redis_url(), "--source-prefix", &prefix])
+        .args([
+            "--target",
+            &redis_url(),
+            "--target-prefix",
+            &target_prefix,
+            "--dry-run",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(count(&stdout, "would copy"), 25, "{stdout}");
+    assert!(stdout.contains("dry run: nothing was written"), "{stdout}");
+    assert_eq!(redis_store(&target_prefix).await.length().await.unwrap(), 0);
+
+    // A SQL target's table is not even created.
+    let table = unique("dry");
+    let output = binary()
+        .args(["--source", &redis_url(), "--source-prefix", &prefix])
+        .args(["--target", &postgres_url(), "--target-table", &table, "--dry-run"])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        count(&stdout, "would copy"),
+        25,
+        "a missing table holds nothing:\n{stdout}"
+    );
+    assert!(stderr.contains("counting it as empty"), "{stderr}");
+    let missing = SqlStore::builder()
+        .url(postgres_url())
+        .table(&table)
+        .create_table_if_missing(false)
+        .purge_interval(None)
+        .build()
+        .await
+        .unwrap();
+    assert!(missing.length().await.is_err(), "the table was created");
+    old.clear().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_urls_and_unreachable_servers_are_named_without_passwords() {
+    let cases = [
+        (
+            vec!["--source", "memcached://h", "--target", "redis://127.0.0.1:6379"],
+            1,
+            "unknown store URL scheme",
+        ),
+        (
+            vec![
+                "--source",
+                "redis://u:s3cret@127.0.0.1:1",
+                "--target",
+                "redis://127.0.0.1:6379",
+            ],
+            1,
+            "could not open the source redis://u:***@127.0.0.1:1",
+        ),
+        (
+            vec![
+                "--source",
+                "redis://127.0.0.1:6379",
+                "--target",
+                "postgres://u:s3cret@127.0.0.1:1/db",
+            ],
+            1,
+            "could not open the target postgres://u:***@127.0.0.1:1/db",
+        ),
+        (
+            vec![
+                "--source",
+                "redis://127.0.0.1:6379",
+                "--target",
+                "redis://127.0.0.1:6379",
+                "--target-table",
+                "t",
+            ],
+            1,
+            "table applies to Sql",
+        ),
+        (
+            vec![
+                "--source",
+                "http://127.0.0.1:5984",
+                "--source-layout",
+                "tower-sessions",
+                "--target",
+                "redis://127.0.0.1:6379",
+            ],
+            1,
+            "tower-sessions has no CouchDB store",
+        ),
+        (
+            vec!["--source", "redis://127.0.0.1:6379"],
+            2,
+            "--target is required",
+        ),
+    ];
+    for (args, status, expected) in cases {
+        let output = binary()
+            .args(&args)
+            .args(["--timeout", "2"])
+            .output()
+            .await
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        let all = format!("{stdout}{stderr}");
+        assert_eq!(output.status.code(), Some(status), "{args:?}:\n{all}");
+        assert!(
+            all.contains(expected),
+            "{args:?}: expected {expected:?} in:\n{all}"
+        );
+        assert!(!all.contains("s3cret"), "{args:?} printed a password:\n{all}");
+    }
+}
+
+#[tokio::test]
+async fn help_names_every_option() {
+    let output = binary().arg("--help").output().await.unwrap();
+    let (stdout, _) = text(&output);
+    assert!(output.status.success());
+    for option in [
+        "--source",
+        "--target",
+        "--source-layout",
+        "--dry-run",
+        "--checkpoint",
+        "--concurrency",
+        "DualWrite",
+    ] {
+        assert!(stdout.contains(option), "{option}");
+    }
+}
