@@ -7,17 +7,7 @@
 //! still take the answer from here, so every store tells its caller the
 //! same thing for the same situation.
 //!
-//! | write | [`Vacant`](Occupant::Vacant) | [`Live`](Occupant::Live) | [`Tombstone`](Occupant::Tombstone) |
-//! |---|---|---|---|
-//! | `set`, expiry ahead | store | store | refuse: `Destroyed` |
-//! | `set`, expiry past | remove | remove | refuse: `Destroyed` |
-//! | `create`, expiry ahead | store | refuse: `AlreadyExists` | refuse: `Destroyed` |
-//! | `create`, expiry past | nothing | refuse: `AlreadyExists` | refuse: `Destroyed` |
-//! | `touch`, expiry ahead | refuse: `NotFound` | store | refuse: `Destroyed` |
-//! | `touch`, expiry past | refuse: `NotFound` | remove | refuse: `Destroyed` |
-//!
-//! `destroy` is not in the table: it always succeeds and writes a tombstone
-//! (or removes the record when the grace window is zero), whatever is there.
+//! The table itself is on [`decide`].
 
 use crate::Error;
 
@@ -139,8 +129,20 @@ impl Decision {
     }
 }
 
-/// The rule table (see the [module docs](self)): what `write` does to an id
-/// holding `found`, when the expiry it writes is `expired` (at or before now).
+/// The rule table: what `write` does to an id holding `found`, when the
+/// expiry it writes is `expired` (at or before now).
+///
+/// | write | [`Vacant`](Occupant::Vacant) | [`Live`](Occupant::Live) | [`Tombstone`](Occupant::Tombstone) |
+/// |---|---|---|---|
+/// | `set`, expiry ahead | store | store | refuse: `Destroyed` |
+/// | `set`, expiry past | remove | remove | refuse: `Destroyed` |
+/// | `create`, expiry ahead | store | refuse: `AlreadyExists` | refuse: `Destroyed` |
+/// | `create`, expiry past | nothing | refuse: `AlreadyExists` | refuse: `Destroyed` |
+/// | `touch`, expiry ahead | refuse: `NotFound` | store | refuse: `Destroyed` |
+/// | `touch`, expiry past | refuse: `NotFound` | remove | refuse: `Destroyed` |
+///
+/// `destroy` is not in the table: it always succeeds and writes a tombstone
+/// (or removes the record when the grace window is zero), whatever is there.
 ///
 /// ```
 /// use session_core::backend::{Effect, Occupant, Write, decide};
@@ -173,7 +175,7 @@ mod tests {
     /// vacant, a live and a tombstoned slot.
     type Row = (Write, bool, [Outcome; 3]);
 
-    /// The table in the module docs, row by row.
+    /// The table on `decide`, row by row.
     #[test]
     fn the_table_as_documented() {
         use {Effect::*, Occupant::*, Write::*};
