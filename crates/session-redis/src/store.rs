@@ -39,7 +39,7 @@ use crate::{
 ///   SHA, reloaded on `NOSCRIPT`) that read only the header, so the
 ///   tombstone and liveness checks and the write happen in one step on the
 ///   server. They leave alone any key this store did not write (answering
-///   [`Error::Decode`]). `destroy` writes a tombstone with a single `SET`.
+///   [`Error::Decode`](session_core::Error::Decode)). `destroy` writes a tombstone with a single `SET`.
 /// * **One clock.** Every expiry comparison uses the application's clock
 ///   (the builder's [`clock`](RedisStoreBuilder::clock)), sent with each
 ///   script call. Redis' own expiry is set relative to the write (`PX`), so
@@ -47,7 +47,7 @@ use crate::{
 ///   tombstone before the application would; it only reclaims memory.
 /// * **Writes are never replayed.** Each write is sent with fred's own
 ///   timeout (the time the call has left) and a single attempt, so a write
-///   that answered [`Error::Timeout`] or [`Error::Unavailable`] is not sent
+///   that answered [`Error::Timeout`](session_core::Error::Timeout) or [`Error::Unavailable`](session_core::Error::Unavailable) is not sent
 ///   again after a reconnect. (A write the server had already received
 ///   before it stalled may still be applied when it resumes: the outcome of
 ///   a timed-out write is unknown, as on any network.)
@@ -56,10 +56,10 @@ use crate::{
 ///   and then send single-key commands, so they never fail with
 ///   `CROSSSLOT`; keys of other types or values of other programs under the
 ///   pattern are skipped, never an error. If the cluster's slots move while
-///   they scan, they say so with [`Error::Unavailable`] rather than
+///   they scan, they say so with [`Error::Unavailable`](session_core::Error::Unavailable) rather than
 ///   silently missing sessions.
 /// * **Never hangs.** Every call ends within the configured timeout with
-///   [`Error::Timeout`] or [`Error::Unavailable`] while Redis is down; a
+///   [`Error::Timeout`](session_core::Error::Timeout) or [`Error::Unavailable`](session_core::Error::Unavailable) while Redis is down; a
 ///   store built from a URL detects dead connections and reconnects by
 ///   itself.
 ///
