@@ -31,6 +31,7 @@ mod peak;
 mod redis;
 mod report;
 mod scale;
+mod server_cost;
 mod sql;
 mod sqlx_versions;
 mod subject;
@@ -148,6 +149,7 @@ fn wanted(group: &str) -> bool {
 
 async fn run(plan: &Plan) -> Result<(), String> {
     let mut throughput = Vec::new();
+    let mut redis_costs = Vec::new();
     if wanted("memory") {
         let memory = memory::subjects(plan.keys);
         prepare("memory", &memory, plan.keys).await?;
@@ -164,7 +166,18 @@ async fn run(plan: &Plan) -> Result<(), String> {
     if wanted("redis") {
         let redis = redis::subjects(plan.keys).await?;
         prepare("redis", &redis, plan.keys).await?;
+        // For context only: without redis-cli the costs are left out.
+        let costs_measured = !plan.verify_only && server_cost::reset().is_ok();
         group(plan, "redis", &redis, plan.keys, plan.redis_ops, &mut throughput).await?;
+        if costs_measured {
+            redis_costs = server_cost::read().unwrap_or_default();
+        }
+        for cost in &redis_costs {
+            println!(
+                "redis    server time per {:<9} {:>6.2} µs over {} calls",
+                cost.command, cost.usec_per_call, cost.calls
+            );
+        }
         drop(redis);
         if !plan.verify_only {
             for concurrency in CONCURRENCY {
@@ -267,6 +280,7 @@ async fn run(plan: &Plan) -> Result<(), String> {
         scale,
         sync,
         near_sync,
+        redis_costs,
     };
     let results = match std::env::var("BENCH_ONLY") {
         Ok(only) => report::merge_into_saved(results, &only),

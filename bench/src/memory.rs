@@ -89,6 +89,45 @@ impl Subject for RawMoka {
     }
 }
 
+/// Raw moka's synchronous cache (the one session-memory is built on), with
+/// per-entry expiry: tells the cost of the cache flavour from our own.
+pub struct RawMokaSync {
+    pub cache: moka::sync::Cache<String, Expiring>,
+    pub keys: Vec<String>,
+    pub data: Arc<SessionData>,
+}
+
+impl RawMokaSync {
+    fn entry(&self) -> Expiring {
+        Expiring {
+            data: Arc::clone(&self.data),
+            expires_at: Instant::now() + Duration::from_secs(3600),
+        }
+    }
+}
+
+#[async_trait]
+impl Subject for RawMokaSync {
+    async fn get(&self, key: usize) -> Outcome {
+        found(self.cache.get(&self.keys[key]).map(|value| value.data))
+    }
+    async fn set(&self, key: usize) -> Outcome {
+        self.cache.insert(self.keys[key].clone(), self.entry());
+        Ok(())
+    }
+    async fn touch(&self, key: usize) -> Outcome {
+        let Some(mut value) = self.cache.get(&self.keys[key]) else {
+            return Err("no such key".into());
+        };
+        value.expires_at = Instant::now() + Duration::from_secs(3600);
+        self.cache.insert(self.keys[key].clone(), value);
+        Ok(())
+    }
+    async fn read(&self, key: usize) -> Result<Option<SessionData>, String> {
+        Ok(self.cache.get(&self.keys[key]).map(|value| (*value.data).clone()))
+    }
+}
+
 /// The memory subjects for `keys` sessions (not yet filled); raw moka first.
 pub fn subjects(keys: usize) -> Subjects {
     let data = data();
@@ -115,6 +154,14 @@ pub fn subjects(keys: usize) -> Subjects {
     vec![
         ("raw moka, per-entry expiry (reference)".into(), Arc::new(raw)),
         ("raw moka, one TTL for all".into(), Arc::new(raw_one_ttl)),
+        (
+            "raw moka sync cache, per-entry expiry (context)".into(),
+            Arc::new(RawMokaSync {
+                cache: moka::sync::Cache::builder().expire_after(PerEntry).build(),
+                keys: keys_of(),
+                data: Arc::new(data.clone()),
+            }),
+        ),
         ("session-memory (ours)".into(), Arc::new(ours)),
         ("tower-sessions MemoryStore".into(), Arc::new(tower_memory)),
         ("tower-sessions-moka-store".into(), Arc::new(tower_moka)),

@@ -10,7 +10,10 @@ use bytes::Bytes;
 use fred::{
     clients::Client,
     interfaces::{ClientLike, KeysInterface},
-    types::{Builder, Expiration, config::Config},
+    types::{
+        Builder, Expiration,
+        config::{Config, ReconnectPolicy, UnresponsiveConfig},
+    },
 };
 use session_core::{SessionData, expiry::unix_millis};
 use session_redis::{NearCache, RedisStore};
@@ -119,6 +122,32 @@ pub async fn client(url: &str) -> Result<Client, String> {
     Ok(client)
 }
 
+/// A client opened with the settings session-redis gives its own
+/// connections (a default command timeout, fred's unresponsive-connection
+/// check, a constant reconnect policy): raw GET/SET through it tell the
+/// client settings' cost from the store code's.
+pub async fn client_as_the_store_opens_it(url: &str) -> Result<Client, String> {
+    let timeout = Duration::from_secs(5);
+    let config = Config::from_url(url).map_err(|e| e.to_string())?;
+    let mut builder = Builder::from_config(config);
+    builder.with_performance_config(|perf| perf.default_command_timeout = timeout);
+    builder.with_connection_config(|conn| {
+        conn.connection_timeout = timeout;
+        conn.internal_command_timeout = timeout;
+        conn.unresponsive = UnresponsiveConfig {
+            max_timeout: Some(timeout),
+            interval: timeout / 4,
+        };
+    });
+    builder.set_policy(ReconnectPolicy::new_constant(0, 200));
+    let client = builder.build().map_err(|e| e.to_string())?;
+    client
+        .init()
+        .await
+        .map_err(|e| format!("Redis at {url} must be reachable: {e}"))?;
+    Ok(client)
+}
+
 /// Our store under `prefix`, with a near cache of `near` sessions if given;
 /// with a near cache, returns once the cache serves reads.
 pub async fn ours(url: &str, prefix: &str, near: Option<u64>) -> Result<RedisStore, String> {
@@ -179,6 +208,18 @@ pub async fn subjects(keys: usize) -> Result<Subjects, String> {
         (
             "raw fred GET + JSON decode (context)".into(),
             Arc::new(raw("bench:rawdec:", true).await?),
+        ),
+        (
+            "raw fred GET/SET, the store's client settings (context)".into(),
+            Arc::new(RawFred {
+                client: client_as_the_store_opens_it(&url).await?,
+                keys: ids
+                    .iter()
+                    .map(|id| format!("bench:rawset:{}", id.as_str()))
+                    .collect(),
+                value: value.clone(),
+                decode: false,
+            }),
         ),
         ("session-redis (ours)".into(), Arc::new(ours_plain)),
         ("session-redis (ours, near cache)".into(), Arc::new(ours_near)),

@@ -5,7 +5,7 @@ use std::{fmt::Write as _, path::Path};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{harness::Measurement, scale::ScaleRow, sync::SyncLatency, targets};
+use crate::{harness::Measurement, scale::ScaleRow, server_cost::ServerCost, sync::SyncLatency, targets};
 
 /// Everything one run measured.
 #[derive(Debug, Serialize, Deserialize)]
@@ -17,6 +17,9 @@ pub struct Results {
     /// The Redis near cache's invalidation delay between two processes.
     #[serde(default)]
     pub near_sync: Option<SyncLatency>,
+    /// The Redis server's own time per command over the Redis rows.
+    #[serde(default)]
+    pub redis_costs: Vec<ServerCost>,
 }
 
 pub fn write(results: &Results) -> std::io::Result<()> {
@@ -45,6 +48,9 @@ pub fn merge_into_saved(fresh: Results, only: &str) -> Results {
     let Some(mut saved) = saved else { return fresh };
     let rerun = |group: &str| only.split(',').any(|g| g.trim() == group);
     saved.throughput.retain(|row| !rerun(&row.backend));
+    if rerun("redis") {
+        saved.redis_costs = fresh.redis_costs;
+    }
     saved.throughput.extend(fresh.throughput);
     if rerun("scale") {
         saved.scale = fresh.scale;
@@ -128,6 +134,9 @@ fn render(results: &Results) -> String {
             );
         }
         let _ = writeln!(out);
+        if backend == "redis" && !results.redis_costs.is_empty() {
+            render_costs(&mut out, &results.redis_costs);
+        }
     }
     render_scale(&mut out, &results.scale);
     if let Some(sync) = &results.sync {
@@ -153,6 +162,23 @@ fn render(results: &Results) -> String {
         render_sync(&mut out, sync);
     }
     out
+}
+
+fn render_costs(out: &mut String, costs: &[ServerCost]) {
+    let _ = writeln!(
+        out,
+        "The Redis server's own time per command over all the Redis rows above (`INFO commandstats`, \
+         reset before them). Our writes are `EVALSHA`; raw fred's and the peer's are `SET`.\n\n\
+         | command | calls | server µs per call |\n|---|---:|---:|"
+    );
+    for cost in costs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.2} |",
+            cost.command, cost.calls, cost.usec_per_call
+        );
+    }
+    let _ = writeln!(out);
 }
 
 fn render_sync(out: &mut String, sync: &SyncLatency) {
