@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use couch_rs::{Client, database::Database};
 use serde_json::{Value, json};
-use session_core::expiry::unix_millis;
+use session_core::{SessionData, expiry::unix_millis};
 use session_couch::CouchStore;
 
-use crate::subject::{Ours, Subject, data, ids_and_session, later};
+use crate::subject::{Ours, Outcome, Subject, Subjects, data, found, ids_and_session, later};
 
 pub fn url() -> String {
     std::env::var("COUCH_URL").unwrap_or_else(|_| "http://127.0.0.1:5984".into())
@@ -25,26 +25,48 @@ pub struct RawCouch {
     data: String,
 }
 
+/// Writes that lose to another worker's write of the same document are
+/// tried again with the winner's revision, at most this many times.
+const CONFLICT_RETRIES: usize = 10;
+const HTTP_CONFLICT: u16 = 409;
+
 impl RawCouch {
-    async fn put(&self, key: usize) {
-        let rev = self.revs[key].lock().map(|rev| rev.clone()).unwrap_or_default();
-        let mut doc = json!({
-            "_id": self.ids[key],
-            "expires_at": unix_millis(later()),
-            "destroyed": false,
-            "data": self.data,
-        });
-        if !rev.is_empty() {
-            doc["_rev"] = Value::String(rev);
+    /// Overwrites the document, as a blind write would: on a conflict,
+    /// learns the current revision and tries again.
+    async fn put(&self, key: usize) -> Outcome {
+        let mut last_error = String::new();
+        for _ in 0..CONFLICT_RETRIES {
+            let rev = self.revs[key].lock().map(|rev| rev.clone()).unwrap_or_default();
+            let mut doc = json!({
+                "_id": self.ids[key],
+                "expires_at": unix_millis(later()),
+                "destroyed": false,
+                "data": self.data,
+            });
+            if !rev.is_empty() {
+                doc["_rev"] = Value::String(rev);
+            }
+            let rev = match self.db.save(&mut doc).await {
+                Ok(created) => Some(created.rev),
+                Err(e) if e.status().is_some_and(|status| status.as_u16() == HTTP_CONFLICT) => {
+                    last_error = e.to_string();
+                    let current = self.db.get_raw(&self.ids[key]).await.map_err(|e| e.to_string())?;
+                    self.remember(key, current["_rev"].as_str().unwrap_or_default().to_owned());
+                    None
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            if let Some(rev) = rev {
+                self.remember(key, rev);
+                return Ok(());
+            }
         }
-        let rev = match self.db.save(&mut doc).await {
-            Ok(created) => created.rev,
-            // Another worker won the race: learn the winner's revision.
-            Err(_) => match self.db.get_raw(&self.ids[key]).await {
-                Ok(current) => current["_rev"].as_str().unwrap_or_default().to_owned(),
-                Err(_) => return,
-            },
-        };
+        Err(format!(
+            "still conflicting after {CONFLICT_RETRIES} tries: {last_error}"
+        ))
+    }
+
+    fn remember(&self, key: usize, rev: String) {
         if let Ok(mut slot) = self.revs[key].lock() {
             *slot = rev;
         }
@@ -53,14 +75,25 @@ impl RawCouch {
 
 #[async_trait]
 impl Subject for RawCouch {
-    async fn get(&self, key: usize) {
-        std::hint::black_box(self.db.get_raw(&self.ids[key]).await.ok());
+    async fn get(&self, key: usize) -> Outcome {
+        found(Some(
+            self.db.get_raw(&self.ids[key]).await.map_err(|e| e.to_string())?,
+        ))
     }
-    async fn set(&self, key: usize) {
-        self.put(key).await;
+    async fn set(&self, key: usize) -> Outcome {
+        self.put(key).await
     }
-    async fn touch(&self, key: usize) {
-        self.put(key).await;
+    async fn touch(&self, key: usize) -> Outcome {
+        self.put(key).await
+    }
+    async fn read(&self, key: usize) -> Result<Option<SessionData>, String> {
+        let doc = match self.db.get_raw(&self.ids[key]).await {
+            Ok(doc) => doc,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let data = doc["data"].as_str().ok_or("the document has no data string")?;
+        serde_json::from_str(data).map(Some).map_err(|e| e.to_string())
     }
 }
 
@@ -97,8 +130,9 @@ pub async fn synced(store: &CouchStore) -> Result<(), String> {
     Err("the cached CouchDB store never synced with the _changes feed".into())
 }
 
-/// The CouchDB subjects, each filled with `keys` sessions; raw couch_rs first.
-pub async fn subjects(keys: usize) -> Result<Vec<(String, Arc<dyn Subject>)>, String> {
+/// The CouchDB subjects for `keys` sessions (not yet filled), raw couch_rs
+/// first, and the cached store, which must follow its feed before timing.
+pub async fn subjects(keys: usize) -> Result<(Subjects, CouchStore), String> {
     let client = Client::new_no_auth(&url()).map_err(|e| e.to_string())?;
     let (ids, session) = ids_and_session(keys);
     let raw = RawCouch {
@@ -109,7 +143,7 @@ pub async fn subjects(keys: usize) -> Result<Vec<(String, Arc<dyn Subject>)>, St
     };
     let cached = ours(&client, "bench_ours_cached", true).await?;
     let memory = session_memory::MemoryStore::new();
-    let subjects: Vec<(String, Arc<dyn Subject>)> = vec![
+    let subjects: Subjects = vec![
         ("raw couch_rs (reference)".into(), Arc::new(raw)),
         (
             "session-couch (ours, uncached)".into(),
@@ -136,11 +170,5 @@ pub async fn subjects(keys: usize) -> Result<Vec<(String, Arc<dyn Subject>)>, St
             }),
         ),
     ];
-    for (_, subject) in &subjects {
-        for key in 0..keys {
-            subject.set(key).await;
-        }
-    }
-    synced(&cached).await?;
-    Ok(subjects)
+    Ok((subjects, cached))
 }

@@ -8,7 +8,7 @@ use std::{
 
 use async_trait::async_trait;
 
-use crate::subject::{Ours, Subject, Tower, data, later, records};
+use crate::subject::{Ours, Outcome, Subject, Subjects, Tower, data, found, later, records};
 use moka::{Expiry, future::Cache};
 use session_core::{Session, SessionData, SessionId};
 use session_memory::MemoryStore;
@@ -60,27 +60,76 @@ impl RawMoka {
 
 #[async_trait]
 impl Subject for RawMoka {
-    async fn get(&self, key: usize) {
-        std::hint::black_box(self.cache.get(&self.keys[key]).await.map(|value| value.data));
+    async fn get(&self, key: usize) -> Outcome {
+        found(self.cache.get(&self.keys[key]).await.map(|value| value.data))
     }
-    async fn set(&self, key: usize) {
+    async fn set(&self, key: usize) -> Outcome {
         let value = Expiring {
             data: Arc::clone(&self.data),
             expires_at: Instant::now() + Duration::from_secs(3600),
         };
         self.cache.insert(self.keys[key].clone(), value).await;
+        Ok(())
     }
-    async fn touch(&self, key: usize) {
+    async fn touch(&self, key: usize) -> Outcome {
         // moka has no touch: re-insert the value, as a store without one would.
-        if let Some(mut value) = self.cache.get(&self.keys[key]).await {
-            value.expires_at = Instant::now() + Duration::from_secs(3600);
-            self.cache.insert(self.keys[key].clone(), value).await;
+        let Some(mut value) = self.cache.get(&self.keys[key]).await else {
+            return Err("no such key".into());
+        };
+        value.expires_at = Instant::now() + Duration::from_secs(3600);
+        self.cache.insert(self.keys[key].clone(), value).await;
+        Ok(())
+    }
+    async fn read(&self, key: usize) -> Result<Option<SessionData>, String> {
+        Ok(self
+            .cache
+            .get(&self.keys[key])
+            .await
+            .map(|value| (*value.data).clone()))
+    }
+}
+
+/// Raw moka's synchronous cache (the one session-memory is built on), with
+/// per-entry expiry: tells the cost of the cache flavour from our own.
+pub struct RawMokaSync {
+    pub cache: moka::sync::Cache<String, Expiring>,
+    pub keys: Vec<String>,
+    pub data: Arc<SessionData>,
+}
+
+impl RawMokaSync {
+    fn entry(&self) -> Expiring {
+        Expiring {
+            data: Arc::clone(&self.data),
+            expires_at: Instant::now() + Duration::from_secs(3600),
         }
     }
 }
 
-/// The memory subjects, each filled with `keys` sessions; raw moka first.
-pub async fn subjects(keys: usize) -> Vec<(String, Arc<dyn Subject>)> {
+#[async_trait]
+impl Subject for RawMokaSync {
+    async fn get(&self, key: usize) -> Outcome {
+        found(self.cache.get(&self.keys[key]).map(|value| value.data))
+    }
+    async fn set(&self, key: usize) -> Outcome {
+        self.cache.insert(self.keys[key].clone(), self.entry());
+        Ok(())
+    }
+    async fn touch(&self, key: usize) -> Outcome {
+        let Some(mut value) = self.cache.get(&self.keys[key]) else {
+            return Err("no such key".into());
+        };
+        value.expires_at = Instant::now() + Duration::from_secs(3600);
+        self.cache.insert(self.keys[key].clone(), value);
+        Ok(())
+    }
+    async fn read(&self, key: usize) -> Result<Option<SessionData>, String> {
+        Ok(self.cache.get(&self.keys[key]).map(|value| (*value.data).clone()))
+    }
+}
+
+/// The memory subjects for `keys` sessions (not yet filled); raw moka first.
+pub fn subjects(keys: usize) -> Subjects {
     let data = data();
     let session = Session::from_data(data.clone()).expiring_at(later());
     let ids: Vec<SessionId> = (0..keys).map(|_| SessionId::generate()).collect();
@@ -102,17 +151,19 @@ pub async fn subjects(keys: usize) -> Vec<(String, Arc<dyn Subject>)> {
         records: records!(tower_sessions_core_014, data, keys),
     };
 
-    let subjects: Vec<(String, Arc<dyn Subject>)> = vec![
+    vec![
         ("raw moka, per-entry expiry (reference)".into(), Arc::new(raw)),
         ("raw moka, one TTL for all".into(), Arc::new(raw_one_ttl)),
+        (
+            "raw moka sync cache, per-entry expiry (context)".into(),
+            Arc::new(RawMokaSync {
+                cache: moka::sync::Cache::builder().expire_after(PerEntry).build(),
+                keys: keys_of(),
+                data: Arc::new(data.clone()),
+            }),
+        ),
         ("session-memory (ours)".into(), Arc::new(ours)),
         ("tower-sessions MemoryStore".into(), Arc::new(tower_memory)),
         ("tower-sessions-moka-store".into(), Arc::new(tower_moka)),
-    ];
-    for (_, subject) in &subjects {
-        for key in 0..keys {
-            subject.set(key).await;
-        }
-    }
-    subjects
+    ]
 }

@@ -1,11 +1,11 @@
 //! The SQL store on PostgreSQL, MariaDB and SQLite against raw sqlx
 //! prepared statements (the reference) and tower-sessions-sqlx-store (which
-//! uses sqlx 0.8).
+//! uses sqlx 0.8; on PostgreSQL raw sqlx 0.8 rides along, see `sqlx_versions`).
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use session_core::expiry::unix_millis;
+use session_core::{SessionData, expiry::unix_millis};
 use session_sql::SqlStore;
 use sqlx::{
     MySqlPool, PgPool, SqlitePool,
@@ -13,24 +13,27 @@ use sqlx::{
 };
 use time::OffsetDateTime;
 
-use crate::subject::{Ours, Subject, Tower, data, ids_and_session, later, records};
+use crate::{
+    sqlx_versions,
+    subject::{Ours, Outcome, Subject, Subjects, Tower, data, found, ids_and_session, later, records},
+};
 
 /// The databases the SQL store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
     Postgres,
-    MariaDb,
+    Mariadb,
     Sqlite,
 }
 
 impl Db {
-    pub const ALL: [Db; 3] = [Db::Postgres, Db::MariaDb, Db::Sqlite];
+    pub const ALL: [Db; 3] = [Db::Postgres, Db::Mariadb, Db::Sqlite];
 
     /// The backend's name in the results.
     pub fn name(self) -> &'static str {
         match self {
             Db::Postgres => "postgres",
-            Db::MariaDb => "mariadb",
+            Db::Mariadb => "mariadb",
             Db::Sqlite => "sqlite",
         }
     }
@@ -41,10 +44,27 @@ impl Db {
     pub fn url(self, table: &str) -> String {
         let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
         match self {
-            Db::Postgres => env("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"),
-            Db::MariaDb => env("MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+            // Plain TCP for every subject: the peer's sqlx 0.8 has no TLS
+            // and would otherwise be compared, unencrypted, with our sqlx 0.9
+            // over TLS (see `sqlx_versions`). TLS gets a context row.
+            Db::Postgres => sslmode_or(&postgres_url(), "disable"),
+            Db::Mariadb => env("MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
             Db::Sqlite => format!("sqlite://{}/{table}.db", scratch_dir().display()),
         }
+    }
+}
+
+/// The PostgreSQL server's URL as given.
+fn postgres_url() -> String {
+    std::env::var("POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// `url` with `sslmode=mode` unless it names one already.
+fn sslmode_or(url: &str, mode: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_owned()
+    } else {
+        sqlx_versions::with_sslmode(url, mode)
     }
 }
 
@@ -82,22 +102,13 @@ enum RawPool {
     Sqlite(SqlitePool),
 }
 
-/// One statement on whichever pool, bound in the given order.
+/// The same code on whichever pool: `$pool` names it in `$body`.
 macro_rules! on_pool {
-    ($pool:expr, $sql:expr, |$q:ident| $bind:expr, $run:ident) => {
-        match $pool {
-            RawPool::Postgres(pool) => {
-                let $q = sqlx::query($sql);
-                $bind.$run(pool).await.map(|_| ())
-            }
-            RawPool::MySql(pool) => {
-                let $q = sqlx::query($sql);
-                $bind.$run(pool).await.map(|_| ())
-            }
-            RawPool::Sqlite(pool) => {
-                let $q = sqlx::query($sql);
-                $bind.$run(pool).await.map(|_| ())
-            }
+    ($raw:expr, |$pool:ident| $body:expr) => {
+        match $raw {
+            RawPool::Postgres($pool) => $body,
+            RawPool::MySql($pool) => $body,
+            RawPool::Sqlite($pool) => $body,
         }
     };
 }
@@ -112,46 +123,85 @@ pub struct RawSqlx {
     touch: &'static str,
 }
 
+impl RawSqlx {
+    /// The live row's data under `key`.
+    async fn data(&self, key: usize) -> Result<Option<Vec<u8>>, String> {
+        let now = unix_millis(OffsetDateTime::now_utc());
+        let row: Option<(Vec<u8>, i64)> = on_pool!(&self.pool, |pool| sqlx::query_as(self.get)
+            .bind(&self.keys[key])
+            .bind(now)
+            .fetch_optional(pool)
+            .await
+            .map_err(|e| e.to_string())?);
+        Ok(row.map(|(data, _)| data))
+    }
+}
+
 #[async_trait]
 impl Subject for RawSqlx {
-    async fn get(&self, key: usize) {
-        let now = unix_millis(OffsetDateTime::now_utc());
-        let done = on_pool!(
-            &self.pool,
-            self.get,
-            |q| q.bind(&self.keys[key]).bind(now),
-            fetch_optional
-        );
-        std::hint::black_box(done.ok());
+    async fn get(&self, key: usize) -> Outcome {
+        found(self.data(key).await?)
     }
-    async fn set(&self, key: usize) {
+    async fn set(&self, key: usize) -> Outcome {
         let expires = unix_millis(later());
-        let done = on_pool!(
-            &self.pool,
-            self.set,
-            |q| q.bind(&self.keys[key]).bind(&self.value).bind(expires),
-            execute
-        );
-        std::hint::black_box(done.ok());
+        on_pool!(&self.pool, |pool| sqlx::query(self.set)
+            .bind(&self.keys[key])
+            .bind(&self.value)
+            .bind(expires)
+            .execute(pool)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()))
     }
-    async fn touch(&self, key: usize) {
+    async fn touch(&self, key: usize) -> Outcome {
         let expires = unix_millis(later());
-        let done = on_pool!(
-            &self.pool,
-            self.touch,
-            |q| q.bind(expires).bind(&self.keys[key]),
-            execute
-        );
-        std::hint::black_box(done.ok());
+        let updated = on_pool!(&self.pool, |pool| sqlx::query(self.touch)
+            .bind(expires)
+            .bind(&self.keys[key])
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(|e| e.to_string())?);
+        if updated == 0 {
+            Err("no such row".into())
+        } else {
+            Ok(())
+        }
+    }
+    async fn read(&self, key: usize) -> Result<Option<SessionData>, String> {
+        match self.data(key).await? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| e.to_string()),
+            None => Ok(None),
+        }
     }
 }
 
 impl RawSqlx {
+    /// The same statements on the same table through a PostgreSQL pool at
+    /// `url`, if the connection there is encrypted (else `None`).
+    async fn over_tls(&self, url: &str) -> Result<Option<Self>, String> {
+        let unreachable = |e: sqlx::Error| format!("postgres at {url}: {e}");
+        let pool = PgPool::connect(url).await.map_err(unreachable)?;
+        let (encrypted,): (bool,) =
+            sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(&pool)
+                .await
+                .map_err(unreachable)?;
+        Ok(encrypted.then(|| Self {
+            pool: RawPool::Postgres(pool),
+            keys: self.keys.clone(),
+            value: self.value.clone(),
+            get: self.get,
+            set: self.set,
+            touch: self.touch,
+        }))
+    }
+
     async fn pool(db: Db, url: &str) -> Result<RawPool, String> {
         let unreachable = |e: sqlx::Error| format!("{} at {url} must be reachable: {e}", db.name());
         Ok(match db {
             Db::Postgres => RawPool::Postgres(PgPool::connect(url).await.map_err(unreachable)?),
-            Db::MariaDb => RawPool::MySql(MySqlPool::connect(url).await.map_err(unreachable)?),
+            Db::Mariadb => RawPool::MySql(MySqlPool::connect(url).await.map_err(unreachable)?),
             Db::Sqlite => {
                 let (options, pool) = sqlite_options(url)?;
                 RawPool::Sqlite(pool.connect_with(options).await.map_err(unreachable)?)
@@ -169,7 +219,7 @@ impl RawSqlx {
                  ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
                 "UPDATE bench_raw SET expires_at = $1 WHERE id = $2",
             ),
-            Db::MariaDb => (
+            Db::Mariadb => (
                 "CREATE TABLE bench_raw (id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, \
                  data LONGBLOB NOT NULL, expires_at BIGINT NOT NULL) ENGINE=InnoDB",
                 "SELECT data, expires_at FROM bench_raw WHERE id = ? AND expires_at > ?",
@@ -186,7 +236,8 @@ impl RawSqlx {
             ),
         };
         for statement in ["DROP TABLE IF EXISTS bench_raw", ddl] {
-            on_pool!(&pool, statement, |q| q, execute).map_err(|e| e.to_string())?;
+            on_pool!(&pool, |pool| sqlx::query(statement).execute(pool).await.map(drop))
+                .map_err(|e| e.to_string())?;
         }
         Ok(RawSqlx {
             pool,
@@ -199,78 +250,15 @@ impl RawSqlx {
     }
 }
 
-/// Raw sqlx 0.8 (the peer's version) on PostgreSQL with the reference's
-/// exact statements: tells a sqlx 0.8 / 0.9 difference from a store's own.
-pub struct RawSqlx08 {
-    pool: tower_sessions_sqlx_store::sqlx::PgPool,
-    keys: Vec<String>,
-    value: Vec<u8>,
-}
-
-#[async_trait]
-impl Subject for RawSqlx08 {
-    async fn get(&self, key: usize) {
-        use tower_sessions_sqlx_store::sqlx as sqlx08;
-        let row: Option<(Vec<u8>, i64)> =
-            sqlx08::query_as("SELECT data, expires_at FROM bench_raw08 WHERE id = $1 AND expires_at > $2")
-                .bind(&self.keys[key])
-                .bind(unix_millis(OffsetDateTime::now_utc()))
-                .fetch_optional(&self.pool)
-                .await
-                .ok()
-                .flatten();
-        std::hint::black_box(row);
-    }
-    async fn set(&self, key: usize) {
-        use tower_sessions_sqlx_store::sqlx as sqlx08;
-        let done = sqlx08::query(
-            "INSERT INTO bench_raw08 (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-        )
-        .bind(&self.keys[key])
-        .bind(&self.value)
-        .bind(unix_millis(later()))
-        .execute(&self.pool)
-        .await;
-        std::hint::black_box(done.ok());
-    }
-    async fn touch(&self, key: usize) {
-        use tower_sessions_sqlx_store::sqlx as sqlx08;
-        let done = sqlx08::query("UPDATE bench_raw08 SET expires_at = $1 WHERE id = $2")
-            .bind(unix_millis(later()))
-            .bind(&self.keys[key])
-            .execute(&self.pool)
-            .await;
-        std::hint::black_box(done.ok());
-    }
-}
-
-async fn raw_sqlx08(url: &str, keys: Vec<String>) -> Result<Arc<dyn Subject>, String> {
-    use tower_sessions_sqlx_store::sqlx as sqlx08;
-    let error = |e: sqlx08::Error| e.to_string();
-    let pool = sqlx08::PgPool::connect(url).await.map_err(error)?;
-    for ddl in [
-        "DROP TABLE IF EXISTS bench_raw08",
-        "CREATE TABLE bench_raw08 (id VARCHAR(128) COLLATE \"C\" PRIMARY KEY, data BYTEA NOT NULL, expires_at BIGINT NOT NULL)",
-    ] {
-        sqlx08::query(ddl).execute(&pool).await.map_err(error)?;
-    }
-    Ok(Arc::new(RawSqlx08 {
-        pool,
-        keys,
-        value: serde_json::to_vec(&data()).map_err(|e| e.to_string())?,
-    }))
-}
-
 /// The tower-sessions-sqlx-store peer on `db`, its table created.
 async fn peer(db: Db, url: &str, keys: usize) -> Result<Arc<dyn Subject>, String> {
-    use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore, sqlx as sqlx08};
+    use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore, sqlx as tower_sqlx};
     let records = records!(tower_sessions_core_014, data(), keys);
-    let error = |e: sqlx08::Error| e.to_string();
+    let error = |e: tower_sqlx::Error| e.to_string();
     Ok(match db {
         Db::Postgres => {
-            let pool = sqlx08::PgPool::connect(url).await.map_err(error)?;
-            sqlx08::query("DROP TABLE IF EXISTS bench_tower")
+            let pool = tower_sqlx::PgPool::connect(url).await.map_err(error)?;
+            tower_sqlx::query("DROP TABLE IF EXISTS bench_tower")
                 .execute(&pool)
                 .await
                 .map_err(error)?;
@@ -278,9 +266,9 @@ async fn peer(db: Db, url: &str, keys: usize) -> Result<Arc<dyn Subject>, String
             store.migrate().await.map_err(error)?;
             Arc::new(Tower { store, records })
         }
-        Db::MariaDb => {
-            let pool = sqlx08::MySqlPool::connect(url).await.map_err(error)?;
-            sqlx08::query("DROP TABLE IF EXISTS bench_tower")
+        Db::Mariadb => {
+            let pool = tower_sqlx::MySqlPool::connect(url).await.map_err(error)?;
+            tower_sqlx::query("DROP TABLE IF EXISTS bench_tower")
                 .execute(&pool)
                 .await
                 .map_err(error)?;
@@ -289,12 +277,12 @@ async fn peer(db: Db, url: &str, keys: usize) -> Result<Arc<dyn Subject>, String
             Arc::new(Tower { store, records })
         }
         Db::Sqlite => {
-            let options = sqlx08::sqlite::SqliteConnectOptions::from_str(url)
+            let options = tower_sqlx::sqlite::SqliteConnectOptions::from_str(url)
                 .map_err(error)?
                 .create_if_missing(true)
-                .journal_mode(sqlx08::sqlite::SqliteJournalMode::Wal)
+                .journal_mode(tower_sqlx::sqlite::SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(5));
-            let pool = sqlx08::sqlite::SqlitePoolOptions::new()
+            let pool = tower_sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(10)
                 .connect_with(options)
                 .await
@@ -328,25 +316,30 @@ pub async fn execute(db: Db, url: &str, statement: &str) -> Result<(), String> {
         return Ok(());
     }
     let pool = RawSqlx::pool(db, url).await?;
-    on_pool!(&pool, sqlx::AssertSqlSafe(statement.to_owned()), |q| q, execute)
+    let statement = sqlx::AssertSqlSafe(statement.to_owned());
+    on_pool!(&pool, |pool| sqlx::query(statement).execute(pool).await.map(drop))
         .map_err(|e| format!("{}: {e}", db.name()))
 }
 
-/// `db`'s subjects, each filled with `keys` sessions; raw sqlx first.
-pub async fn subjects(db: Db, keys: usize) -> Result<Vec<(String, Arc<dyn Subject>)>, String> {
+/// `db`'s subjects for `keys` sessions (not yet filled); raw sqlx first.
+pub async fn subjects(db: Db, keys: usize) -> Result<Subjects, String> {
     for table in ["bench_raw", "bench_ours", "bench_tower"] {
         remove_sqlite_files(&db.url(table));
     }
     let (ids, session) = ids_and_session(keys);
     let mut raw = RawSqlx::connect(db, &db.url("bench_raw")).await?;
     raw.keys = ids.iter().map(|id| id.as_str().to_owned()).collect();
+    let raw_keys = raw.keys.clone();
+    let tls = match db {
+        Db::Postgres => raw.over_tls(&sslmode_or(&postgres_url(), "prefer")).await?,
+        _ => None,
+    };
     let ours = Ours {
         store: ours(db, "bench_ours", Duration::from_secs(5)).await?,
         ids,
         session,
     };
-    let raw_keys = raw.keys.clone();
-    let mut subjects: Vec<(String, Arc<dyn Subject>)> = vec![
+    let mut subjects: Subjects = vec![
         ("raw sqlx (reference)".into(), Arc::new(raw)),
         ("session-sql (ours)".into(), Arc::new(ours)),
         (
@@ -355,14 +348,13 @@ pub async fn subjects(db: Db, keys: usize) -> Result<Vec<(String, Arc<dyn Subjec
         ),
     ];
     if db == Db::Postgres {
-        subjects.push((
-            "raw sqlx 0.8, same statements (context)".into(),
-            raw_sqlx08(&db.url("bench_raw08"), raw_keys).await?,
-        ));
-    }
-    for (_, subject) in &subjects {
-        for key in 0..keys {
-            subject.set(key).await;
+        subjects.extend(sqlx_versions::subjects(&db.url("bench_raw08"), raw_keys).await?);
+        match tls {
+            Some(tls) => subjects.push((
+                "raw sqlx over TLS, sslmode=prefer (context)".into(),
+                Arc::new(tls),
+            )),
+            None => println!("postgres: the server offers no TLS, so no TLS context row"),
         }
     }
     Ok(subjects)

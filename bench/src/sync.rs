@@ -31,7 +31,8 @@ pub struct SyncLatency {
     pub max_ms: f64,
 }
 
-fn unix_nanos() -> u128 {
+/// The wall clock in nanoseconds, comparable between two processes of one machine.
+pub fn unix_nanos() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
@@ -84,14 +85,24 @@ pub async fn measure(changes: usize) -> Result<SyncLatency, String> {
     }
     drop(to_watcher);
     let _ = watcher.wait();
+    Ok(latency_of(changes, latencies))
+}
+
+/// The percentiles of `latencies` (ms; at least one).
+pub fn latency_of(changes: usize, mut latencies: Vec<f64>) -> SyncLatency {
     latencies.sort_by(f64::total_cmp);
-    let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
-    Ok(SyncLatency {
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len().max(1) - 1) as f64 * q) as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    SyncLatency {
         changes,
         p50_ms: pick(0.5),
         p99_ms: pick(0.99),
         max_ms: pick(1.0),
-    })
+    }
 }
 
 /// The child: a cached store on the same database. `hold <id>` reads the
