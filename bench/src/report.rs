@@ -47,7 +47,10 @@ pub fn merge_into_saved(fresh: Results, only: &str) -> Results {
         .and_then(|text| serde_json::from_str(&text).ok());
     let Some(mut saved) = saved else { return fresh };
     let rerun = |group: &str| only.split(',').any(|g| g.trim() == group);
-    saved.throughput.retain(|row| !rerun(&row.backend));
+    // A group's rows may carry a longer name ("couchdb cached get"): its first word is the group.
+    saved
+        .throughput
+        .retain(|row| !rerun(row.backend.split(' ').next().unwrap_or_default()));
     if rerun("redis") {
         saved.redis_costs = fresh.redis_costs;
     }
