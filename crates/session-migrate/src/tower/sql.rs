@@ -125,40 +125,26 @@ impl TowerSqlSource {
     /// The rows after `after` in `id` order, a page of them.
     async fn page(&self, after: String) -> Result<Vec<(String, Vec<u8>)>> {
         let failed = |e: sqlx::Error| Error::Backend(Box::new(e));
+        let sql = |first: &str, second: &str| {
+            format!(
+                "SELECT id, data FROM {} WHERE id > {first} ORDER BY id LIMIT {second}",
+                self.table
+            )
+        };
+        // One query; only the placeholders and the pool's type differ.
+        macro_rules! fetch {
+            ($pool:expr, $sql:expr) => {
+                sqlx::query_as(AssertSqlSafe($sql))
+                    .bind(after)
+                    .bind(PAGE_ROWS)
+                    .fetch_all($pool)
+                    .await
+            };
+        }
         let rows = match &self.pool {
-            Pool::Postgres(pool) => {
-                let sql = format!(
-                    "SELECT id, data FROM {} WHERE id > $1 ORDER BY id LIMIT $2",
-                    self.table
-                );
-                sqlx::query_as(AssertSqlSafe(sql))
-                    .bind(after)
-                    .bind(PAGE_ROWS)
-                    .fetch_all(pool)
-                    .await
-            }
-            Pool::MySql(pool) => {
-                let sql = format!(
-                    "SELECT id, data FROM {} WHERE id > ? ORDER BY id LIMIT ?",
-                    self.table
-                );
-                sqlx::query_as(AssertSqlSafe(sql))
-                    .bind(after)
-                    .bind(PAGE_ROWS)
-                    .fetch_all(pool)
-                    .await
-            }
-            Pool::Sqlite(pool) => {
-                let sql = format!(
-                    "SELECT id, data FROM {} WHERE id > ? ORDER BY id LIMIT ?",
-                    self.table
-                );
-                sqlx::query_as(AssertSqlSafe(sql))
-                    .bind(after)
-                    .bind(PAGE_ROWS)
-                    .fetch_all(pool)
-                    .await
-            }
+            Pool::Postgres(pool) => fetch!(pool, sql("$1", "$2")),
+            Pool::MySql(pool) => fetch!(pool, sql("?", "?")),
+            Pool::Sqlite(pool) => fetch!(pool, sql("?", "?")),
         };
         rows.map_err(failed)
     }
