@@ -4,11 +4,7 @@
 //! which its get must return the new version. The same shape as the CouchDB
 //! cache sync in `sync`.
 
-use std::{
-    io::{BufRead as _, BufReader, Write as _},
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use session_core::{Session, SessionId, Store};
 use session_redis::RedisStore;
@@ -16,8 +12,7 @@ use tokio::io::{AsyncBufReadExt as _, BufReader as AsyncBufReader};
 
 use crate::{
     redis,
-    subject::{data, later},
-    sync::{SyncLatency, latency_of, unix_nanos},
+    sync::{SyncLatency, time_changes, unix_nanos},
 };
 
 const PREFIX: &str = "bench:nearsync";
@@ -29,54 +24,14 @@ const POLL: Duration = Duration::from_micros(50);
 /// one's invalidation in the child's near cache.
 pub async fn measure(changes: usize) -> Result<SyncLatency, String> {
     let writer = redis::ours(&redis::url(), PREFIX, None).await?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut watcher = Command::new(exe)
-        .arg("--near-watch")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let (Some(mut to_watcher), Some(from_watcher)) = (watcher.stdin.take(), watcher.stdout.take()) else {
-        return Err("the near cache watcher has no pipes".into());
-    };
-    let mut from_watcher = BufReader::new(from_watcher).lines();
-    let mut next_line = move || from_watcher.next().and_then(Result::ok).unwrap_or_default();
-    if next_line() != "ready" {
-        return Err("the near cache watcher did not start".into());
-    }
-    let (first, second) = (version(1)?, version(2)?);
-    let mut latencies = Vec::with_capacity(changes);
-    for _ in 0..changes {
-        let id = SessionId::generate();
-        writer.create(&id, &first).await.map_err(|e| e.to_string())?;
-        writeln!(to_watcher, "hold {}", id.as_str()).map_err(|e| e.to_string())?;
-        let held = next_line();
-        if held != "held" {
-            return Err(format!(
-                "the near cache watcher could not hold the session: {held}"
-            ));
-        }
-        writer.set(&id, &second).await.map_err(|e| e.to_string())?;
-        let acknowledged = unix_nanos();
-        writeln!(to_watcher, "await {}", id.as_str()).map_err(|e| e.to_string())?;
-        let answer = next_line();
-        let seen: u128 = answer
-            .strip_prefix("seen ")
-            .and_then(|nanos| nanos.parse().ok())
-            .ok_or_else(|| format!("the near cache watcher answered {answer:?}"))?;
-        latencies.push(seen.saturating_sub(acknowledged) as f64 / 1e6);
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    drop(to_watcher);
-    let _ = watcher.wait();
-    Ok(latency_of(changes, latencies))
-}
-
-/// A session whose "v" is `v`.
-fn version(v: i64) -> Result<Session, String> {
-    let mut session = Session::from_data(data()).expiring_at(later());
-    session.insert("v", v).map_err(|e| e.to_string())?;
-    Ok(session)
+    time_changes(
+        &writer,
+        "--near-watch",
+        "near cache watcher",
+        changes,
+        Duration::from_millis(2),
+    )
+    .await
 }
 
 fn version_of(session: Option<Session>) -> Option<i64> {

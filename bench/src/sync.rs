@@ -44,48 +44,73 @@ pub async fn measure(changes: usize) -> Result<SyncLatency, String> {
     let client = Client::new_no_auth(&couch::url()).map_err(|e| e.to_string())?;
     let writer = couch::ours(&client, DATABASE, true).await?;
     couch::synced(&writer).await?;
+    time_changes(
+        &writer,
+        "--sync-watch",
+        "sync watcher",
+        changes,
+        Duration::from_millis(5),
+    )
+    .await
+}
+
+/// The parent's side of both cross-process measurements: for each of
+/// `changes` fresh sessions, create version 1, have the child (this binary
+/// run with `flag`) hold it, write version 2, and time from the write's
+/// acknowledgement to the child's `seen <unix nanos>`.
+pub async fn time_changes(
+    writer: &dyn Store,
+    flag: &str,
+    name: &str,
+    changes: usize,
+    pause: Duration,
+) -> Result<SyncLatency, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut watcher = Command::new(exe)
-        .arg("--sync-watch")
+        .arg(flag)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| e.to_string())?;
     let (Some(mut to_watcher), Some(from_watcher)) = (watcher.stdin.take(), watcher.stdout.take()) else {
-        return Err("the sync watcher has no pipes".into());
+        return Err(format!("the {name} has no pipes"));
     };
     let mut from_watcher = BufReader::new(from_watcher).lines();
     let mut next_line = move || from_watcher.next().and_then(Result::ok).unwrap_or_default();
     if next_line() != "ready" {
-        return Err("the sync watcher did not start".into());
+        return Err(format!("the {name} did not start"));
     }
-    let version = |v: i64| -> Result<Session, String> {
-        let mut session = Session::from_data(data()).expiring_at(later());
-        session.insert("v", v).map_err(|e| e.to_string())?;
-        Ok(session)
-    };
     let (first, second) = (version(1)?, version(2)?);
     let mut latencies = Vec::with_capacity(changes);
     for _ in 0..changes {
         let id = SessionId::generate();
         writer.create(&id, &first).await.map_err(|e| e.to_string())?;
         writeln!(to_watcher, "hold {}", id.as_str()).map_err(|e| e.to_string())?;
-        if next_line() != "held" {
-            return Err("the sync watcher could not read the session".into());
+        let held = next_line();
+        if held != "held" {
+            return Err(format!("the {name} could not hold the session: {held}"));
         }
         writer.set(&id, &second).await.map_err(|e| e.to_string())?;
         let acknowledged = unix_nanos();
         writeln!(to_watcher, "await {}", id.as_str()).map_err(|e| e.to_string())?;
-        let seen: u128 = next_line()
+        let answer = next_line();
+        let seen: u128 = answer
             .strip_prefix("seen ")
             .and_then(|nanos| nanos.parse().ok())
-            .ok_or("the sync watcher stopped answering")?;
+            .ok_or_else(|| format!("the {name} answered {answer:?}"))?;
         latencies.push(seen.saturating_sub(acknowledged) as f64 / 1e6);
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(pause).await;
     }
     drop(to_watcher);
     let _ = watcher.wait();
     Ok(latency_of(changes, latencies))
+}
+
+/// A session whose "v" is `v`.
+pub fn version(v: i64) -> Result<Session, String> {
+    let mut session = Session::from_data(data()).expiring_at(later());
+    session.insert("v", v).map_err(|e| e.to_string())?;
+    Ok(session)
 }
 
 /// The percentiles of `latencies` (ms; at least one).
