@@ -212,6 +212,34 @@ pub fn parse_js_date(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok().map(truncate_to_millis)
 }
 
+/// How far a store's own expiry may lie from `cookie.expires` while both
+/// describe the same write: Node stores round to whole seconds (a Redis TTL,
+/// a SQL timestamp), and a TTL is only known to the moment of the read.
+pub const SAME_WRITE: time::Duration = time::Duration::seconds(2);
+
+/// The expiry of a session a Node store holds: the store's own record of it
+/// (`stored`: a key's TTL, a row's timestamp) is the truth, since Node's
+/// `touch` moves only that, but it is coarser than `cookie.expires`, which
+/// is exact to the millisecond as written. The cookie's date is taken while
+/// it lies within [`SAME_WRITE`] of the store's; otherwise the store's.
+///
+/// ```
+/// use session_core::express::reconcile_expiry;
+/// use time::{Duration, macros::datetime};
+///
+/// let written = datetime!(2030-01-01 00:00:00.123 UTC);
+/// let rounded_up = datetime!(2030-01-01 00:00:01 UTC);
+/// assert_eq!(reconcile_expiry(rounded_up, Some(written)), written);
+/// let touched = written + Duration::minutes(5);
+/// assert_eq!(reconcile_expiry(touched, Some(written)), touched);
+/// ```
+pub fn reconcile_expiry(stored: OffsetDateTime, cookie: Option<OffsetDateTime>) -> OffsetDateTime {
+    match cookie {
+        Some(cookie) if (stored - cookie).abs() <= SAME_WRITE => cookie,
+        _ => stored,
+    }
+}
+
 /// The cookie object to write: the one read from Node with `expires` brought
 /// up to date, or the one express-session makes for a new session.
 fn cookie_for(session: &Session, expires_at: OffsetDateTime) -> Result<SessionData, Error> {

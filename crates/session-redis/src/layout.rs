@@ -173,7 +173,7 @@ impl Layout {
                     // No TTL (connect-redis' `disableTTL`): the cookie's
                     // date, or a default TTL.
                     (-1, cookie) => cookie.unwrap_or(now + default_ttl),
-                    (ms, cookie) => exact_expiry(now + time::Duration::milliseconds(ms), cookie),
+                    (ms, cookie) => express::reconcile_expiry(now + time::Duration::milliseconds(ms), cookie),
                 };
                 if expires_at <= now {
                     return Ok(None);
@@ -182,47 +182,5 @@ impl Layout {
                 Ok(Some(session))
             }
         }
-    }
-}
-
-/// How far the key's TTL may lie from the cookie's date while both describe
-/// the same write: Node sets the TTL in whole seconds rounded up, and a
-/// reply takes a moment to arrive.
-const SAME_WRITE: time::Duration = time::Duration::seconds(2);
-
-/// The expiry of a connect-redis session: the key's TTL is the truth, but it
-/// is only known to the millisecond of the read, while `cookie.expires` is
-/// exact as written. The cookie's date is taken while it agrees with the TTL;
-/// after Node's `touch` (which moves only the TTL) it no longer does, and the
-/// TTL wins.
-fn exact_expiry(by_ttl: OffsetDateTime, cookie: Option<OffsetDateTime>) -> OffsetDateTime {
-    match cookie {
-        Some(cookie) if (by_ttl - cookie).abs() <= SAME_WRITE => cookie,
-        _ => by_ttl,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use time::macros::datetime;
-
-    use super::*;
-
-    #[test]
-    fn the_cookie_date_is_kept_while_the_ttl_agrees() {
-        let written = datetime!(2030-01-01 00:00:00.123 UTC);
-        let node_rounded = written + time::Duration::milliseconds(877);
-        assert_eq!(exact_expiry(node_rounded, Some(written)), written);
-        assert_eq!(
-            exact_expiry(written - time::Duration::milliseconds(3), Some(written)),
-            written
-        );
-        let touched = written + time::Duration::minutes(5);
-        assert_eq!(
-            exact_expiry(touched, Some(written)),
-            touched,
-            "Node's touch moved the TTL"
-        );
-        assert_eq!(exact_expiry(touched, None), touched);
     }
 }

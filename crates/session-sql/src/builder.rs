@@ -6,16 +6,18 @@ use session_core::Error;
 use session_core::backend::{BuilderOptions, within};
 
 use crate::{
-    Column, SqlStore,
+    Column, Layout, SqlStore,
     bounds::ServerBounds,
     connect::{PoolSettings, connect},
     db::Db,
     extra_columns::ColumnKind,
     ident::Ident,
+    node_columns::NodeColumns,
     pool::Pool,
     purge::Purger,
-    statements::{Layout, Statements},
+    statements::{Shape, Statements},
     store::Inner,
+    time_zone,
 };
 #[cfg(feature = "mysql")]
 use crate::{connect::is_mariadb, error::from_sqlx};
@@ -25,7 +27,9 @@ use crate::{connect::is_mariadb, error::from_sqlx};
 /// | option | default | meaning |
 /// |---|---|---|
 /// | [`url`](Self::url) or a pool | — (one is required) | `postgres://`, `mysql://` / `mariadb://`, `sqlite:path` or `sqlite::memory:`; or the app's own sqlx pool |
-/// | [`table`](Self::table) | `"sessions"` | table name: ASCII letters, digits, `_`; quoted |
+/// | [`layout`](Self::layout) | [`Layout::Native`] | this crate's table, or a Node store's (connect-pg-simple, connect-session-sequelize) |
+/// | [`table`](Self::table) | `"sessions"` (a Node layout: its store's default) | table name: ASCII letters, digits, `_`; quoted |
+/// | [`time_zone`](Self::time_zone) | the database's default | connect-pg-simple only: the zone its `expire` times are in |
 /// | [`schema`](Self::schema) | none | schema (PostgreSQL) or database (MySQL) qualifying the table |
 /// | [`create_table_if_missing`](Self::create_table_if_missing) | `true` | run [`SqlStore::migrate`] when building |
 /// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry |
@@ -57,7 +61,9 @@ use crate::{connect::is_mariadb, error::from_sqlx};
 #[must_use]
 pub struct SqlStoreBuilder {
     target: Option<Target>,
-    table: String,
+    layout: Layout,
+    table: Option<String>,
+    time_zone: Option<String>,
     schema: Option<String>,
     create_table_if_missing: bool,
     options: BuilderOptions,
@@ -88,7 +94,9 @@ impl Default for SqlStoreBuilder {
     fn default() -> Self {
         Self {
             target: None,
-            table: "sessions".into(),
+            layout: Layout::Native,
+            table: None,
+            time_zone: None,
             schema: None,
             create_table_if_missing: true,
             options: BuilderOptions::default(),
@@ -167,9 +175,46 @@ impl SqlStoreBuilder {
         self
     }
 
-    /// Table name (default `"sessions"`).
+    /// Table name (default `"sessions"`; with a Node [`layout`](Self::layout),
+    /// its store's default: `"session"`, `"Sessions"`).
     pub fn table(mut self, table: impl Into<String>) -> Self {
-        self.table = table.into();
+        self.table = Some(table.into());
+        self
+    }
+
+    /// The table's layout: this crate's own (the default), or a Node
+    /// store's, to share sessions with an Express app (see [`Layout`] for
+    /// what each keeps of the contract). A Node layout has no tombstones
+    /// (`tombstone_grace` does not apply), ignores the
+    /// [`codec`](Self::codec) (the data is express-session's JSON) and takes
+    /// no extra [`column`](Self::column)s.
+    ///
+    /// ```no_run
+    /// use session_sql::{Layout, SqlStore};
+    ///
+    /// # async fn run() -> Result<(), session_core::Error> {
+    /// let store = SqlStore::builder()
+    ///     .url("mysql://root@127.0.0.1/app")
+    ///     .layout(Layout::ConnectSessionSequelize)
+    ///     .build()
+    ///     .await?;
+    /// # let _ = store; Ok(()) }
+    /// ```
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// connect-pg-simple stores `expire` as wall-clock time in the time zone
+    /// of the Node app's connections; give that zone here (an IANA name
+    /// such as `"Europe/Berlin"`, or `"UTC"`). By default the store finds
+    /// the zone a connection that sets none gets (node-postgres sets none):
+    /// the role's or database's `TimeZone` setting, else the server's
+    /// configuration file, else UTC when that file cannot be read (it needs
+    /// superuser or `pg_read_all_settings`; a warning is logged). Set it
+    /// when the Node app sets its own (`PGTZ`, `options`).
+    pub fn time_zone(mut self, zone: impl Into<String>) -> Self {
+        self.time_zone = Some(zone.into());
         self
     }
 
@@ -210,8 +255,23 @@ impl SqlStoreBuilder {
     ///   the timeout.
     /// * [`Error::Backend`]: creating the table failed.
     pub async fn build(self) -> Result<SqlStore, Error> {
-        let lifetimes = self.options.check()?;
-        let table = Ident::new("table name", &self.table)?;
+        let node = self.layout.is_node();
+        if node && !self.columns.is_empty() {
+            return Err(Error::InvalidInput(
+                "extra columns need the native layout: a Node store's table has only its own".into(),
+            ));
+        }
+        let mut options = self.options.clone();
+        if node {
+            // The Node tables have no tombstones: destroy deletes.
+            options.tombstone_grace = std::time::Duration::ZERO;
+        }
+        let lifetimes = options.check()?;
+        let table_name = self
+            .table
+            .clone()
+            .unwrap_or_else(|| self.layout.default_table().into());
+        let table = Ident::new("table name", &table_name)?;
         let schema = self
             .schema
             .as_deref()
@@ -257,12 +317,22 @@ impl SqlStoreBuilder {
             #[allow(unreachable_patterns)]
             _ => String::new(),
         };
-        let statements = Statements::new(Layout {
+        self.layout.check(pool.dialect())?;
+        let node_columns = match self.layout {
+            Layout::Native => None,
+            Layout::ConnectPgSimple => {
+                let zone = time_zone::resolve(&pool, self.time_zone.as_deref(), timeout).await?;
+                Some(NodeColumns::new(pool.dialect(), self.layout, &zone))
+            }
+            layout => Some(NodeColumns::new(pool.dialect(), layout, "UTC")),
+        };
+        let statements = Statements::new(Shape {
             dialect: pool.dialect(),
             schema: schema.as_ref(),
             table: &table,
             extras: &extras,
             prefix: &prefix,
+            node: node_columns.as_ref(),
         })?;
         let db = Db {
             pool,
@@ -282,7 +352,7 @@ impl SqlStoreBuilder {
         let store = SqlStore::from_inner(Inner {
             db,
             statements,
-            table: self.table,
+            table: table_name,
             lifetimes,
             codec: self.options.codec,
             clock: self.options.clock,
@@ -291,6 +361,7 @@ impl SqlStoreBuilder {
             purger,
             purge_task,
             columns: self.columns,
+            layout: self.layout,
         });
         if self.create_table_if_missing {
             store.migrate().await?;

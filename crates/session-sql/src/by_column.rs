@@ -28,10 +28,11 @@ impl SqlStore {
         };
         let select = &inner.statements.by_column[index].select;
         within(inner.db.timeout, async {
-            let args = Args::new().value(&value).now(inner.now().millis);
+            let now = inner.now();
+            let args = Args::new().value(&value).now(now.millis);
             let rows: Vec<(String, Vec<u8>, i64)> = inner.db.fetch_all(select, args).await?;
             rows.into_iter()
-                .map(|(id, data, expires_at)| inner.listed(id, (data, expires_at)))
+                .filter_map(|(id, data, expires_at)| inner.listed(id, (data, expires_at), now).transpose())
                 .collect()
         })
         .await

@@ -20,12 +20,13 @@ fn empty(dialect: Dialect) -> &'static str {
     }
 }
 
-/// Deletes up to `limit` rows: the fallback where `TRUNCATE` is refused.
-fn batch(dialect: Dialect) -> &'static str {
+/// Deletes up to `limit` rows, keyed by `key`: the fallback where
+/// `TRUNCATE` is refused.
+fn batch(dialect: Dialect, key: &str) -> String {
     match dialect {
-        Dialect::MySql => "DELETE FROM {table} LIMIT {limit}",
+        Dialect::MySql => "DELETE FROM {table} LIMIT {limit}".into(),
         Dialect::Postgres | Dialect::Sqlite => {
-            "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} LIMIT {limit})"
+            format!("DELETE FROM {{table}} WHERE {key} IN (SELECT {key} FROM {{table}} LIMIT {{limit}})")
         }
     }
 }
@@ -37,10 +38,11 @@ pub(crate) struct Clear {
 }
 
 impl Clear {
-    pub(crate) fn new(names: Names<'_>) -> Result<Self, Error> {
+    /// For a table whose primary key is `key` (quoted).
+    pub(crate) fn new(names: Names<'_>, key: &str) -> Result<Self, Error> {
         Ok(Self {
             empty: Statement::compile(empty(names.dialect), names)?,
-            batch: Statement::compile(batch(names.dialect), names)?,
+            batch: Statement::compile(&batch(names.dialect, key), names)?,
         })
     }
 

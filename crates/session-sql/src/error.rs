@@ -18,8 +18,28 @@ pub(crate) fn from_sqlx(error: sqlx::Error, timeout: Duration) -> Error {
             Error::Unavailable(Box::new(error))
         }
         sqlx::Error::Configuration(_) => Error::InvalidInput(error.to_string()),
+        // A Node store's table narrower than the session (MySQL's TEXT).
+        sqlx::Error::Database(db) if too_long(db.as_ref()) => {
+            Error::Encode(format!("the session does not fit its column: {}", db.message()).into())
+        }
         _ => Error::Backend(Box::new(error)),
     }
+}
+
+/// PostgreSQL's string_data_right_truncation, MySQL's ER_DATA_TOO_LONG.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(unused_variables))]
+fn too_long(error: &(dyn DatabaseError + 'static)) -> bool {
+    #[cfg(feature = "postgres")]
+    if let Some(postgres) = error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return postgres.code() == "22001";
+    }
+    #[cfg(feature = "mysql")]
+    if let Some(mysql) = error.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        // ER_DATA_TOO_LONG; ER_TRUNCATED_WRONG_VALUE_FOR_FIELD, which MariaDB
+        // reports for multi-byte text past the end of a TEXT column.
+        return matches!(mysql.number(), 1406 | 1366);
+    }
+    false
 }
 
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {

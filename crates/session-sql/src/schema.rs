@@ -1,10 +1,10 @@
 //! The table and its indexes, as DDL that is safe to run again.
 
-use crate::{dialect::Dialect, ident::index_name, statements::Layout};
+use crate::{dialect::Dialect, ident::index_name, statements::Shape};
 
 /// The statements that create the table and its indexes if missing, for
 /// `table` (quoted and qualified).
-pub(crate) fn ddl(layout: Layout<'_>, table: &str) -> Vec<String> {
+pub(crate) fn ddl(layout: Shape<'_>, table: &str) -> Vec<String> {
     let dialect = layout.dialect;
     let quote = |name: &str| dialect.quote(name);
     let index = |column: &str| quote(&index_name(layout.table, column));

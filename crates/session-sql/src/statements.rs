@@ -12,6 +12,7 @@ use crate::{
     dialect::Dialect,
     extra_columns::ColumnKind,
     ident::Ident,
+    node_columns::NodeColumns,
     schema,
     statement::{Names, Statement},
     upsert::Upsert,
@@ -97,13 +98,15 @@ pub(crate) struct ColumnStatements {
 
 /// Where a store's table is and what it holds: all the statements need.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Layout<'a> {
+pub(crate) struct Shape<'a> {
     pub(crate) dialect: Dialect,
     pub(crate) schema: Option<&'a Ident>,
     pub(crate) table: &'a Ident,
     pub(crate) extras: &'a [(Ident, ColumnKind)],
     /// Put before every statement (MariaDB's per-statement bounds).
     pub(crate) prefix: &'a str,
+    /// A Node store's table instead of the store's own.
+    pub(crate) node: Option<&'a NodeColumns>,
 }
 
 /// Every statement a store runs, compiled for its database.
@@ -131,7 +134,7 @@ pub(crate) struct Statements {
 impl Statements {
     /// # Errors
     /// Only for a broken template (a bug): see [`Statement::compile`].
-    pub(crate) fn new(layout: Layout<'_>) -> Result<Self, Error> {
+    pub(crate) fn new(layout: Shape<'_>) -> Result<Self, Error> {
         let dialect = layout.dialect;
         let quote = |ident: &Ident| dialect.quote(ident.as_str());
         let table = match layout.schema {
@@ -146,6 +149,9 @@ impl Statements {
             column: None,
             prefix: layout.prefix,
         };
+        if let Some(columns) = layout.node {
+            return Self::node(columns, names, layout.table.as_str());
+        }
         let compile = |template: &str| Statement::compile(template, names);
         let by_column = extras
             .iter()
@@ -174,7 +180,7 @@ impl Statements {
             page: compile(PAGE)?,
             count: compile(COUNT)?,
             purge: compile(purge(dialect))?,
-            clear: Clear::new(names)?,
+            clear: Clear::new(names, "id")?,
             by_column,
         })
     }
@@ -189,12 +195,13 @@ mod tests {
     }
 
     fn statements(dialect: Dialect, schema: Option<&Ident>, extras: &[(Ident, ColumnKind)]) -> Statements {
-        Statements::new(Layout {
+        Statements::new(Shape {
             dialect,
             schema,
             table: &ident("s"),
             extras,
             prefix: "",
+            node: None,
         })
         .unwrap()
     }
@@ -238,12 +245,13 @@ mod tests {
 
     #[test]
     fn a_prefix_leads_every_statement() {
-        let my = Statements::new(Layout {
+        let my = Statements::new(Shape {
             dialect: Dialect::MySql,
             schema: None,
             table: &ident("s"),
             extras: &[(ident("u"), ColumnKind::Text)],
             prefix: "SET STATEMENT x = 1 FOR ",
+            node: None,
         })
         .unwrap();
         let mut all = vec![

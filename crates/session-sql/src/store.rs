@@ -6,12 +6,12 @@ use async_trait::async_trait;
 use session_core::{
     Codec, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store,
     backend::{BackgroundTask, Page, paged, within},
-    expiry::{from_unix_millis, unix_millis},
+    expiry::unix_millis,
 };
 use time::OffsetDateTime;
 
 use crate::{
-    Dialect, PurgeReport, SqlStoreBuilder,
+    Dialect, Layout, PurgeReport, SqlStoreBuilder,
     db::Db,
     extra_columns::{Column, ExtraValue},
     purge::Purger,
@@ -96,6 +96,7 @@ pub(crate) struct Inner {
     pub(crate) purger: Purger,
     pub(crate) purge_task: Option<BackgroundTask>,
     pub(crate) columns: Vec<Column>,
+    pub(crate) layout: Layout,
 }
 
 /// The application's clock read once for a call: every comparison in the
@@ -234,25 +235,33 @@ impl Inner {
             .collect()
     }
 
-    fn session(&self, (data, expires_at): StoredSession) -> Result<Session> {
-        Ok(Session::from_data(self.codec.decode(&data)?).expiring_at(from_unix_millis(expires_at)?))
+    /// The session a row holds, if it is live at `now`.
+    fn session(&self, stored: StoredSession, now: Now) -> Result<Option<Session>> {
+        self.layout.decode(&*self.codec, stored, now.time)
     }
 
-    pub(crate) fn listed(&self, id: String, stored: StoredSession) -> Result<(SessionId, Session)> {
+    /// A listed row, if it is live at `now`.
+    pub(crate) fn listed(
+        &self,
+        id: String,
+        stored: StoredSession,
+        now: Now,
+    ) -> Result<Option<(SessionId, Session)>> {
         let id = SessionId::try_from(id).map_err(|e| Error::Decode(Box::new(e)))?;
-        Ok((id, self.session(stored)?))
+        Ok(self.session(stored, now)?.map(|session| (id, session)))
     }
 
     /// One page of live sessions with ids after `after`, and where the next
     /// page starts.
     async fn page(&self, after: String) -> Result<Page<String>> {
-        let args = Args::new().after(&after).now(self.now().millis).limit(PAGE);
+        let now = self.now();
+        let args = Args::new().after(&after).now(now.millis).limit(PAGE);
         let rows: Vec<(String, Vec<u8>, i64)> = self.db.fetch_all(&self.statements.page, args).await?;
         let full = rows.len() as i64 == PAGE;
         let next = rows.last().filter(|_| full).map(|(id, _, _)| id.clone());
         let items = rows
             .into_iter()
-            .map(|(id, data, expires_at)| self.listed(id, (data, expires_at)))
+            .filter_map(|(id, data, expires_at)| self.listed(id, (data, expires_at), now).transpose())
             .collect();
         Ok(Page { items, next })
     }
@@ -264,6 +273,7 @@ impl fmt::Debug for SqlStore {
         f.debug_struct("SqlStore")
             .field("dialect", &inner.db.dialect())
             .field("table", &inner.table)
+            .field("layout", &inner.layout)
             .field("lifetimes", &inner.lifetimes)
             .field("codec", &inner.codec)
             .field("clock", &inner.clock)
@@ -280,9 +290,13 @@ impl Store for SqlStore {
     async fn get(&self, id: &SessionId) -> Result<Option<Session>> {
         let inner = &*self.inner;
         within(inner.db.timeout, async {
-            let args = Args::new().id(id.as_str()).now(inner.now().millis);
+            let now = inner.now();
+            let args = Args::new().id(id.as_str()).now(now.millis);
             let row: Option<StoredSession> = inner.db.fetch_optional(&inner.statements.get, args).await?;
-            row.map(|row| inner.session(row)).transpose()
+            Ok(match row {
+                Some(row) => inner.session(row, now)?,
+                None => None,
+            })
         })
         .await
     }

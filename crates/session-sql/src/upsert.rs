@@ -56,18 +56,47 @@ pub(crate) enum Upsert {
     },
 }
 
+/// The SQL of an [`Upsert`], as templates: each guard is appended to
+/// `upsert` (PostgreSQL, SQLite) or `update` (MySQL) after `WHERE`.
+pub(crate) struct UpsertSql {
+    pub(crate) upsert: String,
+    pub(crate) update: String,
+    pub(crate) insert: String,
+    /// What `set` may replace.
+    pub(crate) set_guard: String,
+    /// What `create` may replace.
+    pub(crate) create_guard: String,
+}
+
+impl UpsertSql {
+    /// The store's own table.
+    pub(crate) fn native() -> Self {
+        Self {
+            upsert: UPSERT.into(),
+            update: UPDATE.into(),
+            insert: INSERT.into(),
+            set_guard: UNLESS_TOMBSTONE.into(),
+            create_guard: IF_DEAD.into(),
+        }
+    }
+}
+
 impl Upsert {
     pub(crate) fn new(names: Names<'_>) -> Result<Self, Error> {
+        Self::compile(names, UpsertSql::native())
+    }
+
+    pub(crate) fn compile(names: Names<'_>, sql: UpsertSql) -> Result<Self, Error> {
         let compile = |template: String| Statement::compile(&template, names);
         Ok(match names.dialect {
             Dialect::Postgres | Dialect::Sqlite => Self::OneStatement {
-                unless_tombstone: compile(format!("{UPSERT}{UNLESS_TOMBSTONE}"))?,
-                if_dead: compile(format!("{UPSERT}{IF_DEAD}"))?,
+                unless_tombstone: compile(format!("{}{}", sql.upsert, sql.set_guard))?,
+                if_dead: compile(format!("{}{}", sql.upsert, sql.create_guard))?,
             },
             Dialect::MySql => Self::UpdateThenInsert {
-                update_unless_tombstone: compile(format!("{UPDATE}{UNLESS_TOMBSTONE}"))?,
-                update_if_dead: compile(format!("{UPDATE}{IF_DEAD}"))?,
-                insert: compile(INSERT.into())?,
+                update_unless_tombstone: compile(format!("{}{}", sql.update, sql.set_guard))?,
+                update_if_dead: compile(format!("{}{}", sql.update, sql.create_guard))?,
+                insert: compile(sql.insert)?,
             },
         })
     }

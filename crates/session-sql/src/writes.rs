@@ -3,7 +3,7 @@
 
 use session_core::{
     Result, Session, SessionId,
-    backend::{Effect, Occupant, Write, decide, encode},
+    backend::{Effect, Occupant, Write, decide},
     expiry::unix_millis,
 };
 use time::OffsetDateTime;
@@ -42,7 +42,7 @@ const WRITE_ATTEMPTS: usize = 3;
 
 impl Inner {
     pub(crate) async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
-        let written = self.written(session)?;
+        let written = self.written(id, session)?;
         let (row, expired) = (written.row(id), written.expired);
         self.guarded(Write::Set, id, written.now, expired, || async move {
             if expired {
@@ -56,7 +56,7 @@ impl Inner {
     }
 
     pub(crate) async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
-        let written = self.written(session)?;
+        let written = self.written(id, session)?;
         let (row, expired) = (written.row(id), written.expired);
         self.guarded(Write::Create, id, written.now, expired, || async move {
             if expired {
@@ -69,12 +69,15 @@ impl Inner {
         .await
     }
 
-    /// What `set` or `create` of `session` writes, checked and encoded.
-    fn written(&self, session: &Session) -> Result<Written> {
-        let data = encode(&*self.codec, session.data())?;
-        let extras = self.extra_values(session)?;
+    /// What `set` or `create` of `session` under `id` writes, checked and
+    /// encoded in the table's layout.
+    fn written(&self, id: &SessionId, session: &Session) -> Result<Written> {
+        self.layout.check_id(id)?;
         let now = self.now();
-        let expires_at = unix_millis(self.lifetimes.expiry_of(session, now.time));
+        let expires = self.lifetimes.expiry_of(session, now.time);
+        let data = self.layout.encode(&*self.codec, session, expires, now.time)?;
+        let extras = self.extra_values(session)?;
+        let expires_at = unix_millis(expires);
         Ok(Written {
             data,
             extras,

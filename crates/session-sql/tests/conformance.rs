@@ -67,3 +67,59 @@ mod sea_orm_sqlite {
         super::common::sea_orm_store_for("sqlite::memory:".to_string(), settings)
     });
 }
+
+/// The Node stores' tables, shared with Express apps: no tombstones, so
+/// every check that needs one fails by design, each saying why.
+macro_rules! node_suite {
+    ($layout:ident, |$settings:ident| $url:expr $(, $check:ident: $why:expr)*) => {
+        /// Why most of its by-design failures happen.
+        const NO_TOMBSTONES: &str = "the Node store's table has no tombstone: destroy deletes the row, so a \
+            late write after a logout lands (the Node store does the same)";
+
+        session_conformance::suite!(
+            |$settings: super::Settings| {
+                super::common::node_store_for(session_sql::Layout::$layout, $url, $settings)
+            },
+            fails_by_design: {
+                set_after_destroy_is_refused: NO_TOMBSTONES,
+                create_after_destroy_is_refused: NO_TOMBSTONES,
+                touch_destroyed_is_refused: "without a tombstone a destroyed id is simply absent: NotFound",
+                destroy_of_unknown_id_still_guards_it: NO_TOMBSTONES,
+                destroy_touch_race_never_resurrects: "touch after a destroy answers NotFound, not Destroyed \
+                    (nothing is revived either way)",
+                destroy_set_race_never_resurrects: NO_TOMBSTONES,
+                destroy_create_race_never_resurrects: NO_TOMBSTONES,
+                tombstone_lapses_after_grace: NO_TOMBSTONES,
+                tombstones_survive_capacity_pressure: NO_TOMBSTONES,
+                namespaces_are_isolated: "its create-after-destroy step needs a tombstone",
+                debug_output_hides_secrets: "its refusal steps need a tombstone (the output check itself passes)",
+                round_trips_nested: "its data holds a key `cookie`, which express-session keeps for its own",
+                $($check: $why,)*
+            }
+        );
+    };
+}
+
+/// connect-session-sequelize's `sid` column is `VARCHAR(36)`.
+const SEQUELIZE_IDS: &str = "connect-session-sequelize's sid column holds at most 36 bytes: a longer id \
+    is refused with InvalidInput";
+
+mod connect_pg_simple {
+    node_suite!(ConnectPgSimple, |settings| super::common::postgres_url());
+}
+
+mod sequelize_postgres {
+    node_suite!(ConnectSessionSequelize, |settings| super::common::postgres_url(),
+        longest_id_round_trips: super::SEQUELIZE_IDS);
+}
+
+mod sequelize_mariadb {
+    node_suite!(ConnectSessionSequelize, |settings| super::common::mysql_url(),
+        longest_id_round_trips: super::SEQUELIZE_IDS);
+}
+
+mod sequelize_sqlite {
+    node_suite!(ConnectSessionSequelize, |settings| super::common::sqlite_file_url(
+        &settings.namespace
+    ), longest_id_round_trips: super::SEQUELIZE_IDS);
+}

@@ -109,3 +109,13 @@ pub(crate) async fn sea_orm_store_for(url: String, settings: Settings) -> SqlSto
         .await
         .unwrap_or_else(|e| panic!("a store on the sea-orm connection to {url}: {e}"))
 }
+
+/// A store in a Node store's `layout`, the namespace its table.
+pub(crate) async fn node_store_for(layout: session_sql::Layout, url: String, settings: Settings) -> SqlStore {
+    builder(&url, &settings.namespace)
+        .layout(layout)
+        .lifetimes(settings.lifetimes)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("the database at {url} must be reachable (run ./scripts/test): {e}"))
+}

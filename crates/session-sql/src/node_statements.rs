@@ -1,0 +1,113 @@
+//! The statements of a Node store's table: the same operations, binds and
+//! guards as the store's own table (see `statements.rs`), in the Node
+//! store's columns. There are no tombstones: `destroy` deletes.
+
+use session_core::Error;
+
+use crate::{
+    Dialect,
+    clear::Clear,
+    node_columns::NodeColumns,
+    statement::{Names, Statement},
+    statements::Statements,
+    upsert::{Upsert, UpsertSql},
+};
+
+impl Statements {
+    /// Every statement on the Node table `table` (quoted, qualified; `bare`
+    /// unqualified), compiled with `names`.
+    ///
+    /// # Errors
+    /// Only for a broken template (a bug).
+    pub(crate) fn node(columns: &NodeColumns, names: Names<'_>, bare: &str) -> Result<Self, Error> {
+        let table = names.table;
+        let (sid, expires) = (columns.sid(), columns.expires());
+        let (data_out, expiry) = (columns.data_out(), columns.expiry());
+        let live = format!("{expiry} > {{now}}");
+        let compile = |template: String| Statement::compile(&template, names);
+        let delete = format!("DELETE FROM {{table}} WHERE {sid} = {{id}}");
+        let purge = match columns.dialect {
+            Dialect::MySql => format!("DELETE FROM {{table}} WHERE {expiry} <= {{now}} LIMIT {{limit}}"),
+            dialect => format!(
+                "DELETE FROM {{table}} WHERE {sid} IN (SELECT {sid} FROM {{table}} WHERE {expiry} <= {{now}} \
+                 LIMIT {{limit}}{})",
+                if dialect == Dialect::Postgres {
+                    " FOR UPDATE SKIP LOCKED"
+                } else {
+                    ""
+                }
+            ),
+        };
+        Ok(Self {
+            schema: columns
+                .ddl(table, bare)
+                .iter()
+                .map(|ddl| Statement::plain(ddl, names))
+                .collect(),
+            get: compile(format!(
+                "SELECT {data_out}, {expiry} FROM {{table}} WHERE {sid} = {{id}} AND {live}"
+            ))?,
+            occupant: compile(format!(
+                "SELECT FALSE, {expiry} FROM {{table}} WHERE {sid} = {{id}}"
+            ))?,
+            upsert: Upsert::compile(names, upsert(columns, table))?,
+            touch: compile(format!(
+                "UPDATE {{table}} SET {expires} = {}{} WHERE {sid} = {{id}} AND {live}",
+                columns.time_in("expires_at"),
+                columns
+                    .stamps()
+                    .map(|(_, updated)| format!(", {updated} = {}", columns.time_in("now")))
+                    .unwrap_or_default()
+            ))?,
+            remove_unless_tombstone: compile(delete.clone())?,
+            remove_live: compile(format!("{delete} AND {live}"))?,
+            // Never run: the layouts have no tombstones (grace zero).
+            tombstone: compile(delete.clone())?,
+            delete: compile(delete)?,
+            page: compile(format!(
+                "SELECT {sid}, {data_out}, {expiry} FROM {{table}} WHERE {sid} > {{after}} AND {live} \
+                 ORDER BY {sid} LIMIT {{limit}}"
+            ))?,
+            count: compile(format!("SELECT COUNT(*) FROM {{table}} WHERE {live}"))?,
+            purge: compile(purge)?,
+            clear: Clear::new(names, &sid)?,
+            by_column: Vec::new(),
+        })
+    }
+}
+
+/// `set` replaces any row (there are no tombstones); `create` only an
+/// expired one.
+fn upsert(columns: &NodeColumns, table: &str) -> UpsertSql {
+    let (sid, data, expires) = (columns.sid(), columns.data(), columns.expires());
+    let (data_in, expires_in, now_in) = (
+        columns.data_in(),
+        columns.time_in("expires_at"),
+        columns.time_in("now"),
+    );
+    let (stamp_names, stamp_values, stamp_set, stamp_excluded) = match columns.stamps() {
+        Some((created, updated)) => (
+            format!(", {created}, {updated}"),
+            format!(", {now_in}, {now_in}"),
+            format!(", {updated} = {now_in}"),
+            format!(", {updated} = excluded.{updated}"),
+        ),
+        None => Default::default(),
+    };
+    let insert = format!(
+        "INSERT INTO {{table}} ({sid}, {data}, {expires}{stamp_names}) \
+         VALUES ({{id}}, {data_in}, {expires_in}{stamp_values})"
+    );
+    UpsertSql {
+        upsert: format!(
+            "{insert} ON CONFLICT ({sid}) DO UPDATE SET {data} = excluded.{data}, \
+             {expires} = excluded.{expires}{stamp_excluded} WHERE "
+        ),
+        update: format!(
+            "UPDATE {{table}} SET {data} = {data_in}, {expires} = {expires_in}{stamp_set} WHERE {sid} = {{id}} AND "
+        ),
+        insert,
+        set_guard: "TRUE".into(),
+        create_guard: format!("{} <= {{now}}", columns.time_out(&format!("{table}.{expires}"))),
+    }
+}
