@@ -23,6 +23,11 @@ npm_install_pinned() { # name, dest, description
   if ! cmp -s "$source_dir/package-lock.json" "$2/package-lock.json" || [ ! -d "$2/node_modules" ]; then
     echo "installing $3 from npm" >&2
     cp "$source_dir/package.json" "$source_dir/package-lock.json" "$2/"
-    (cd "$2" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    # Native add-ons (sqlite3) build against the headers Node ships in
+    # /usr/include/node: node-gyp would fetch them from nodejs.org, which
+    # this machine cannot reach.
+    local nodedir="${npm_config_nodedir:-}"
+    [ -z "$nodedir" ] && [ -d /usr/include/node ] && nodedir=/usr
+    (cd "$2" && npm_config_nodedir="$nodedir" npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }

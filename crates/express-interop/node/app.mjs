@@ -4,12 +4,19 @@
 //   NODE_PATH-free: run from a directory whose node_modules holds the pinned
 //   packages (scripts/services/express); the tests pass EXPRESS_PEERS_DIR.
 //
-// Environment: PORT, STORE (connect-redis), REDIS_URL, PREFIX, SECRETS
-// (comma-separated; the first signs), MAX_AGE_MS.
+// Environment: PORT, SECRETS (comma-separated; the first signs), MAX_AGE_MS,
+// and STORE with its own settings:
+//   connect-redis              REDIS_URL, PREFIX
+//   connect-pg-simple          DATABASE_URL (postgres://), TABLE (default session)
+//   connect-session-sequelize  DATABASE_URL (postgres://, mariadb://, mysql://
+//                              or sqlite:/path/file.db), TABLE (default Sessions)
+//   session-pouchdb-store      COUCH_DB_URL (the database, http://host:5984/db)
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-const require = createRequire(path.join(process.env.EXPRESS_PEERS_DIR, 'package.json'));
+const peers = process.env.EXPRESS_PEERS_DIR;
+const require = createRequire(path.join(peers, 'package.json'));
 const express = require('express');
 const session = require('express-session');
 
@@ -21,6 +28,60 @@ async function store() {
       const client = createClient({ url: process.env.REDIS_URL });
       await client.connect();
       return new RedisStore({ client, prefix: process.env.PREFIX });
+    }
+    case 'connect-pg-simple': {
+      const PgStore = require('connect-pg-simple')(session);
+      const { Pool } = require('pg');
+      const pool = new Pool({ connectionString: process.env.DATABASE_URL });
+      const table = process.env.TABLE || 'session';
+      // Not the store's createTableIfMissing: it renames only the table in
+      // table.sql, so a second table clashes on "session_pkey", and two apps
+      // starting at once race, and the store keeps failing after either. Here:
+      // the same table.sql with every name from TABLE, once, under a lock.
+      const ddl = fs.readFileSync(path.join(peers, 'node_modules/connect-pg-simple/table.sql'), 'utf8');
+      await pool.query(`SELECT pg_advisory_xact_lock(hashtext('${table}'));
+        DO $$ BEGIN IF to_regclass('"${table}"') IS NULL THEN
+        ${ddl.replaceAll('session', table)} END IF; END $$`);
+      // No pruning: the tests decide when rows expire and look at them.
+      return new PgStore({ pool, tableName: table, pruneSessionInterval: false });
+    }
+    case 'connect-session-sequelize': {
+      const { Sequelize } = require('sequelize');
+      const url = process.env.DATABASE_URL;
+      // Sequelize takes the dialect from the scheme and cannot parse
+      // sqlite:/path; mysql:// goes through the mariadb driver, the one pinned.
+      const db = url.startsWith('sqlite:')
+        ? new Sequelize({ dialect: 'sqlite', storage: url.replace(/^sqlite:(\/\/)?/, ''), logging: false })
+        : new Sequelize(url.replace(/^mysql:/, 'mariadb:'), { logging: false });
+      const SequelizeStore = require('connect-session-sequelize')(session.Store);
+      // The sweep of expired rows is effectively off (2^31-1 ms is setInterval's
+      // maximum; anything larger fires every millisecond).
+      const store = new SequelizeStore({
+        db,
+        tableName: process.env.TABLE || 'Sessions',
+        checkExpirationInterval: 2 ** 31 - 1,
+      });
+      await store.sync();
+      return store;
+    }
+    case 'session-pouchdb-store': {
+      // 0.4.1's destroy() awaits get(), which answers only through its
+      // callback, so it removes `undefined` and every logout and regenerate
+      // fails with a TypeError. The same steps (drop the cached copy, remove
+      // the document), with get() called properly; an unknown sid is no error.
+      class PouchStore extends require('session-pouchdb-store') {
+        destroy(sid, cb) {
+          this.get(sid, (err, doc) => {
+            if (err) return cb(err);
+            delete this.sessions[sid];
+            if (!doc) return cb();
+            this.pouch.remove(doc).then(() => cb(), cb);
+          });
+        }
+      }
+      // A URL string: the store opens it with its own PouchDB (an instance
+      // made here fails inside it). Writes reach CouchDB on a 1 s commit timer.
+      return new PouchStore(process.env.COUCH_DB_URL);
     }
     default:
       throw new Error(`unknown STORE ${process.env.STORE}`);

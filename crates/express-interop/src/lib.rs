@@ -11,6 +11,10 @@
 //! | `POST /logout` | destroys the session |
 //!
 //! Both sign the cookie with the same secrets and name (`connect.sid`).
+//! [`two_way::share_logins_data_and_logouts`] is the run every pairing's
+//! test makes with one cookie jar.
+
+pub mod two_way;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf, process::Stdio, sync::Arc, time::Duration};
 
@@ -108,7 +112,7 @@ impl ExpressApp {
     ///
     /// # Errors
     /// When Node or the packages are missing, or the app does not start
-    /// within 20 seconds (its output is in the error).
+    /// within 60 seconds (Node loads slowly on a busy machine) (its output is in the error).
     pub async fn start(store: &str, env: &[(&str, &str)]) -> Result<Self, Box<dyn std::error::Error>> {
         let peers = std::env::var("EXPRESS_PEERS_DIR")
             .unwrap_or_else(|_| "/var/tmp/session-stores-services/express".into());
@@ -127,7 +131,7 @@ impl ExpressApp {
             .map_err(|e| format!("could not start node (run ./scripts/test, which installs it): {e}"))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let port = tokio::time::timeout(Duration::from_secs(20), async {
+        let port = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await? {
                 if let Some(port) = line.strip_prefix("listening ") {
                     return Ok::<_, std::io::Error>(port.trim().parse::<u16>().ok());
@@ -136,7 +140,7 @@ impl ExpressApp {
             Ok(None)
         })
         .await
-        .map_err(|_| "the Express app did not start within 20 s")??
+        .map_err(|_| "the Express app did not start within 60 s")??
         .ok_or("the Express app ended before it listened (is EXPRESS_PEERS_DIR installed?)")?;
         Ok(Self {
             child,
