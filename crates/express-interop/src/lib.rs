@@ -14,6 +14,7 @@
 //! [`two_way::share_logins_data_and_logouts`] is the run every pairing's
 //! test makes with one cookie jar.
 
+pub mod pairings;
 pub mod two_way;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf, process::Stdio, sync::Arc, time::Duration};

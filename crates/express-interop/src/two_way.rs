@@ -2,6 +2,9 @@
 //! Express app and the Rust app on one shared store. Log in on one, be
 //! logged in on the other; change data on one, see it on the other; log out
 //! on either, be logged out on both; both sides agree on the expiry.
+//!
+//! Test support: a failed expectation panics, which fails the calling test.
+#![allow(clippy::panic, clippy::expect_used)]
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -33,7 +36,6 @@ impl Browser {
     ///
     /// # Panics
     /// When the HTTP client cannot be built (a test failure).
-    #[allow(clippy::expect_used)]
     pub fn new() -> Self {
         Self {
             client: reqwest::Client::builder()
@@ -55,7 +57,6 @@ impl Browser {
             .await
     }
 
-    #[allow(clippy::panic)]
     async fn call(&self, request: reqwest::RequestBuilder, app: SocketAddr, path: &str) -> Value {
         let response = request
             .send()
@@ -69,7 +70,6 @@ impl Browser {
 
     /// Polls `GET /whoami` on `app` until `field` (a JSON pointer) reads
     /// `expected`, for up to [`SETTLE`]; panics with what it saw last.
-    #[allow(clippy::panic)]
     pub async fn sees(&self, app: SocketAddr, field: &str, expected: &Value, after: &str) {
         let deadline = tokio::time::Instant::now() + SETTLE;
         loop {
@@ -89,7 +89,6 @@ impl Browser {
 }
 
 /// The one session in the store's namespace, once there is exactly one.
-#[allow(clippy::panic)]
 async fn the_session(store: &dyn Store, after: &str) -> (SessionId, OffsetDateTime) {
     let deadline = tokio::time::Instant::now() + SETTLE;
     loop {

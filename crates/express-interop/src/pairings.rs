@@ -1,0 +1,105 @@
+//! The pairings under test: for each Node store, the Express app and the
+//! Rust app started on one fresh namespace of the same server.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use session_core::{SessionId, Store};
+use session_redis::RedisStore;
+use session_sql::{Layout, SqlStore};
+
+use crate::{ExpressApp, start_rust_app};
+
+/// Both apps on one store; the Express app stops when this is dropped.
+pub struct Pairing {
+    /// The Rust side's store, alone in its namespace.
+    pub store: Arc<dyn Store>,
+    /// The Express app.
+    pub express: ExpressApp,
+    /// The Rust app's address.
+    pub rust: SocketAddr,
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+/// Redis; `./scripts/test` starts it and sets `REDIS_URL`.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// PostgreSQL; `./scripts/test` starts it and sets `POSTGRES_URL`.
+pub fn postgres_url() -> String {
+    std::env::var("POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// MariaDB; `./scripts/test` starts it and sets `MYSQL_URL`.
+pub fn mysql_url() -> String {
+    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+/// A fresh SQLite file.
+///
+/// # Errors
+/// When the temporary folder cannot be made.
+pub fn sqlite_url(label: &str) -> Result<String, Failure> {
+    let dir = std::env::temp_dir().join("express-interop");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{}.db", fresh(label)));
+    let _ = std::fs::remove_file(&path);
+    Ok(format!("sqlite:{}", path.display()))
+}
+
+/// A fresh name: `label` and ten random lowercase letters or digits.
+pub fn fresh(label: &str) -> String {
+    let random = SessionId::generate()
+        .as_str()
+        .to_lowercase()
+        .replace(['-', '_'], "");
+    format!("interop_{label}_{}", random.get(..10).unwrap_or_default())
+}
+
+/// connect-redis 10 and [`session_redis::Layout::ConnectRedis`], under a
+/// fresh prefix.
+///
+/// # Errors
+/// When Redis or Node cannot be reached.
+pub async fn connect_redis() -> Result<Pairing, Failure> {
+    let prefix = format!("{}:", fresh("redis"));
+    let store = RedisStore::builder()
+        .url(redis_url())
+        .layout(session_redis::Layout::ConnectRedis)
+        .prefix(&prefix)
+        .build()
+        .await
+        .map_err(|e| format!("Redis must be reachable (run ./scripts/test): {e}"))?;
+    let express = ExpressApp::start(
+        "connect-redis",
+        &[("REDIS_URL", &redis_url()), ("PREFIX", &prefix)],
+    )
+    .await?;
+    pair(Arc::new(store), express).await
+}
+
+/// A Node SQL store (`connect-pg-simple`, `connect-session-sequelize`) and
+/// `layout`, on a fresh table at `url`, which the Node store creates first,
+/// as an app already running it would have.
+///
+/// # Errors
+/// When the database or Node cannot be reached.
+pub async fn sql(node_store: &str, layout: Layout, url: &str) -> Result<Pairing, Failure> {
+    let table = fresh("t");
+    let express = ExpressApp::start(node_store, &[("DATABASE_URL", url), ("TABLE", &table)]).await?;
+    let store = SqlStore::builder()
+        .url(url)
+        .layout(layout)
+        .table(&table)
+        .purge_interval(None)
+        .build()
+        .await
+        .map_err(|e| format!("the database at {url} must be reachable (run ./scripts/test): {e}"))?;
+    pair(Arc::new(store), express).await
+}
+
+async fn pair(store: Arc<dyn Store>, express: ExpressApp) -> Result<Pairing, Failure> {
+    let rust = start_rust_app(Arc::clone(&store)).await?;
+    Ok(Pairing { store, express, rust })
+}
