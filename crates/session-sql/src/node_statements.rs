@@ -23,13 +23,16 @@ impl Statements {
         let table = names.table;
         let (sid, expires) = (columns.sid(), columns.expires());
         let (data_out, expiry) = (columns.data_out(), columns.expiry());
-        let live = format!("{expiry} > {{now}}");
+        // Comparisons put the clock into the column's form, not the column
+        // into unix ms, so an index on the column serves them.
+        let now = columns.time_in("now");
+        let live = format!("{expires} > {now}");
         let compile = |template: String| Statement::compile(&template, names);
         let delete = format!("DELETE FROM {{table}} WHERE {sid} = {{id}}");
         let purge = match columns.dialect {
-            Dialect::MySql => format!("DELETE FROM {{table}} WHERE {expiry} <= {{now}} LIMIT {{limit}}"),
+            Dialect::MySql => format!("DELETE FROM {{table}} WHERE {expires} <= {now} LIMIT {{limit}}"),
             dialect => format!(
-                "DELETE FROM {{table}} WHERE {sid} IN (SELECT {sid} FROM {{table}} WHERE {expiry} <= {{now}} \
+                "DELETE FROM {{table}} WHERE {sid} IN (SELECT {sid} FROM {{table}} WHERE {expires} <= {now} \
                  LIMIT {{limit}}{})",
                 if dialect == Dialect::Postgres {
                     " FOR UPDATE SKIP LOCKED"
@@ -108,6 +111,54 @@ fn upsert(columns: &NodeColumns, table: &str) -> UpsertSql {
         ),
         insert,
         set_guard: "TRUE".into(),
-        create_guard: format!("{} <= {{now}}", columns.time_out(&format!("{table}.{expires}"))),
+        create_guard: format!("{table}.{expires} <= {now_in}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Layout;
+
+    #[test]
+    fn every_node_statement_compiles_and_takes_the_clock_as_a_parameter() {
+        let layouts = [
+            (Dialect::Postgres, Layout::ConnectPgSimple),
+            (Dialect::Postgres, Layout::ConnectSessionSequelize),
+            (Dialect::MySql, Layout::ConnectSessionSequelize),
+            (Dialect::Sqlite, Layout::ConnectSessionSequelize),
+        ];
+        for (dialect, layout) in layouts {
+            let columns = NodeColumns::new(dialect, layout, "Asia/Tokyo");
+            let table = dialect.quote("s");
+            let names = Names {
+                dialect,
+                table: &table,
+                extras: &[],
+                column: None,
+                prefix: "",
+            };
+            let s = Statements::node(&columns, names, "s").unwrap();
+            let mut all = vec![
+                &s.get,
+                &s.occupant,
+                &s.touch,
+                &s.remove_live,
+                &s.page,
+                &s.count,
+                &s.purge,
+            ];
+            all.extend(s.upsert.statements());
+            for statement in all {
+                let sql = statement.sql().to_lowercase();
+                assert!(
+                    !sql.contains("now()") && !sql.contains("current_timestamp"),
+                    "{sql}"
+                );
+                assert!(!sql.contains('{'), "unexpanded name: {sql}");
+            }
+            let zoned = s.get.sql().contains("AT TIME ZONE 'Asia/Tokyo'");
+            assert_eq!(zoned, layout == Layout::ConnectPgSimple, "{dialect:?} {layout:?}");
+        }
     }
 }
