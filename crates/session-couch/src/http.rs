@@ -99,10 +99,12 @@ impl Couch {
         }
     }
 
-    /// A page of `_all_docs` (with their bodies if `docs`), in the session
-    /// key range, starting after `after` (exclusive).
+    /// A page of `_all_docs` (with their bodies if `docs`) whose ids start
+    /// with `prefix` (every id when it is empty), starting after `after`
+    /// (exclusive).
     pub(crate) async fn all_docs(
         &self,
+        prefix: &str,
         after: Option<&str>,
         limit: usize,
         docs: bool,
@@ -110,10 +112,14 @@ impl Couch {
         // Start at the last key seen and skip it: correct under any collation.
         let mut query = HashMap::from([
             ("include_docs".to_owned(), docs.to_string()),
-            ("startkey".to_owned(), json(after.unwrap_or(doc::PREFIX))),
-            ("endkey".to_owned(), json(&format!("{}\u{fff0}", doc::PREFIX))),
             ("limit".to_owned(), limit.to_string()),
         ]);
+        if let Some(start) = after.or((!prefix.is_empty()).then_some(prefix)) {
+            query.insert("startkey".to_owned(), json(start));
+        }
+        if !prefix.is_empty() {
+            query.insert("endkey".to_owned(), json(&format!("{prefix}\u{fff0}")));
+        }
         if after.is_some() {
             query.insert("skip".to_owned(), "1".to_owned());
         }

@@ -112,7 +112,7 @@ pub(crate) async fn delete_all(couch: &Couch) -> Result<(), Error> {
     }
     let mut progress = Progress::new();
     loop {
-        let page: Page = serde_json::from_slice(&couch.all_docs(None, 1000, false).await?)
+        let page: Page = serde_json::from_slice(&couch.all_docs(doc::PREFIX, None, 1000, false).await?)
             .map_err(|e| Error::Backend(Box::new(e)))?;
         if page.rows.is_empty() {
             return Ok(());

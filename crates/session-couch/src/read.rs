@@ -64,7 +64,7 @@ impl CouchStore {
         after: Option<&str>,
         mut each: impl FnMut(&str, Result<Stored<'_>>),
     ) -> Result<Option<After>> {
-        let body = self.inner.couch.all_docs(after, PAGE, true).await?;
+        let body = self.inner.couch.all_docs(doc::PREFIX, after, PAGE, true).await?;
         let page: AllDocs<'_> = serde_json::from_slice(&body).map_err(|e| Error::Decode(Box::new(e)))?;
         let now = expiry::unix_millis(self.inner.clock.now());
         for row in &page.rows {
