@@ -19,9 +19,9 @@ mod cached {
 /// fail by design.
 mod pouch_db_store {
     /// Why the numeric checks fail on the test server.
-    const JS_NUMBERS: &str = "the data's keys are the document's own, and the test server (PouchDB \
-        Server) is JavaScript: every number is a double there (CouchDB itself keeps them; Node reads \
-        doubles anyway)";
+    const JS_NUMBERS: &str = "the data is plain JSON in the document, and the test server (PouchDB \
+        Server) is JavaScript: every number is a double there, so -0.0 comes back as 0 and integers \
+        past 2^53 rounded (Node reads doubles anyway)";
 
     session_conformance::suite!(
         |settings: super::Settings| super::common::layout_store_for(settings, session_couch::Layout::PouchDbStore),

@@ -239,7 +239,8 @@ pub(crate) async fn clear(couch: &Couch) -> Result<(), Error> {
     // later in the feed and was handled there.
     match first_error {
         Some(kind) => Err(Error::Backend(
-            format!("clear could not remove {refused} documents ({kind})").into(),
+            format!("clear could not remove every session: {refused} of its writes were refused ({kind})")
+                .into(),
         )),
         None => Ok(()),
     }
