@@ -57,12 +57,10 @@ impl CouchStore {
             decision.answer()?;
             let written = match decision.effect {
                 Effect::Nothing => return Ok(()),
-                Effect::Remove => {
-                    return match found.undeleted {
-                        true => self.pouch_end(id, None).await,
-                        false => Ok(()),
-                    };
-                }
+                // The written expiry is past: a document still there is ended
+                // as a logout is, for Node's copies too.
+                Effect::Remove if found.undeleted => return self.pouch_end(id, None).await,
+                Effect::Remove => return Ok(()),
                 Effect::Store => {
                     let session = match change {
                         Change::Session(session) => Cow::Borrowed(session),
