@@ -278,7 +278,7 @@ impl Store for CouchStore {
         let _emptied = self.inner.cache.as_ref().map(crate::write::EmptyOnDrop);
         match self.inner.layout {
             Layout::Native => crate::purge::delete_all(&self.inner.couch).await,
-            Layout::PouchDbStore => crate::pouch::purge::clear(&self.inner.couch).await,
+            Layout::PouchDbStore => crate::pouch::clear::clear(&self.inner.couch).await,
         }
     }
 }

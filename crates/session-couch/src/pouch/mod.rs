@@ -7,8 +7,10 @@
 //! * [`read`]: `get`, `all_stream` and `length`;
 //! * [`write`]: `set`, `create` and `touch`, decided by the rule table;
 //! * [`destroy`]: the two-step logout and its tombstone;
-//! * [`purge`]: deleting expired sessions (Node never does), and `clear`.
+//! * [`purge`]: deleting expired sessions (Node never does);
+//! * [`clear`]: every session deleted, every tombstone lifted.
 
+pub(crate) mod clear;
 pub(crate) mod destroy;
 pub(crate) mod doc;
 pub(crate) mod leaf;
