@@ -5,11 +5,11 @@ use std::{sync::Arc, time::Duration};
 use session_core::{Error, backend::BuilderOptions};
 
 use crate::{
-    CouchStore, address,
+    CouchStore, Layout, address,
     cache::{self, Cache},
     feed::{self, Feed},
     http::Couch,
-    purge,
+    pouch, purge,
     store::Inner,
 };
 
@@ -22,7 +22,8 @@ use crate::{
 /// | [`credentials`](Self::credentials) | none | user name and password (or give them in the URL) |
 /// | [`database`](Self::database) | `"sessions"` | database name (CouchDB's rules: `[a-z][a-z0-9_$()+/-]*`) |
 /// | [`create_database`](Self::create_database) | `true` | create the database if it is missing |
-/// | [`cache`](Self::cache) | `false` | keep live sessions in process, synced through `_changes` |
+/// | [`layout`](Self::layout) | [`Layout::Native`] | how sessions are stored: this crate's documents, or session-pouchdb-store's (shared with an Express app) |
+/// | [`cache`](Self::cache) | `false` | keep live sessions in process, synced through `_changes` (native layout only) |
 /// | [`max_idle`](Self::max_idle) | 10 minutes | cache entries unused this long are released (scavenged) |
 /// | [`cache_capacity`](Self::cache_capacity) | 100 000 | most cache entries; least recently used go first |
 /// | [`heartbeat`](Self::heartbeat) | 1 second | `_changes` heartbeat; the cache answers only while the feed was heard from within twice this |
@@ -30,7 +31,7 @@ use crate::{
 /// | [`tombstone_grace`](Self::tombstone_grace) | 300 seconds | how long writes to a destroyed id are refused; zero deletes outright |
 /// | [`clock`](Self::clock) | the system clock | the clock every expiry is computed and compared with |
 /// | [`disable_touch`](Self::disable_touch) | `false` | make `touch` a no-op that reports success |
-/// | [`codec`](Self::codec) | [`JsonCodec`](session_core::JsonCodec) | how session data is encoded (JSON is stored as a JSON string) |
+/// | [`codec`](Self::codec) | [`JsonCodec`](session_core::JsonCodec) | how session data is encoded (JSON is stored as a JSON string; unused by [`Layout::PouchDbStore`]) |
 /// | [`timeout`](Self::timeout) | 5 seconds | longest any call may take, retries included; `clear` and purges bound each batch instead |
 /// | [`purge_interval`](Self::purge_interval) | 15 minutes, ±50 % jitter | background purge; `None` turns it off |
 /// | [`purge_batch`](Self::purge_batch) | 1000 | documents deleted per `_bulk_docs` request |
@@ -57,6 +58,7 @@ pub struct CouchStoreBuilder {
     client: Option<couch_rs::Client>,
     database: String,
     create_database: bool,
+    layout: Layout,
     cache: bool,
     max_idle: Duration,
     cache_capacity: u64,
@@ -69,6 +71,7 @@ impl std::fmt::Debug for CouchStoreBuilder {
         // Never print the URL or the credentials.
         f.debug_struct("CouchStoreBuilder")
             .field("database", &self.database)
+            .field("layout", &self.layout)
             .field("cache", &self.cache)
             .field("timeout", &self.options.timeout)
             .finish_non_exhaustive()
@@ -83,6 +86,7 @@ impl Default for CouchStoreBuilder {
             client: None,
             database: "sessions".into(),
             create_database: true,
+            layout: Layout::Native,
             cache: false,
             max_idle: Duration::from_secs(600),
             cache_capacity: 100_000,
@@ -129,7 +133,16 @@ impl CouchStoreBuilder {
         self
     }
 
+    /// How sessions are stored (default [`Layout::Native`]); see [`Layout`]
+    /// for session-pouchdb-store's layout, shared with an Express app.
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
     /// Keep a synced in-process cache of live sessions (default `false`).
+    /// It works with [`Layout::Native`] only: `build` refuses it with any
+    /// other layout.
     pub fn cache(mut self, cache: bool) -> Self {
         self.cache = cache;
         self
@@ -184,7 +197,8 @@ impl CouchStoreBuilder {
     /// # Errors
     /// * [`Error::InvalidInput`]: no server, a URL that is not
     ///   `http(s)://host[:port]`, a bad database name, an option out of
-    ///   range, or a missing database with `create_database(false)`.
+    ///   range, the cache with a layout other than [`Layout::Native`], or a
+    ///   missing database with `create_database(false)`.
     /// * [`Error::Unavailable`] / [`Error::Timeout`] / [`Error::Backend`]:
     ///   the server did not answer, or refused.
     pub async fn build(self) -> Result<CouchStore, Error> {
@@ -193,6 +207,13 @@ impl CouchStoreBuilder {
         if self.heartbeat.is_zero() || self.cache_capacity == 0 || self.max_idle.is_zero() {
             return Err(Error::InvalidInput(
                 "heartbeat, cache_capacity and max_idle must be positive".into(),
+            ));
+        }
+        if self.cache && self.layout != Layout::Native {
+            return Err(Error::InvalidInput(
+                "the cache works with the native layout only: PouchDbStore documents are shared with Node, \
+                 whose writes the cache does not follow"
+                    .into(),
             ));
         }
         let couch = Couch {
@@ -208,7 +229,10 @@ impl CouchStoreBuilder {
                 self.database
             )));
         }
-        purge::ensure_index(&couch).await?;
+        match self.layout {
+            Layout::Native => purge::ensure_index(&couch).await?,
+            Layout::PouchDbStore => pouch::purge::ensure_index(&couch).await?,
+        }
 
         let options = self.options;
         let purge_batch = options.purge_batch as usize;
@@ -232,19 +256,21 @@ impl CouchStoreBuilder {
             }));
         }
         if let Some(interval) = options.purge_interval {
-            let (couch, clock) = (couch.clone(), Arc::clone(&options.clock));
+            let (couch, clock, layout) = (couch.clone(), Arc::clone(&options.clock), self.layout);
+            let default_ttl = lifetimes.default_ttl();
             // A run may take at most one interval: the next one is due then.
             tasks.push(session_core::backend::spawn_purge(
                 interval,
                 interval,
                 move || {
                     let (couch, clock) = (couch.clone(), Arc::clone(&clock));
-                    async move { purge::purge(&couch, &*clock, purge_batch).await }
+                    async move { purge_layout(layout, &couch, &*clock, default_ttl, purge_batch).await }
                 },
             ));
         }
         Ok(CouchStore::from_inner(Inner {
             couch,
+            layout: self.layout,
             lifetimes,
             codec: options.codec,
             clock: options.clock,
@@ -253,6 +279,20 @@ impl CouchStoreBuilder {
             purge_batch,
             _tasks: tasks,
         }))
+    }
+}
+
+/// One purge run of `layout`'s expired sessions.
+pub(crate) async fn purge_layout(
+    layout: Layout,
+    couch: &Couch,
+    clock: &dyn session_core::Clock,
+    default_ttl: Duration,
+    batch: usize,
+) -> Result<u64, Error> {
+    match layout {
+        Layout::Native => purge::purge(couch, clock, batch).await,
+        Layout::PouchDbStore => pouch::purge::purge(couch, clock, default_ttl, batch).await,
     }
 }
 

@@ -81,6 +81,60 @@ impl Couch {
         }
     }
 
+    /// Every leaf revision of a document, deleted ones included, each with
+    /// its body: the JSON array `[{"ok": {...}}, ...]` (`None` when the id
+    /// never held a document).
+    pub(crate) async fn leaves(&self, doc_id: &str) -> Result<Option<Bytes>, Error> {
+        let query = HashMap::from([("open_revs".to_owned(), "all".to_owned())]);
+        let request = self
+            .req(Method::GET, &doc::path(&self.db, doc_id), Some(&query))
+            // Without it CouchDB answers multipart.
+            .header(reqwest::header::ACCEPT, "application/json");
+        match self.send(request).await? {
+            (StatusCode::OK, body) => Ok(Some(body)),
+            (StatusCode::NOT_FOUND, _) => Ok(None),
+            (status, body) => Err(unexpected("GET open_revs", status, &body, Some(doc_id))),
+        }
+    }
+
+    /// Revision `rev` of a document, deleted or not, with its revision
+    /// history (`_revisions`) when `history`; `None` if the server does not
+    /// have it.
+    pub(crate) async fn revision(
+        &self,
+        doc_id: &str,
+        rev: &str,
+        history: bool,
+    ) -> Result<Option<Bytes>, Error> {
+        let query = HashMap::from([
+            ("rev".to_owned(), rev.to_owned()),
+            ("revs".to_owned(), history.to_string()),
+        ]);
+        match self
+            .send(self.req(Method::GET, &doc::path(&self.db, doc_id), Some(&query)))
+            .await?
+        {
+            (StatusCode::OK, body) => Ok(Some(body)),
+            (StatusCode::NOT_FOUND, _) => Ok(None),
+            (status, body) => Err(unexpected("GET revision", status, &body, Some(doc_id))),
+        }
+    }
+
+    /// Up to `limit` entries of the `_changes` feed after `since`, with
+    /// the documents (deleted ones with the body they were deleted with).
+    pub(crate) async fn changes_page(&self, since: &str, limit: usize) -> Result<Bytes, Error> {
+        let query = HashMap::from([
+            ("include_docs".to_owned(), "true".to_owned()),
+            ("since".to_owned(), since.to_owned()),
+            ("limit".to_owned(), limit.to_string()),
+        ]);
+        let path = format!("/{}/_changes", self.db);
+        match self.send(self.req(Method::GET, &path, Some(&query))).await? {
+            (StatusCode::OK, body) => Ok(body),
+            (status, body) => Err(unexpected("GET _changes", status, &body, None)),
+        }
+    }
+
     /// Writes a document body (which names its `_rev`, if any).
     pub(crate) async fn put(&self, doc_id: &str, body: Vec<u8>) -> Result<Written, Error> {
         let request = self
@@ -99,10 +153,12 @@ impl Couch {
         }
     }
 
-    /// A page of `_all_docs` (with their bodies if `docs`), in the session
-    /// key range, starting after `after` (exclusive).
+    /// A page of `_all_docs` (with their bodies if `docs`) whose ids start
+    /// with `prefix` (every id when it is empty), starting after `after`
+    /// (exclusive).
     pub(crate) async fn all_docs(
         &self,
+        prefix: &str,
         after: Option<&str>,
         limit: usize,
         docs: bool,
@@ -110,10 +166,14 @@ impl Couch {
         // Start at the last key seen and skip it: correct under any collation.
         let mut query = HashMap::from([
             ("include_docs".to_owned(), docs.to_string()),
-            ("startkey".to_owned(), json(after.unwrap_or(doc::PREFIX))),
-            ("endkey".to_owned(), json(&format!("{}\u{fff0}", doc::PREFIX))),
             ("limit".to_owned(), limit.to_string()),
         ]);
+        if let Some(start) = after.or((!prefix.is_empty()).then_some(prefix)) {
+            query.insert("startkey".to_owned(), json(start));
+        }
+        if !prefix.is_empty() {
+            query.insert("endkey".to_owned(), json(&format!("{prefix}\u{fff0}")));
+        }
         if after.is_some() {
             query.insert("skip".to_owned(), "1".to_owned());
         }

@@ -6,6 +6,11 @@
 //! `session-conformance` suite with and without the cache. See
 //! [`CouchStore`] for how it works and [`CouchStoreBuilder`] for every option.
 //!
+//! With [`Layout::PouchDbStore`] it reads and writes the documents of the
+//! npm package session-pouchdb-store 0.4.1 instead, so a Rust service and an
+//! Express app share live sessions, logouts included; [`Layout`] says how,
+//! and which rules of the contract that layout cannot keep.
+//!
 //! ```no_run
 //! use session_core::{Session, SessionId, Store};
 //! use session_couch::CouchStore;
@@ -25,11 +30,14 @@ mod doc;
 mod errors;
 mod feed;
 mod http;
+mod layout;
 mod marks;
+mod pouch;
 mod purge;
 mod read;
 mod store;
 mod write;
 
 pub use builder::CouchStoreBuilder;
+pub use layout::Layout;
 pub use store::CouchStore;

@@ -25,11 +25,11 @@ struct Found {
 }
 
 #[derive(Deserialize)]
-struct IdRev {
+pub(crate) struct IdRev {
     #[serde(rename = "_id")]
-    id: String,
+    pub(crate) id: String,
     #[serde(rename = "_rev")]
-    rev: String,
+    pub(crate) rev: String,
 }
 
 pub(crate) async fn ensure_index(couch: &Couch) -> Result<(), Error> {
@@ -39,17 +39,17 @@ pub(crate) async fn ensure_index(couch: &Couch) -> Result<(), Error> {
 }
 
 /// Counts rounds that deleted nothing and says when to give up.
-struct Progress {
+pub(crate) struct Progress {
     stalled: u32,
 }
 
 impl Progress {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { stalled: 0 }
     }
 
     /// Records a round that found `found` documents and deleted `deleted`.
-    fn round(&mut self, what: &str, found: usize, deleted: &Deleted) -> Result<(), Error> {
+    pub(crate) fn round(&mut self, what: &str, found: usize, deleted: &Deleted) -> Result<(), Error> {
         if found == 0 || deleted.count > 0 {
             self.stalled = 0;
             return Ok(());
@@ -112,7 +112,7 @@ pub(crate) async fn delete_all(couch: &Couch) -> Result<(), Error> {
     }
     let mut progress = Progress::new();
     loop {
-        let page: Page = serde_json::from_slice(&couch.all_docs(None, 1000, false).await?)
+        let page: Page = serde_json::from_slice(&couch.all_docs(doc::PREFIX, None, 1000, false).await?)
             .map_err(|e| Error::Backend(Box::new(e)))?;
         if page.rows.is_empty() {
             return Ok(());
@@ -132,16 +132,26 @@ pub(crate) async fn delete_all(couch: &Couch) -> Result<(), Error> {
 }
 
 /// What one `_bulk_docs` round deleted.
-struct Deleted {
-    count: u64,
+pub(crate) struct Deleted {
+    pub(crate) count: u64,
     /// The kind of the first refusal (`forbidden`, `conflict`...): never a
     /// reason text, which may name the document.
-    first_error: Option<String>,
+    pub(crate) first_error: Option<String>,
 }
 
 /// One `_bulk_docs` request deleting `docs`. A document changed meanwhile
 /// (a conflict) is left for the next round.
-async fn delete(couch: &Couch, docs: Vec<IdRev>) -> Result<Deleted, Error> {
+pub(crate) async fn delete(couch: &Couch, docs: Vec<IdRev>) -> Result<Deleted, Error> {
+    let deletions = docs
+        .iter()
+        .map(|d| json!({ "_id": d.id, "_rev": d.rev, "_deleted": true }))
+        .collect();
+    write_all(couch, deletions).await
+}
+
+/// One `_bulk_docs` request writing `docs` (each naming its revision); what
+/// it reports is how many were written.
+pub(crate) async fn write_all(couch: &Couch, docs: Vec<serde_json::Value>) -> Result<Deleted, Error> {
     #[derive(Deserialize)]
     struct Outcome {
         #[serde(default)]
@@ -153,11 +163,7 @@ async fn delete(couch: &Couch, docs: Vec<IdRev>) -> Result<Deleted, Error> {
             first_error: None,
         });
     }
-    let deletions: Vec<_> = docs
-        .iter()
-        .map(|d| json!({ "_id": d.id, "_rev": d.rev, "_deleted": true }))
-        .collect();
-    let reply = couch.post("_bulk_docs", &json!({ "docs": deletions })).await?;
+    let reply = couch.post("_bulk_docs", &json!({ "docs": docs })).await?;
     let outcomes: Vec<Outcome> = serde_json::from_slice(&reply).map_err(|e| Error::Backend(Box::new(e)))?;
     Ok(Deleted {
         count: outcomes.iter().filter(|o| o.error.is_none()).count() as u64,

@@ -18,23 +18,32 @@ use crate::{
 };
 
 /// Documents per `_all_docs` page.
-const PAGE: usize = 500;
+pub(crate) const PAGE: usize = 500;
 
+/// A page of `_all_docs` with the documents.
 #[derive(Deserialize)]
-struct AllDocs<'a> {
+pub(crate) struct AllDocs<'a> {
     #[serde(borrow)]
-    rows: Vec<Row<'a>>,
+    pub(crate) rows: Vec<Row<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Row<'a> {
-    id: String,
+pub(crate) struct Row<'a> {
+    pub(crate) id: String,
     #[serde(borrow, default)]
-    doc: Option<&'a RawValue>,
+    pub(crate) doc: Option<&'a RawValue>,
+}
+
+impl AllDocs<'_> {
+    /// Where the page after this one starts, if one may follow.
+    pub(crate) fn next(&self) -> Option<After> {
+        let last = self.rows.last().map(|row| row.id.clone());
+        (self.rows.len() == PAGE).then_some(last)
+    }
 }
 
 /// Where the next page starts: after this key; `None` for the first page.
-type After = Option<String>;
+pub(crate) type After = Option<String>;
 
 impl CouchStore {
     /// The live session `id` holds on the server, put in the cache.
@@ -64,7 +73,7 @@ impl CouchStore {
         after: Option<&str>,
         mut each: impl FnMut(&str, Result<Stored<'_>>),
     ) -> Result<Option<After>> {
-        let body = self.inner.couch.all_docs(after, PAGE, true).await?;
+        let body = self.inner.couch.all_docs(doc::PREFIX, after, PAGE, true).await?;
         let page: AllDocs<'_> = serde_json::from_slice(&body).map_err(|e| Error::Decode(Box::new(e)))?;
         let now = expiry::unix_millis(self.inner.clock.now());
         for row in &page.rows {
@@ -75,8 +84,7 @@ impl CouchStore {
                 Err(error) => each(&row.id, Err(error)),
             }
         }
-        let last = page.rows.last().map(|row| row.id.clone());
-        Ok((page.rows.len() == PAGE).then_some(last))
+        Ok(page.next())
     }
 
     /// One page of live sessions for `all_stream`.

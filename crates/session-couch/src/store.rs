@@ -9,7 +9,7 @@ use session_core::{
 };
 use time::OffsetDateTime;
 
-use crate::{CouchStoreBuilder, cache::Cache, http::Couch, write::Change};
+use crate::{CouchStoreBuilder, Layout, cache::Cache, http::Couch, write::Change};
 
 /// A session store on CouchDB (or any server speaking its API), through
 /// [`couch_rs`], with an optional in-process cache kept in sync across
@@ -18,7 +18,10 @@ use crate::{CouchStoreBuilder, cache::Cache, http::Couch, write::Change};
 /// * **Documents.** One per session, `_id` = `"s:" + id` (so ids CouchDB
 ///   reserves, like a leading `_`, are safe), with `data`, `expires_at` (unix
 ///   ms, on the store's [`clock`](CouchStoreBuilder::clock)) and `destroyed`
-///   (the tombstone marker).
+///   (the tombstone marker). That is the [`Native`](Layout::Native) layout;
+///   [`Layout::PouchDbStore`] reads and writes session-pouchdb-store's
+///   documents instead, shared with an Express app (what follows about the
+///   cache and the purge's index is the native layout's; see [`Layout`]).
 /// * **Durable, conflict-safe writes.** Every write reads the document (or
 ///   takes it from the cache), asks the contract's rule table
 ///   ([`session_core::backend::decide`]) what to do, and does it with a
@@ -69,6 +72,7 @@ pub struct CouchStore {
 
 pub(crate) struct Inner {
     pub(crate) couch: Couch,
+    pub(crate) layout: Layout,
     pub(crate) lifetimes: Lifetimes,
     pub(crate) codec: Arc<dyn Codec>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -121,6 +125,11 @@ impl CouchStore {
         &self.inner.couch.db
     }
 
+    /// How the store lays out its sessions.
+    pub fn layout(&self) -> Layout {
+        self.inner.layout
+    }
+
     pub(crate) fn timeout(&self) -> Duration {
         self.inner.couch.timeout
     }
@@ -155,7 +164,15 @@ impl CouchStore {
     /// a row deleted nothing of what they found (deletes refused, say by a
     /// validation function), rather than trying forever.
     pub async fn purge_expired(&self) -> Result<u64> {
-        crate::purge::purge(&self.inner.couch, &*self.inner.clock, self.inner.purge_batch).await
+        let inner = &self.inner;
+        crate::builder::purge_layout(
+            inner.layout,
+            &inner.couch,
+            &*inner.clock,
+            inner.lifetimes.default_ttl(),
+            inner.purge_batch,
+        )
+        .await
     }
 
     /// Asks the server to compact the database, reclaiming the space of
@@ -186,6 +203,7 @@ impl fmt::Debug for CouchStore {
         let inner = &self.inner;
         f.debug_struct("CouchStore")
             .field("database", &inner.couch.db)
+            .field("layout", &inner.layout)
             .field("lifetimes", &inner.lifetimes)
             .field("codec", &inner.codec)
             .field("clock", &inner.clock)
@@ -202,13 +220,16 @@ impl Store for CouchStore {
         if let Some(entry) = self.inner.cache.as_ref().and_then(|cache| cache.live(id)) {
             return Ok(Some(entry.into_session()));
         }
-        within(self.timeout(), self.fetch(id)).await
+        match self.inner.layout {
+            Layout::Native => within(self.timeout(), self.fetch(id)).await,
+            Layout::PouchDbStore => within(self.timeout(), self.pouch_get(id)).await,
+        }
     }
 
     async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
         within(
             self.timeout(),
-            self.write(id, Write::Set, Change::Session(session)),
+            self.write_layout(id, Write::Set, Change::Session(session)),
         )
         .await
     }
@@ -216,7 +237,7 @@ impl Store for CouchStore {
     async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
         within(
             self.timeout(),
-            self.write(id, Write::Create, Change::Session(session)),
+            self.write_layout(id, Write::Create, Change::Session(session)),
         )
         .await
     }
@@ -227,26 +248,48 @@ impl Store for CouchStore {
         }
         within(
             self.timeout(),
-            self.write(id, Write::Touch, Change::Expiry(expires_at)),
+            self.write_layout(id, Write::Touch, Change::Expiry(expires_at)),
         )
         .await
     }
 
     async fn destroy(&self, id: &SessionId) -> Result<()> {
-        within(self.timeout(), self.tombstone(id)).await
+        match self.inner.layout {
+            Layout::Native => within(self.timeout(), self.tombstone(id)).await,
+            Layout::PouchDbStore => within(self.timeout(), self.pouch_destroy(id)).await,
+        }
     }
 
     fn all_stream(&self) -> SessionStream<'_> {
-        paged(None, move |after| within(self.timeout(), self.page(after)))
+        match self.inner.layout {
+            Layout::Native => paged(None, move |after| within(self.timeout(), self.page(after))),
+            Layout::PouchDbStore => paged(None, move |after| within(self.timeout(), self.pouch_page(after))),
+        }
     }
 
     async fn length(&self) -> Result<u64> {
-        within(self.timeout(), self.count()).await
+        match self.inner.layout {
+            Layout::Native => within(self.timeout(), self.count()).await,
+            Layout::PouchDbStore => within(self.timeout(), self.pouch_count()).await,
+        }
     }
 
     async fn clear(&self) -> Result<()> {
         let _emptied = self.inner.cache.as_ref().map(crate::write::EmptyOnDrop);
-        crate::purge::delete_all(&self.inner.couch).await
+        match self.inner.layout {
+            Layout::Native => crate::purge::delete_all(&self.inner.couch).await,
+            Layout::PouchDbStore => crate::pouch::clear::clear(&self.inner.couch).await,
+        }
+    }
+}
+
+impl CouchStore {
+    /// `set`, `create` or `touch`, in the store's layout.
+    async fn write_layout(&self, id: &SessionId, write: Write, change: Change<'_>) -> Result<()> {
+        match self.inner.layout {
+            Layout::Native => self.write(id, write, change).await,
+            Layout::PouchDbStore => self.pouch_write(id, write, change).await,
+        }
     }
 }
 

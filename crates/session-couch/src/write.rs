@@ -21,7 +21,7 @@ use crate::{
 /// Attempts of a write that keeps meeting revision conflicts (HTTP 409);
 /// between attempts it backs off for a random while that doubles each time.
 /// The store's timeout ends it sooner.
-const WRITE_ATTEMPTS: usize = 40;
+pub(crate) const WRITE_ATTEMPTS: usize = 40;
 
 /// What a write stores.
 #[derive(Clone, Copy)]
@@ -198,13 +198,13 @@ impl CouchStore {
 }
 
 /// The error of a write that met a revision conflict on every attempt.
-fn gave_up() -> Error {
+pub(crate) fn gave_up() -> Error {
     Error::Backend(format!("gave up after {WRITE_ATTEMPTS} revision conflicts").into())
 }
 
 /// Waits a random 0..2^attempt milliseconds (at most 64), so writers that
 /// keep colliding on one document fall out of step.
-async fn back_off(attempt: usize) {
+pub(crate) async fn back_off(attempt: usize) {
     let mut byte = [0u8; 1];
     let _ = getrandom::fill(&mut byte);
     let ceiling = 1u64 << attempt.min(6);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use session_conformance::Settings;
 use session_core::Session;
-use session_couch::{CouchStore, CouchStoreBuilder};
+use session_couch::{CouchStore, CouchStoreBuilder, Layout};
 use time::OffsetDateTime;
 
 /// The CouchDB-compatible server; `./scripts/test` starts it and sets `COUCH_URL`.
@@ -27,6 +27,17 @@ pub(crate) async fn store_for(settings: Settings, cache: bool) -> CouchStore {
     builder(&url, &settings.namespace)
         .lifetimes(settings.lifetimes)
         .cache(cache)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("the CouchDB server at {url} must be reachable (run ./scripts/test): {e}"))
+}
+
+/// A store for one conformance check in `layout`, without the cache.
+pub(crate) async fn layout_store_for(settings: Settings, layout: Layout) -> CouchStore {
+    let url = couch_url();
+    builder(&url, &settings.namespace)
+        .lifetimes(settings.lifetimes)
+        .layout(layout)
         .build()
         .await
         .unwrap_or_else(|e| panic!("the CouchDB server at {url} must be reachable (run ./scripts/test): {e}"))

@@ -1,0 +1,83 @@
+//! Logout that sticks for Node too: `destroy` in the PouchDbStore layout.
+//!
+//! A Node process running session-pouchdb-store may hold the session in its
+//! memory, kept up to date by merging each changed document into its copy
+//! key by key; a deletion only adds `_deleted` to that copy. So ending a
+//! session is two revision-checked writes:
+//!
+//! 1. the document again with every data key `null`, `cookie.expires` in
+//!    the past and `$ts` 0: the merge logs the user out in every Node
+//!    process that holds the session, and its scavenger drops the copy;
+//! 2. the deletion, carrying that same body (a feed read late shows only
+//!    this revision) and, within a grace window, `$destroyed`: the
+//!    tombstone. Both writes carry it, so the id is guarded from the first.
+//!
+//! An id that holds no document gets a deleted document holding only the
+//! tombstone; a deleted one gets its tombstone renewed.
+
+use session_core::{Result, SessionId, expiry};
+
+use super::{doc, leaf};
+use crate::{
+    CouchStore,
+    http::Written,
+    write::{WRITE_ATTEMPTS, back_off, gave_up},
+};
+
+impl CouchStore {
+    /// `destroy` in the PouchDbStore layout: the session ended, and a
+    /// tombstone for the grace window (none when it is zero).
+    pub(crate) async fn pouch_destroy(&self, id: &SessionId) -> Result<()> {
+        let until = self
+            .inner
+            .lifetimes
+            .tombstone_until(self.inner.clock.now())
+            .map(expiry::unix_millis);
+        self.pouch_end(id, until).await
+    }
+
+    /// Ends the session `id` holds, for Node and this store both, leaving a
+    /// tombstone until `until` (unix ms) if given, or a later one the
+    /// document already carries.
+    ///
+    /// # Errors
+    /// A backend error; [`Error::Decode`](session_core::Error::Decode) when
+    /// the id holds a document that is not a session (it is left alone).
+    pub(crate) async fn pouch_end(&self, id: &SessionId, until: Option<i64>) -> Result<()> {
+        let inner = &self.inner;
+        let couch = &inner.couch;
+        let doc_id = doc::doc_id(id);
+        for attempt in 0..WRITE_ATTEMPTS {
+            let now = inner.clock.now();
+            let found = leaf::find(couch, &doc_id, now, inner.lifetimes.default_ttl()).await?;
+            let raw = found.raw.as_deref().unwrap_or(b"{}");
+            let carried = doc::Meta::of(raw).ok().and_then(|meta| meta.destroyed_until());
+            let in_force = carried.filter(|at| *at > expiry::unix_millis(now));
+            let marker = until.max(in_force);
+            let written = match (found.rev.as_deref(), found.undeleted, marker) {
+                (None, _, None) => return Ok(()),
+                (None, _, Some(marker)) => couch.put(&doc_id, doc::bare_tombstone(&doc_id, marker)).await?,
+                (Some(_), false, marker) if marker.is_none() || marker == carried => return Ok(()),
+                (Some(rev), false, marker) => {
+                    let renewed = doc::revoked(raw, &doc_id, Some(rev), true, marker)?;
+                    couch.put(&doc_id, renewed).await?
+                }
+                (Some(rev), true, marker) => {
+                    let revoke = doc::revoked(raw, &doc_id, Some(rev), false, marker)?;
+                    match couch.put(&doc_id, revoke).await? {
+                        Written::Rev(rev) => {
+                            let delete = doc::revoked(raw, &doc_id, Some(&rev), true, marker)?;
+                            couch.put(&doc_id, delete).await?
+                        }
+                        Written::Conflict => Written::Conflict,
+                    }
+                }
+            };
+            match written {
+                Written::Rev(_) => return Ok(()),
+                Written::Conflict => back_off(attempt).await,
+            }
+        }
+        Err(gave_up())
+    }
+}

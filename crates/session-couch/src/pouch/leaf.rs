@@ -1,0 +1,168 @@
+//! What a write finds under an id: the document's winning leaf revision,
+//! deleted or not (a plain `GET` hides deleted documents, and with them the
+//! tombstones this layout keeps in them).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use session_core::{Error, Session, backend::Occupant, expiry};
+use time::OffsetDateTime;
+
+use super::doc::{self, Meta};
+use crate::{doc::generation, http::Couch};
+
+/// The winning leaf of a document, as a write sees it.
+pub(crate) struct Found {
+    /// Its revision; `None` when the id never held a document.
+    pub(crate) rev: Option<String>,
+    /// Whether it is a document that is not deleted (expired or not).
+    pub(crate) undeleted: bool,
+    /// What it is to the rule table.
+    pub(crate) occupant: Occupant,
+    /// The live session it holds.
+    pub(crate) session: Option<Session>,
+    /// Its body.
+    pub(crate) raw: Option<Vec<u8>>,
+}
+
+impl Found {
+    /// An id that never held a document.
+    pub(crate) const NOTHING: Self = Self {
+        rev: None,
+        undeleted: false,
+        occupant: Occupant::Vacant,
+        session: None,
+        raw: None,
+    };
+}
+
+#[derive(Deserialize)]
+struct Reply<'a> {
+    #[serde(borrow, default)]
+    ok: Option<&'a RawValue>,
+}
+
+/// Reads every leaf of `doc_id` and judges the winner at `now`.
+///
+/// # Errors
+/// A backend error, or [`Error::Decode`] when the winner is a document that
+/// is not a session of this layout (it is never overwritten).
+pub(crate) async fn find(
+    couch: &Couch,
+    doc_id: &str,
+    now: OffsetDateTime,
+    default_ttl: Duration,
+) -> Result<Found, Error> {
+    let Some(body) = couch.leaves(doc_id).await? else {
+        return Ok(Found::NOTHING);
+    };
+    let replies: Vec<Reply<'_>> = serde_json::from_slice(&body).map_err(|e| Error::Backend(Box::new(e)))?;
+    let mut winner: Option<(Meta, &RawValue)> = None;
+    for raw in replies.iter().filter_map(|reply| reply.ok) {
+        let meta = Meta::of(raw.get().as_bytes())?;
+        if winner.as_ref().is_none_or(|(best, _)| wins(&meta, best)) {
+            winner = Some((meta, raw));
+        }
+    }
+    let Some((meta, raw)) = winner else {
+        return Ok(Found::NOTHING);
+    };
+    judge(meta, raw.get().as_bytes(), now, default_ttl)
+}
+
+/// CouchDB's choice among conflicting leaves: a document that is not
+/// deleted wins over a deleted one, then the longer history, then the
+/// greater revision id.
+fn wins(leaf: &Meta, over: &Meta) -> bool {
+    let rank = |meta: &Meta| (!meta.deleted, generation(&meta.rev));
+    (rank(leaf), leaf.rev.as_str()) > (rank(over), over.rev.as_str())
+}
+
+/// What the leaf `meta` (with body `raw`) is at `now`.
+fn judge(meta: Meta, raw: &[u8], now: OffsetDateTime, default_ttl: Duration) -> Result<Found, Error> {
+    let mut found = Found {
+        rev: None,
+        undeleted: !meta.deleted,
+        occupant: Occupant::Vacant,
+        session: None,
+        raw: Some(raw.to_vec()),
+    };
+    if meta.is_tombstone_at(expiry::unix_millis(now)) {
+        found.occupant = Occupant::Tombstone;
+    } else if !meta.deleted {
+        if !doc::is_session(raw) {
+            return Err(Error::Decode(
+                "the id holds a document that is not a session of this layout; it is left alone".into(),
+            ));
+        }
+        // A session whose expiry cannot be read is not live: writes may
+        // replace it, `get` reports it.
+        if let Ok(session) = doc::decode(raw, default_ttl)
+            && !session.is_expired_at(now)
+        {
+            found.occupant = Occupant::Live;
+            found.session = Some(session);
+        }
+    }
+    found.rev = Some(meta.rev);
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    const DAY: Duration = Duration::from_secs(86_400);
+    const NOW: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
+
+    fn judged(body: serde_json::Value) -> Result<Found, Error> {
+        let raw = serde_json::to_vec(&body).unwrap();
+        judge(Meta::of(&raw).unwrap(), &raw, NOW, DAY)
+    }
+
+    #[test]
+    fn leaves_are_told_apart_as_the_rule_table_needs() {
+        let live = judged(json!({"_rev": "2-a", "cookie": {"expires": "2030-01-01T00:00:01.000Z"}, "n": 1}));
+        let live = live.unwrap();
+        assert_eq!(
+            (live.occupant, live.rev.as_deref()),
+            (Occupant::Live, Some("2-a"))
+        );
+        assert!(live.undeleted && live.session.is_some());
+
+        let expired = judged(json!({"_rev": "2-a", "cookie": {"expires": "2030-01-01T00:00:00.000Z"}}));
+        assert_eq!(expired.unwrap().occupant, Occupant::Vacant);
+
+        let tombstone = judged(json!({"_rev": "3-b", "_deleted": true, "$destroyed": 1_893_456_000_001_i64}));
+        let tombstone = tombstone.unwrap();
+        assert_eq!(tombstone.occupant, Occupant::Tombstone);
+        assert!(!tombstone.undeleted);
+
+        let lapsed = judged(json!({"_rev": "3-b", "_deleted": true, "$destroyed": 1_893_456_000_000_i64}));
+        assert_eq!(lapsed.unwrap().occupant, Occupant::Vacant);
+
+        let revoking = judged(
+            json!({"_rev": "2-c", "cookie": {"expires": "1970-01-01T00:00:00.000Z"},
+                                     "$destroyed": 1_893_456_060_000_i64}),
+        );
+        assert_eq!(revoking.unwrap().occupant, Occupant::Tombstone);
+
+        let foreign = judged(json!({"_rev": "1-d", "views": {}}));
+        assert!(matches!(foreign, Err(Error::Decode(_))));
+    }
+
+    #[test]
+    fn the_winner_is_couchdbs() {
+        let meta = |rev: &str, deleted: bool| {
+            Meta::of(json!({"_rev": rev, "_deleted": deleted}).to_string().as_bytes()).unwrap()
+        };
+        assert!(wins(&meta("1-a", false), &meta("5-z", true)));
+        assert!(wins(&meta("3-a", false), &meta("2-z", false)));
+        assert!(wins(&meta("3-b", false), &meta("3-a", false)));
+        assert!(!wins(&meta("3-a", true), &meta("1-a", false)));
+    }
+}
