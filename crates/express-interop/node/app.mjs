@@ -11,6 +11,7 @@
 //   connect-session-sequelize  DATABASE_URL (postgres://, mariadb://, mysql://
 //                              or sqlite:/path/file.db), TABLE (default Sessions)
 //   session-pouchdb-store      COUCH_DB_URL (the database, http://host:5984/db)
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -88,9 +89,21 @@ async function store() {
   }
 }
 
+// session-pouchdb-store cannot hold an id starting with `_` (CouchDB
+// reserves them; its commit rejects and the process ends), and one
+// express-session id in 64 does: make ids without, as the Rust side does
+// with session_couch::node_shareable_id.
+const shareableId = () => {
+  for (;;) {
+    const id = randomBytes(24).toString('base64url');
+    if (!id.startsWith('_')) return id;
+  }
+};
+
 const app = express();
 app.use(session({
   store: await store(),
+  ...(process.env.STORE === 'session-pouchdb-store' && { genid: shareableId }),
   secret: process.env.SECRETS.split(','),
   resave: false,
   saveUninitialized: false,

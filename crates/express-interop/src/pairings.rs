@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use session_core::{SessionId, Store};
+use session_couch::CouchStore;
 use session_redis::RedisStore;
 use session_sql::{Layout, SqlStore};
 
@@ -17,6 +18,27 @@ pub struct Pairing {
     pub express: ExpressApp,
     /// The Rust app's address.
     pub rust: SocketAddr,
+    /// A CouchDB database made for this pairing, deleted by [`finish`](Self::finish).
+    database: Option<String>,
+}
+
+impl Pairing {
+    /// Stops the Express app and deletes what the pairing made on the
+    /// server (a CouchDB database; the other servers keep their small,
+    /// uniquely named tables and keys, as every test here does).
+    ///
+    /// # Errors
+    /// When the database cannot be deleted.
+    pub async fn finish(self) -> Result<(), Failure> {
+        drop(self.express);
+        if let Some(database) = self.database {
+            let response = reqwest::Client::new().delete(&database).send().await?;
+            if !response.status().is_success() {
+                return Err(format!("deleting {database}: {}", response.status()).into());
+            }
+        }
+        Ok(())
+    }
 }
 
 type Failure = Box<dyn std::error::Error>;
@@ -34,6 +56,11 @@ pub fn postgres_url() -> String {
 /// MariaDB; `./scripts/test` starts it and sets `MYSQL_URL`.
 pub fn mysql_url() -> String {
     std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+/// The CouchDB-compatible server; `./scripts/test` starts it and sets `COUCH_URL`.
+pub fn couch_url() -> String {
+    std::env::var("COUCH_URL").unwrap_or_else(|_| "http://127.0.0.1:5984".into())
 }
 
 /// A fresh SQLite file.
@@ -76,7 +103,30 @@ pub async fn connect_redis() -> Result<Pairing, Failure> {
         &[("REDIS_URL", &redis_url()), ("PREFIX", &prefix)],
     )
     .await?;
-    pair(Arc::new(store), express).await
+    pair(Arc::new(store), express, SessionId::generate).await
+}
+
+/// session-pouchdb-store 0.4 and [`session_couch::Layout::PouchDbStore`],
+/// in a fresh database, both sides making ids CouchDB can hold
+/// ([`session_couch::node_shareable_id`]).
+///
+/// # Errors
+/// When the server or Node cannot be reached.
+pub async fn pouchdb_store() -> Result<Pairing, Failure> {
+    let database = fresh("pouch");
+    let store = CouchStore::builder()
+        .url(couch_url())
+        .database(&database)
+        .layout(session_couch::Layout::PouchDbStore)
+        .purge_interval(None)
+        .build()
+        .await
+        .map_err(|e| format!("the CouchDB server must be reachable (run ./scripts/test): {e}"))?;
+    let url = format!("{}/{database}", couch_url());
+    let express = ExpressApp::start("session-pouchdb-store", &[("COUCH_DB_URL", &url)]).await?;
+    let mut pairing = pair(Arc::new(store), express, session_couch::node_shareable_id).await?;
+    pairing.database = Some(url);
+    Ok(pairing)
 }
 
 /// A Node SQL store (`connect-pg-simple`, `connect-session-sequelize`) and
@@ -96,10 +146,19 @@ pub async fn sql(node_store: &str, layout: Layout, url: &str) -> Result<Pairing,
         .build()
         .await
         .map_err(|e| format!("the database at {url} must be reachable (run ./scripts/test): {e}"))?;
-    pair(Arc::new(store), express).await
+    pair(Arc::new(store), express, SessionId::generate).await
 }
 
-async fn pair(store: Arc<dyn Store>, express: ExpressApp) -> Result<Pairing, Failure> {
-    let rust = start_rust_app(Arc::clone(&store)).await?;
-    Ok(Pairing { store, express, rust })
+async fn pair(
+    store: Arc<dyn Store>,
+    express: ExpressApp,
+    generate_id: fn() -> SessionId,
+) -> Result<Pairing, Failure> {
+    let rust = start_rust_app(Arc::clone(&store), generate_id).await?;
+    Ok(Pairing {
+        store,
+        express,
+        rust,
+        database: None,
+    })
 }

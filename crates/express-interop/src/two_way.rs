@@ -6,13 +6,13 @@
 //! Test support: a failed expectation panics, which fails the calling test.
 #![allow(clippy::panic, clippy::expect_used)]
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use serde_json::Value;
 use session_core::{SessionId, Store};
 use time::OffsetDateTime;
 
-use crate::MAX_AGE;
+use crate::{MAX_AGE, pairings::Pairing};
 
 /// How long a change may take to show on the other side: a Node store may
 /// write on a timer (session-pouchdb-store commits every second) or learn
@@ -138,16 +138,11 @@ pub enum NodeExpiry {
     ServesUntilSwept,
 }
 
-/// The whole run. `store` is the Rust side's store, alone in its namespace
-/// (prefix, table, database); `node` and `rust` the two apps on it.
-pub async fn share_logins_data_and_logouts(
-    store: Arc<dyn Store>,
-    node: SocketAddr,
-    rust: SocketAddr,
-    node_expiry: NodeExpiry,
-) {
+/// The whole run, on `pairing`'s two apps and store (alone in its
+/// namespace: prefix, table, database).
+pub async fn share_logins_data_and_logouts(pairing: &Pairing, node_expiry: NodeExpiry) {
+    let (store, node, rust) = (&*pairing.store, pairing.express.address, pairing.rust);
     let browser = Browser::new();
-    let store = &*store;
     let (ada, bob, null) = (Value::from("ada"), Value::from("bob"), Value::Null);
 
     // Log in on Express: the Rust app knows the user.

@@ -36,6 +36,7 @@ async fn in_chromium(name: &str, pairing: Pairing) {
     );
     assert!(output.status.success(), "{name} in Chromium: {said}");
     assert!(said.contains("steps passed in Chromium"), "{name}: {said}");
+    pairing.finish().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,11 +12,6 @@ use express_interop::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn express_and_rust_share_logins_data_and_logouts() {
     let pairing = pairings::connect_redis().await.unwrap();
-    share_logins_data_and_logouts(
-        pairing.store,
-        pairing.express.address,
-        pairing.rust,
-        NodeExpiry::Ends,
-    )
-    .await;
+    share_logins_data_and_logouts(&pairing, NodeExpiry::Ends).await;
+    pairing.finish().await.unwrap();
 }

@@ -13,7 +13,8 @@ use session_sql::Layout;
 
 async fn run(node_store: &str, layout: Layout, url: &str, node_expiry: NodeExpiry) {
     let pairing = pairings::sql(node_store, layout, url).await.unwrap();
-    share_logins_data_and_logouts(pairing.store, pairing.express.address, pairing.rust, node_expiry).await;
+    share_logins_data_and_logouts(&pairing, node_expiry).await;
+    pairing.finish().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

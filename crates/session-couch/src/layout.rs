@@ -8,7 +8,7 @@
 /// | | `Native` (default) | `PouchDbStore` |
 /// |---|---|---|
 /// | `_id` | `s:` + the id | the id itself (escaped only where CouchDB or URLs would misread it: a leading `_` as `%5F`, a leading `%` as `%25`, the ids `.` and `..` as `%2E` and `%2E%2E`) |
-/// | body | `data` (the codec's output, as a string), `expires_at`, `destroyed` | express-session's JSON ([`session_core::express`]): the `cookie` object exactly as Node wrote it (unknown keys included; one is always written) and the data's keys at the top level, plus `"$ts"` (unix ms of the write or touch, on the store's clock) and `"$dirty": false` |
+/// | body | `data` (the codec's output, as a string), `expires_at`, `destroyed` | express-session's JSON ([`session_core::express`]): the `cookie` object exactly as Node wrote it (unknown keys included; one is always written) and the data's keys at the top level, plus `"$ts"` (unix ms of the write or touch, on the store's clock); no `"$dirty"`, so a Node process merging it keeps its own uncommitted change |
 /// | expiry | `expires_at`, judged by the store's clock | `cookie.expires` (or, when it is `null`, `$ts` + `default_ttl`), judged by the store's clock on every read; the database has none, and Node never deletes: the purge does |
 /// | logout | a tombstone document for the grace window | the document rewritten with every data key `null`, `cookie.expires` in the past and `$ts` 0, then deleted, the deleted revision carrying that body plus `"$destroyed"` (unix ms of the grace window's end): a deleted document that is the tombstone |
 /// | cache | optional ([`cache`](crate::CouchStoreBuilder::cache)) | none: `build` refuses `cache(true)` with [`Error::InvalidInput`](session_core::Error::InvalidInput) |
@@ -115,7 +115,41 @@ pub enum Layout {
     #[default]
     Native,
     /// session-pouchdb-store 0.4.1's documents: `_id` the session id,
-    /// express-session's JSON with `$ts` and `$dirty`, no expiry in the
+    /// express-session's JSON with `$ts`, no expiry in the
     /// database.
     PouchDbStore,
+}
+
+/// A new session id that session-pouchdb-store can hold, for the
+/// middleware's `generate_id` (express-session's `genid` on the Node side):
+/// [`SessionId::generate`]'s 32 characters, never starting with `_`.
+///
+/// One express-session id in 64 starts with `_`, which CouchDB reserves:
+/// session-pouchdb-store cannot store such a session (its commit fails, and
+/// the process ends on the unhandled rejection), and this layout stores it
+/// under an escaped `_id` that Node never finds. Ids made here (and on the
+/// Node side by a `genid` with the same rule) are shared. They keep
+/// 191.97 of the 192 random bits.
+///
+/// ```
+/// let id = session_couch::node_shareable_id();
+/// assert_eq!(id.as_str().len(), 32);
+/// assert!(!id.as_str().starts_with('_'));
+/// ```
+pub fn node_shareable_id() -> session_core::SessionId {
+    loop {
+        let id = session_core::SessionId::generate();
+        if !id.as_str().starts_with('_') {
+            return id;
+        }
+    }
+}
+
+#[cfg(test)]
+mod shareable_id_tests {
+    #[test]
+    fn no_id_starts_with_an_underscore() {
+        // Unfiltered, some 156 of 10 000 would.
+        assert!((0..10_000).all(|_| !super::node_shareable_id().as_str().starts_with('_')));
+    }
 }

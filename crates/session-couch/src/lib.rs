@@ -39,5 +39,5 @@ mod store;
 mod write;
 
 pub use builder::CouchStoreBuilder;
-pub use layout::Layout;
+pub use layout::{Layout, node_shareable_id};
 pub use store::CouchStore;

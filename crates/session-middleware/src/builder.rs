@@ -4,7 +4,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use http::HeaderValue;
 use session_core::{
-    Error, Lifetimes, Store,
+    Error, Lifetimes, SessionId, Store,
     clock::{Clock, SystemClock},
 };
 
@@ -26,6 +26,7 @@ use crate::{CookieSigner, SameSite, SessionLayer, commit::CookieUpdate, cookie::
 /// | [`rolling`](Self::rolling) | `false` | send the cookie again on every request that uses the session |
 /// | [`disable_touch`](Self::disable_touch) | off | leave unchanged sessions alone instead of moving their expiry |
 /// | [`clock`](Self::clock) | the system clock | where expiries are counted from; give the store's |
+/// | [`generate_id`](Self::generate_id) | [`SessionId::generate`] | makes new session ids (express-session's `genid`) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -52,6 +53,23 @@ pub struct SessionLayerBuilder {
     rolling: bool,
     touch: bool,
     clock: Arc<dyn Clock>,
+    generate_id: IdGenerator,
+}
+
+/// Makes a new session id.
+#[derive(Clone)]
+pub(crate) struct IdGenerator(Arc<dyn Fn() -> SessionId + Send + Sync>);
+
+impl IdGenerator {
+    pub(crate) fn next(&self) -> SessionId {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for IdGenerator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdGenerator")
+    }
 }
 
 /// Everything a layer and its requests share.
@@ -64,6 +82,7 @@ pub(crate) struct Config {
     pub(crate) rolling: bool,
     pub(crate) touch: bool,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) generate_id: IdGenerator,
 }
 
 impl SessionLayerBuilder {
@@ -76,6 +95,7 @@ impl SessionLayerBuilder {
             rolling: false,
             touch: true,
             clock: Arc::new(SystemClock),
+            generate_id: IdGenerator(Arc::new(SessionId::generate)),
         }
     }
 
@@ -160,6 +180,34 @@ impl SessionLayerBuilder {
         self
     }
 
+    /// How new session ids are made (default [`SessionId::generate`]: 32
+    /// characters from 24 random bytes, as express-session's). Like
+    /// express-session's `genid`, for a store that cannot hold every id:
+    /// session-pouchdb-store cannot store ids starting with `_`, so an app
+    /// sharing its sessions gives
+    /// `session_couch::node_shareable_id` here.
+    ///
+    /// ```
+    /// use session_core::SessionId;
+    /// use session_memory::MemoryStore;
+    /// use session_middleware::SessionLayer;
+    ///
+    /// let layer = SessionLayer::builder(MemoryStore::new())
+    ///     .secret("keyboard cat")
+    ///     .generate_id(|| loop {
+    ///         let id = SessionId::generate();
+    ///         if !id.as_str().starts_with('-') {
+    ///             return id;
+    ///         }
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), session_core::Error>(())
+    /// ```
+    pub fn generate_id(mut self, generate: impl Fn() -> SessionId + Send + Sync + 'static) -> Self {
+        self.generate_id = IdGenerator(Arc::new(generate));
+        self
+    }
+
     /// Checks the options and builds the layer.
     ///
     /// # Errors
@@ -189,6 +237,7 @@ impl SessionLayerBuilder {
             rolling: self.rolling,
             touch: self.touch,
             clock: self.clock,
+            generate_id: self.generate_id,
         }))
     }
 }

@@ -96,7 +96,7 @@ async fn create(
             }
             Err(error) if error.is_refusal() && attempt < CREATE_ATTEMPTS => {
                 tracing::warn!(%error, "the store refused a fresh session id; trying another");
-                current.id = SessionId::generate();
+                current.id = config.generate_id.next();
                 attempt += 1;
             }
             Err(error) => return Err(error),

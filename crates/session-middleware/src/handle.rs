@@ -141,7 +141,7 @@ impl Session {
             current.stored = None;
             current.destroyed = true;
         }
-        current.id = SessionId::generate();
+        current.id = self.request.config.generate_id.next();
         Ok(())
     }
 
@@ -168,7 +168,10 @@ impl Session {
         if let Some(id) = &target {
             self.request.config.store.destroy(id).await?;
         }
-        *state = State::Ready(Current::fresh(destroyed_before || target.is_some()));
+        *state = State::Ready(Current::fresh(
+            self.request.config.generate_id.next(),
+            destroyed_before || target.is_some(),
+        ));
         Ok(())
     }
 
@@ -194,7 +197,7 @@ impl Session {
             // stored.
             *state = State::Ready(match loaded {
                 Some((id, session)) => Current::loaded(id, session),
-                None => Current::fresh(false),
+                None => Current::fresh(self.request.config.generate_id.next(), false),
             });
         }
         match state {

@@ -41,10 +41,10 @@ impl Current {
         }
     }
 
-    /// A new, empty session under a fresh id.
-    pub(crate) fn fresh(destroyed: bool) -> Self {
+    /// A new, empty session under the fresh id `id`.
+    pub(crate) fn fresh(id: SessionId, destroyed: bool) -> Self {
         Self {
-            id: SessionId::generate(),
+            id,
             session: session_core::Session::new(),
             stored: None,
             destroyed,

@@ -502,3 +502,24 @@ async fn cookie_attributes_follow_the_options() {
     let other_name = first.cookie().replacen("sid=", "connect.sid=", 1);
     assert_eq!(send(&app, "/read", Some(&other_name)).await.body, "none");
 }
+
+#[tokio::test]
+async fn new_ids_come_from_the_generator_given() {
+    let store = Recorder::default();
+    let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&made);
+    let app = app_with(store.clone(), Arc::default(), move |builder| {
+        builder.secret(common::SECRET).generate_id(move || {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            SessionId::parse(&format!("made-here-{n}")).unwrap()
+        })
+    });
+    let first = send(&app, "/count", None).await;
+    assert!(first.id().as_str().starts_with("made-here-"), "{:?}", first.id());
+    assert!(store.inner.get(&first.id()).await.unwrap().is_some());
+    // Logging in moves the session to another generated id.
+    let login = send(&app, "/login", Some(&first.cookie())).await;
+    assert!(login.id().as_str().starts_with("made-here-"), "{:?}", login.id());
+    assert_ne!(login.id(), first.id());
+    assert!(made.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+}

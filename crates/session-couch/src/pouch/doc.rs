@@ -4,7 +4,7 @@
 //! { "_id": "<session id>", "_rev": "...",
 //!   "cookie": { "originalMaxAge": ..., "expires": "2030-01-02T03:04:05.678Z", "httpOnly": true, "path": "/" },
 //!   "<data key>": <value>, ...,
-//!   "$ts": <unix ms of the write>, "$dirty": false }
+//!   "$ts": <unix ms of the write> }
 //! ```
 //!
 //! The body between `_id`/`_rev` and `$ts` is exactly what
@@ -119,7 +119,10 @@ pub(crate) fn body(
     }
     body.push(b',');
     body.extend_from_slice(members);
-    let stamp = format!(",\"{TS}\":{},\"{DIRTY}\":false}}", expiry::unix_millis(now));
+    // No `$dirty`: a Node process merges this document into its cached
+    // copy, and a `false` there would cancel a change it has not committed
+    // yet (its commit timer writes only dirty sessions).
+    let stamp = format!(",\"{TS}\":{}}}", expiry::unix_millis(now));
     body.extend_from_slice(stamp.as_bytes());
     Ok(body)
 }
@@ -375,7 +378,7 @@ mod tests {
         assert_eq!(body["cookie"]["expires"], json!("2030-01-02T00:00:00.500Z"));
         assert_eq!(body["user"], json!("ada"));
         assert_eq!(body["$ts"], json!(1_893_456_000_000_i64));
-        assert_eq!(body["$dirty"], json!(false));
+        assert_eq!(body.get("$dirty"), None, "never cancels a Node commit");
     }
 
     #[test]

@@ -1,0 +1,19 @@
+//! A Rust app and an Express app (express-session + session-pouchdb-store
+//! 0.4 on the CouchDB server) in one database, one cookie jar between them
+//! (see `express_interop::two_way`). Node writes reach the database on its
+//! one-second commit timer and learns of Rust's from the changes feed; the
+//! run waits for both.
+
+#![allow(clippy::unwrap_used)]
+
+use express_interop::{
+    pairings,
+    two_way::{NodeExpiry, share_logins_data_and_logouts},
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn express_and_rust_share_logins_data_and_logouts() {
+    let pairing = pairings::pouchdb_store().await.unwrap();
+    share_logins_data_and_logouts(&pairing, NodeExpiry::ServesUntilSwept).await;
+    pairing.finish().await.unwrap();
+}
