@@ -17,7 +17,7 @@ use crate::{MAX_AGE, pairings::Pairing};
 /// How long a change may take to show on the other side: a Node store may
 /// write on a timer (session-pouchdb-store commits every second) or learn
 /// of a change from a feed.
-const SETTLE: Duration = Duration::from_secs(10);
+pub const SETTLE: Duration = Duration::from_secs(10);
 
 /// A browser's cookie jar and an HTTP client (one for both apps: the cookie
 /// has no port, as in a browser).

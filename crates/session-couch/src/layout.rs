@@ -122,7 +122,8 @@ pub enum Layout {
 
 /// A new session id that session-pouchdb-store can hold, for the
 /// middleware's `generate_id` (express-session's `genid` on the Node side):
-/// [`SessionId::generate`]'s 32 characters, never starting with `_`.
+/// [`SessionId::generate`](session_core::SessionId::generate)'s 32
+/// characters, never starting with `_`.
 ///
 /// One express-session id in 64 starts with `_`, which CouchDB reserves:
 /// session-pouchdb-store cannot store such a session (its commit fails, and
