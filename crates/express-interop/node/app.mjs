@@ -69,15 +69,16 @@ async function store() {
       // 0.4.1's destroy() awaits get(), which answers only through its
       // callback, so it removes `undefined` and every logout and regenerate
       // fails with a TypeError. The same steps (drop the cached copy, remove
-      // the document), with get() called properly; an unknown sid is no error.
+      // the document), the document read from the database: the cached
+      // copy's revision may be behind another process's write. An unknown
+      // sid is no error.
       class PouchStore extends require('session-pouchdb-store') {
         destroy(sid, cb) {
-          this.get(sid, (err, doc) => {
-            if (err) return cb(err);
-            delete this.sessions[sid];
-            if (!doc) return cb();
-            this.pouch.remove(doc).then(() => cb(), cb);
-          });
+          delete this.sessions[sid];
+          this.pouch.get(sid).then(
+            (doc) => this.pouch.remove(doc).then(() => cb(), cb),
+            (err) => (err.status === 404 ? cb() : cb(err)),
+          );
         }
       }
       // A URL string: the store opens it with its own PouchDB (an instance

@@ -25,8 +25,8 @@ use axum::{
     routing::{get, post},
 };
 use serde_json::{Value, json};
-use session_core::{SessionId, Store};
-use session_middleware::{Session, SessionError, SessionLayer};
+use session_core::Store;
+use session_middleware::{Session, SessionError, SessionLayer, SessionLayerBuilder};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     net::TcpListener,
@@ -39,21 +39,23 @@ pub const SECRETS: [&str; 2] = ["interop secret (current)", "interop secret (pre
 /// The cookie lifetime both apps give a session.
 pub const MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// The Rust app on `store`, making new ids with `generate_id`, served on
-/// 127.0.0.1 at a free port; stops with the runtime.
+/// The Rust app on `store`, its session layer set up by `configure` after
+/// the secrets and lifetime both apps share, served on 127.0.0.1 at a free
+/// port; stops with the runtime.
 ///
 /// # Errors
 /// When the middleware refuses its options or no port is free.
 pub async fn start_rust_app(
     store: Arc<dyn Store>,
-    generate_id: fn() -> SessionId,
+    configure: impl FnOnce(SessionLayerBuilder) -> SessionLayerBuilder,
 ) -> Result<SocketAddr, Box<dyn std::error::Error>> {
-    let sessions = SessionLayer::builder(store)
-        .generate_id(generate_id)
-        .secret(SECRETS[0])
-        .secret(SECRETS[1])
-        .max_age(Some(MAX_AGE))
-        .build()?;
+    let sessions = configure(
+        SessionLayer::builder(store)
+            .secret(SECRETS[0])
+            .secret(SECRETS[1])
+            .max_age(Some(MAX_AGE)),
+    )
+    .build()?;
     let app = Router::new()
         .route("/whoami", get(whoami))
         .route("/login", post(login))

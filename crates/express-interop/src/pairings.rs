@@ -5,6 +5,7 @@ use std::{net::SocketAddr, sync::Arc};
 
 use session_core::{SessionId, Store};
 use session_couch::CouchStore;
+use session_middleware::SessionLayerBuilder;
 use session_redis::RedisStore;
 use session_sql::{Layout, SqlStore};
 
@@ -103,12 +104,14 @@ pub async fn connect_redis() -> Result<Pairing, Failure> {
         &[("REDIS_URL", &redis_url()), ("PREFIX", &prefix)],
     )
     .await?;
-    pair(Arc::new(store), express, SessionId::generate).await
+    pair(Arc::new(store), express, |layer| layer).await
 }
 
 /// session-pouchdb-store 0.4 and [`session_couch::Layout::PouchDbStore`],
 /// in a fresh database, both sides making ids CouchDB can hold
-/// ([`session_couch::node_shareable_id`]).
+/// ([`session_couch::node_shareable_id`]). The Rust side touches at most
+/// once a minute: Node's store stops committing for good after one write
+/// conflict, so Rust writes only what a request changes.
 ///
 /// # Errors
 /// When the server or Node cannot be reached.
@@ -124,7 +127,12 @@ pub async fn pouchdb_store() -> Result<Pairing, Failure> {
         .map_err(|e| format!("the CouchDB server must be reachable (run ./scripts/test): {e}"))?;
     let url = format!("{}/{database}", couch_url());
     let express = ExpressApp::start("session-pouchdb-store", &[("COUCH_DB_URL", &url)]).await?;
-    let mut pairing = pair(Arc::new(store), express, session_couch::node_shareable_id).await?;
+    let mut pairing = pair(Arc::new(store), express, |layer| {
+        layer
+            .generate_id(session_couch::node_shareable_id)
+            .touch_after(std::time::Duration::from_secs(60))
+    })
+    .await?;
     pairing.database = Some(url);
     Ok(pairing)
 }
@@ -146,15 +154,15 @@ pub async fn sql(node_store: &str, layout: Layout, url: &str) -> Result<Pairing,
         .build()
         .await
         .map_err(|e| format!("the database at {url} must be reachable (run ./scripts/test): {e}"))?;
-    pair(Arc::new(store), express, SessionId::generate).await
+    pair(Arc::new(store), express, |layer| layer).await
 }
 
 async fn pair(
     store: Arc<dyn Store>,
     express: ExpressApp,
-    generate_id: fn() -> SessionId,
+    configure: impl FnOnce(SessionLayerBuilder) -> SessionLayerBuilder,
 ) -> Result<Pairing, Failure> {
-    let rust = start_rust_app(Arc::clone(&store), generate_id).await?;
+    let rust = start_rust_app(Arc::clone(&store), configure).await?;
     Ok(Pairing {
         store,
         express,

@@ -25,6 +25,7 @@ use crate::{CookieSigner, SameSite, SessionLayer, commit::CookieUpdate, cookie::
 /// | [`max_age`](Self::max_age) | 24 hours | the session's lifetime from its last save or touch; `None` for a browser-session cookie |
 /// | [`rolling`](Self::rolling) | `false` | send the cookie again on every request that uses the session |
 /// | [`disable_touch`](Self::disable_touch) | off | leave unchanged sessions alone instead of moving their expiry |
+/// | [`touch_after`](Self::touch_after) | none: touch on every use | touch an unchanged session only once its expiry would move by this much |
 /// | [`clock`](Self::clock) | the system clock | where expiries are counted from; give the store's |
 /// | [`generate_id`](Self::generate_id) | [`SessionId::generate`] | makes new session ids (express-session's `genid`) |
 ///
@@ -52,6 +53,7 @@ pub struct SessionLayerBuilder {
     max_age: Option<Duration>,
     rolling: bool,
     touch: bool,
+    touch_after: Option<time::Duration>,
     clock: Arc<dyn Clock>,
     generate_id: IdGenerator,
 }
@@ -81,6 +83,8 @@ pub(crate) struct Config {
     pub(crate) max_age: Option<time::Duration>,
     pub(crate) rolling: bool,
     pub(crate) touch: bool,
+    /// Touch only when the expiry moves by at least this much.
+    pub(crate) touch_after: Option<time::Duration>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) generate_id: IdGenerator,
 }
@@ -94,6 +98,7 @@ impl SessionLayerBuilder {
             max_age: Some(Duration::from_secs(24 * 3600)),
             rolling: false,
             touch: true,
+            touch_after: None,
             clock: Arc::new(SystemClock),
             generate_id: IdGenerator(Arc::new(SessionId::generate)),
         }
@@ -173,6 +178,31 @@ impl SessionLayerBuilder {
         self
     }
 
+    /// Touches an unchanged session only when that moves its expiry by at
+    /// least `interval` (default: on every use, as express-session does),
+    /// like connect-mongo's `touchAfter`. Fewer writes: an active session is
+    /// written about once per `interval` instead of once per request, and
+    /// its store expiry lags the cookie's by at most `interval`. Keep it
+    /// well under `max_age`. Sharing sessions with session-pouchdb-store,
+    /// whose commit stops for good after one conflicting write, it keeps
+    /// Rust's writes to the changes a request makes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use session_memory::MemoryStore;
+    /// use session_middleware::SessionLayer;
+    ///
+    /// let layer = SessionLayer::builder(MemoryStore::new())
+    ///     .secret("keyboard cat")
+    ///     .touch_after(Duration::from_secs(60))
+    ///     .build()?;
+    /// # Ok::<(), session_core::Error>(())
+    /// ```
+    pub fn touch_after(mut self, interval: Duration) -> Self {
+        self.touch_after = Some(time::Duration::try_from(interval).unwrap_or(time::Duration::MAX));
+        self
+    }
+
     /// The clock expiries are counted from (default the system clock). Give
     /// the store's clock, if it has one of its own.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -236,6 +266,7 @@ impl SessionLayerBuilder {
             max_age,
             rolling: self.rolling,
             touch: self.touch,
+            touch_after: self.touch_after,
             clock: self.clock,
             generate_id: self.generate_id,
         }))
@@ -251,6 +282,7 @@ impl fmt::Debug for SessionLayerBuilder {
             .field("max_age", &self.max_age)
             .field("rolling", &self.rolling)
             .field("touch", &self.touch)
+            .field("touch_after", &self.touch_after)
             .finish_non_exhaustive()
     }
 }

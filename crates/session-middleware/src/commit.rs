@@ -55,7 +55,7 @@ pub(crate) async fn commit(config: &Config, state: State) -> Result<CookieUpdate
     let written = if changed {
         current.session.set_expires_at(expires_at);
         config.store.set(&current.id, &current.session).await
-    } else if config.touch {
+    } else if config.touch && !touched_lately(config, &current, expires_at) {
         config.store.touch(&current.id, expires_at).await
     } else {
         Ok(())
@@ -75,6 +75,15 @@ pub(crate) async fn commit(config: &Config, state: State) -> Result<CookieUpdate
             Ok(CookieUpdate::Keep)
         }
         Err(error) => Err(error),
+    }
+}
+
+/// Whether a touch to `expires_at` would move the stored expiry by less
+/// than [`touch_after`](crate::SessionLayerBuilder::touch_after).
+fn touched_lately(config: &Config, current: &Current, expires_at: Option<OffsetDateTime>) -> bool {
+    match (config.touch_after, current.session.expires_at(), expires_at) {
+        (Some(after), Some(stored), Some(new)) => new - stored < after,
+        _ => false,
     }
 }
 

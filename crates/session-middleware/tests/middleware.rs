@@ -523,3 +523,38 @@ async fn new_ids_come_from_the_generator_given() {
     assert_ne!(login.id(), first.id());
     assert!(made.load(std::sync::atomic::Ordering::SeqCst) >= 2);
 }
+
+#[tokio::test]
+async fn touch_after_skips_touches_that_would_barely_move_the_expiry() {
+    let store = Recorder::default();
+    let hourly = |builder: session_middleware::SessionLayerBuilder| {
+        builder
+            .secret(SECRET)
+            .touch_after(std::time::Duration::from_secs(3600))
+    };
+    let app = app_with(store.clone(), Arc::default(), hourly);
+    let cookie = send(&app, "/count", None).await.cookie();
+    store.take();
+    assert_eq!(send(&app, "/read", Some(&cookie)).await.body, "1");
+    assert_eq!(store.methods(), ["get"], "a second later: no touch");
+
+    // Two hours on, the same read moves the expiry by two hours: touched.
+    let later = app_with(store.clone(), Arc::default(), move |builder| {
+        hourly(builder).clock(Arc::new(session_core::clock::SkewedClock::new(Duration::hours(
+            2,
+        ))))
+    });
+    assert_eq!(send(&later, "/read", Some(&cookie)).await.body, "1");
+    let calls = store.take();
+    assert_eq!(
+        calls.iter().map(|c| c.method).collect::<Vec<_>>(),
+        ["get", "touch"]
+    );
+    assert_about(
+        calls[1].expires_at,
+        OffsetDateTime::now_utc() + Duration::hours(2) + DAY,
+    );
+    // Changes are saved whatever the interval.
+    assert_eq!(send(&app, "/count", Some(&cookie)).await.body, "2");
+    assert_eq!(store.methods(), ["get", "set"]);
+}
