@@ -91,11 +91,18 @@ async fn invalidations_reach_the_cache(url: &str) {
         let id = SessionId::generate();
         writer.set(&id, &version(round)).await.unwrap();
         assert_eq!(version_of(cached.get(&id).await.unwrap()), Some(round));
-        assert_eq!(version_of(cached.get(&id).await.unwrap()), Some(round), "a hit");
-        assert!(
-            cached.near_cache_holds(&id),
-            "the second read was served from the cache"
-        );
+        // Later reads are hits, once the cache is trusted: a loaded machine
+        // can pause the invalidation connection past the 100 ms staleness
+        // bound, and the cache is then bypassed until it hears again.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            assert_eq!(version_of(cached.get(&id).await.unwrap()), Some(round), "a hit");
+            if cached.near_cache_holds(&id) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no read was served from the cache");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let changed = Instant::now();
         if round % 2 == 0 {
             writer.set(&id, &version(round + 1000)).await.unwrap();
