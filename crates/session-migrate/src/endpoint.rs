@@ -28,7 +28,27 @@ pub enum Layout {
     /// An Express app's sessions in connect-redis-session's layout (Redis
     /// only), through `session-redis`'s `Layout::ConnectRedisSession`.
     ConnectRedisSession,
+    /// An Express app's sessions in connect-pg-simple's table (PostgreSQL
+    /// only), through `session-sql`'s `Layout::ConnectPgSimple`.
+    ConnectPgSimple,
+    /// An Express app's sessions in connect-session-sequelize's table (SQL),
+    /// through `session-sql`'s `Layout::ConnectSessionSequelize`.
+    ConnectSessionSequelize,
+    /// An Express app's sessions in session-pouchdb-store's documents
+    /// (CouchDB), through `session-couch`'s `Layout::PouchDbStore`.
+    SessionPouchDbStore,
 }
+
+/// Every layout's command-line name.
+const NAMES: [(&str, Layout); 7] = [
+    ("native", Layout::Native),
+    ("tower-sessions", Layout::TowerSessions),
+    ("connect-redis", Layout::ConnectRedis),
+    ("connect-redis-session", Layout::ConnectRedisSession),
+    ("connect-pg-simple", Layout::ConnectPgSimple),
+    ("connect-session-sequelize", Layout::ConnectSessionSequelize),
+    ("session-pouchdb-store", Layout::SessionPouchDbStore),
+];
 
 impl Layout {
     /// `session-redis`'s layout for this one, if it is one of the Redis
@@ -38,7 +58,36 @@ impl Layout {
             Self::Native => Some(session_redis::Layout::Native),
             Self::ConnectRedis => Some(session_redis::Layout::ConnectRedis),
             Self::ConnectRedisSession => Some(session_redis::Layout::ConnectRedisSession),
-            Self::TowerSessions => None,
+            _ => None,
+        }
+    }
+
+    /// `session-sql`'s layout for this one, if it is one of its own.
+    pub(crate) fn sql(self) -> Option<session_sql::Layout> {
+        match self {
+            Self::Native => Some(session_sql::Layout::Native),
+            Self::ConnectPgSimple => Some(session_sql::Layout::ConnectPgSimple),
+            Self::ConnectSessionSequelize => Some(session_sql::Layout::ConnectSessionSequelize),
+            _ => None,
+        }
+    }
+
+    /// `session-couch`'s layout for this one, if it is one of its own.
+    pub(crate) fn couch(self) -> Option<session_couch::Layout> {
+        match self {
+            Self::Native => Some(session_couch::Layout::Native),
+            Self::SessionPouchDbStore => Some(session_couch::Layout::PouchDbStore),
+            _ => None,
+        }
+    }
+
+    /// Whether one of this project's stores on `backend` reads and writes
+    /// this layout.
+    pub(crate) fn on(self, backend: Backend) -> bool {
+        match backend {
+            Backend::Redis => self.redis().is_some(),
+            Backend::Sql => self.sql().is_some(),
+            Backend::Couch => self.couch().is_some(),
         }
     }
 
@@ -47,15 +96,17 @@ impl Layout {
     /// # Errors
     /// [`Error::InvalidInput`] for an unknown name.
     pub fn parse(name: &str) -> Result<Self, Error> {
-        match name {
-            "native" => Ok(Self::Native),
-            "tower-sessions" => Ok(Self::TowerSessions),
-            "connect-redis" => Ok(Self::ConnectRedis),
-            "connect-redis-session" => Ok(Self::ConnectRedisSession),
-            other => Err(Error::InvalidInput(format!(
-                "unknown layout {other:?}: use native, tower-sessions, connect-redis or connect-redis-session"
-            ))),
-        }
+        NAMES
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, layout)| *layout)
+            .ok_or_else(|| {
+                let names: Vec<&str> = NAMES.iter().map(|(known, _)| *known).collect();
+                Error::InvalidInput(format!(
+                    "unknown layout {name:?}: use one of {}",
+                    names.join(", ")
+                ))
+            })
     }
 }
 
@@ -250,5 +301,25 @@ mod tests {
     fn layouts_by_name() {
         assert_eq!(Layout::parse("tower-sessions").unwrap(), Layout::TowerSessions);
         assert!(Layout::parse("express").is_err());
+        for (name, layout) in NAMES {
+            assert_eq!(Layout::parse(name).unwrap(), layout, "{name}");
+        }
+    }
+
+    #[test]
+    fn each_express_layout_lives_on_its_nodes_stores_server() {
+        use Backend::{Couch, Redis, Sql};
+        for (layout, home) in [
+            (Layout::ConnectRedis, Redis),
+            (Layout::ConnectRedisSession, Redis),
+            (Layout::ConnectPgSimple, Sql),
+            (Layout::ConnectSessionSequelize, Sql),
+            (Layout::SessionPouchDbStore, Couch),
+        ] {
+            for backend in [Redis, Sql, Couch] {
+                assert_eq!(layout.on(backend), backend == home, "{layout:?} on {backend:?}");
+            }
+        }
+        assert!([Redis, Sql, Couch].into_iter().all(|b| Layout::Native.on(b)));
     }
 }

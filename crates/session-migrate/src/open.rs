@@ -38,6 +38,7 @@ impl Default for OpenOptions {
 /// |---|---|---|---|
 /// | [`Native`](Layout::Native) | [`RedisStore`], prefix default `sess` | [`SqlStore`], table default `sessions`, never created | [`CouchStore`], database default `sessions`, never created |
 /// | [`TowerSessions`](Layout::TowerSessions) | [`TowerRedisSource`], prefix default none | [`TowerSqlSource`], tower-sessions' table names | — |
+/// | an Express store's | `ConnectRedis`, `ConnectRedisSession`: [`RedisStore`] in that layout, the Node store's prefix by default | `ConnectPgSimple`, `ConnectSessionSequelize`: [`SqlStore`] in that layout, the Node store's table by default | `SessionPouchDbStore`: [`CouchStore`] in that layout |
 ///
 /// Background purges are off: a migration only reads.
 ///
@@ -58,10 +59,6 @@ impl Default for OpenOptions {
 pub async fn open_source(side: &Endpoint, options: &OpenOptions) -> Result<Box<dyn Source>> {
     let backend = side.backend()?;
     match (side.layout, backend) {
-        (Layout::Native, _) | (Layout::ConnectRedis | Layout::ConnectRedisSession, Backend::Redis) => {
-            Ok(into_source(open_native(side, backend, options, false).await?))
-        }
-        (Layout::ConnectRedis | Layout::ConnectRedisSession, _) => Err(express_outside_redis()),
         (Layout::TowerSessions, Backend::Redis) => {
             let prefix = side.prefix.as_deref().unwrap_or("");
             Ok(Box::new(
@@ -80,6 +77,8 @@ pub async fn open_source(side: &Endpoint, options: &OpenOptions) -> Result<Box<d
         (Layout::TowerSessions, Backend::Couch) => Err(Error::InvalidInput(
             "tower-sessions has no CouchDB store: its records are read from Redis or SQL".into(),
         )),
+        (layout, _) if !layout.on(backend) => Err(elsewhere(layout, backend)),
+        _ => Ok(into_source(open_native(side, backend, options, false).await?)),
     }
 }
 
@@ -97,15 +96,15 @@ pub async fn open_target(side: &Endpoint, options: &OpenOptions) -> Result<Box<d
         (Layout::TowerSessions, _) => Err(Error::InvalidInput(
             "tower-sessions records can only be read: the target is one of our stores".into(),
         )),
-        (Layout::ConnectRedis | Layout::ConnectRedisSession, Backend::Sql | Backend::Couch) => {
-            Err(express_outside_redis())
-        }
+        (layout, _) if !layout.on(backend) => Err(elsewhere(layout, backend)),
         _ => open_native(side, backend, options, !options.read_only).await,
     }
 }
 
-fn express_outside_redis() -> Error {
-    Error::InvalidInput("the connect-redis layouts are Redis layouts: give a redis:// URL".into())
+fn elsewhere(layout: Layout, backend: Backend) -> Error {
+    Error::InvalidInput(format!(
+        "the {layout:?} layout is not on {backend:?}: give the URL of the server that Node store uses"
+    ))
 }
 
 async fn open_native(
@@ -133,6 +132,7 @@ async fn open_native(
                 .timeout(options.timeout)
                 .max_connections(options.connections.max(1))
                 .purge_interval(None)
+                .layout(side.layout.sql().unwrap_or_default())
                 .create_table_if_missing(create);
             if let Some(table) = &side.table {
                 builder = builder.table(table);
@@ -147,6 +147,7 @@ async fn open_native(
                 .url(&side.url)
                 .timeout(options.timeout)
                 .purge_interval(None)
+                .layout(side.layout.couch().unwrap_or_default())
                 .create_database(create);
             if let Some(database) = &side.database {
                 builder = builder.database(database);

@@ -1,7 +1,8 @@
 //! Every backend, opened from its URL as the command line opens it: a chain
-//! of copies Redis -> MariaDB -> CouchDB -> SQLite -> PostgreSQL -> Redis in
-//! connect-redis' layout -> Redis in connect-redis-session's keeps every
-//! session exactly.
+//! of copies Redis -> MariaDB -> CouchDB -> SQLite -> PostgreSQL, then
+//! through every Express store's layout (connect-redis, connect-redis-session,
+//! connect-pg-simple, connect-session-sequelize on MariaDB,
+//! session-pouchdb-store), keeps every session exactly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -39,6 +40,15 @@ async fn a_chain_of_copies_through_every_backend_keeps_every_session() {
         Endpoint::new(redis_url())
             .layout(Layout::ConnectRedisSession)
             .prefix(format!("{}:", unique("chain"))),
+        Endpoint::new(postgres_url())
+            .layout(Layout::ConnectPgSimple)
+            .table(unique("chain")),
+        Endpoint::new(mysql_url())
+            .layout(Layout::ConnectSessionSequelize)
+            .table(unique("chain")),
+        Endpoint::new(couch_url())
+            .layout(Layout::SessionPouchDbStore)
+            .database(unique("chain")),
     ];
     let options = OpenOptions::default();
     for pair in chain.windows(2) {
@@ -59,4 +69,25 @@ async fn a_chain_of_copies_through_every_backend_keeps_every_session() {
         open_target(side, &options).await.unwrap().clear().await.unwrap();
     }
     std::fs::remove_file(&sqlite).ok();
+}
+
+#[tokio::test]
+async fn an_express_layout_on_another_stores_server_is_refused() {
+    let options = OpenOptions::default();
+    for side in [
+        Endpoint::new(redis_url()).layout(Layout::ConnectPgSimple),
+        Endpoint::new(postgres_url()).layout(Layout::SessionPouchDbStore),
+        Endpoint::new(couch_url()).layout(Layout::ConnectRedis),
+    ] {
+        let source = open_source(&side, &options).await.map(|_| ());
+        assert!(
+            matches!(source, Err(session_core::Error::InvalidInput(_))),
+            "{side}: {source:?}"
+        );
+        let target = open_target(&side, &options).await.map(|_| ());
+        assert!(
+            matches!(target, Err(session_core::Error::InvalidInput(_))),
+            "{side}: {target:?}"
+        );
+    }
 }

@@ -35,8 +35,10 @@ an interruption is safe: it copies only what is missing.
                               {couch} (CouchDB)
   --source-layout NAME  native (this project's stores, the default), tower-sessions
                         (records of tower-sessions-redis-store / tower-sessions-sqlx-store),
-                        connect-redis or connect-redis-session (an Express app's, on Redis)
-  --target-layout NAME  native (the default), connect-redis or connect-redis-session
+                        connect-redis or connect-redis-session (an Express app's, on Redis),
+                        connect-pg-simple or connect-session-sequelize (SQL),
+                        session-pouchdb-store (CouchDB)
+  --target-layout NAME  native (the default) or an Express store's, as above
   --source-prefix P, --target-prefix P
                         Redis key prefix (native default \"sess\"; tower-sessions: none)
   --source-table T, --target-table T
