@@ -124,10 +124,56 @@ pub use settings::Settings;
 /// }
 /// # fn main() {}
 /// ```
+///
+/// A store that keeps no tombstones at all (a destroy deletes, as Node's
+/// connect-redis, connect-pg-simple and connect-session-sequelize do) names
+/// why once, with `no_tombstones`: every check that needs a tombstone is
+/// then listed as failing by design, with that reason or a more exact one,
+/// beside any others the store lists.
+///
+/// ```
+/// mod deletes_on_destroy {
+///     session_conformance::suite!(
+///         |settings: session_conformance::Settings| async move {
+///             session_memory::MemoryStore::builder()
+///                 .lifetimes(settings.lifetimes)
+///                 .build()
+///                 .expect("valid options")
+///         },
+///         no_tombstones: "destroy deletes, so a late write after a logout lands",
+///         fails_by_design: {}
+///     );
+/// }
+/// # fn main() {}
+/// ```
 #[macro_export]
 macro_rules! suite {
     ($factory:expr $(,)?) => {
         $crate::suite!($factory, fails_by_design: {});
+    };
+    (
+        $factory:expr,
+        no_tombstones: $why:expr,
+        fails_by_design: { $($check:ident: $reason:expr),* $(,)? } $(,)?
+    ) => {
+        $crate::suite!(
+            $factory,
+            fails_by_design: {
+                set_after_destroy_is_refused: $why,
+                create_after_destroy_is_refused: $why,
+                touch_destroyed_is_refused: "without a tombstone a destroyed id is simply absent: NotFound",
+                destroy_of_unknown_id_still_guards_it: $why,
+                destroy_touch_race_never_resurrects: "touch after a destroy answers NotFound, not Destroyed \
+                    (nothing is revived either way)",
+                destroy_set_race_never_resurrects: $why,
+                destroy_create_race_never_resurrects: $why,
+                tombstone_lapses_after_grace: $why,
+                tombstones_survive_capacity_pressure: $why,
+                namespaces_are_isolated: "its create-after-destroy step needs a tombstone",
+                debug_output_hides_secrets: "its refusal steps need a tombstone (the output check itself passes)",
+                $($check: $reason),*
+            }
+        );
     };
     ($factory:expr, fails_by_design: { $($check:ident: $why:expr),* $(,)? } $(,)?) => {
         /// The checks this store fails by design, and why.

@@ -40,19 +40,8 @@ macro_rules! connect_redis_suite {
             |settings: session_conformance::Settings| {
                 super::common::node_layout_store_for(session_redis::Layout::ConnectRedis, $url(), settings)
             },
+            no_tombstones: NO_TOMBSTONES,
             fails_by_design: {
-                set_after_destroy_is_refused: NO_TOMBSTONES,
-                create_after_destroy_is_refused: NO_TOMBSTONES,
-                touch_destroyed_is_refused: "without a tombstone a destroyed id is simply absent: NotFound",
-                destroy_of_unknown_id_still_guards_it: NO_TOMBSTONES,
-                destroy_touch_race_never_resurrects: "touch after a destroy answers NotFound, not Destroyed \
-                    (nothing is revived either way)",
-                destroy_set_race_never_resurrects: NO_TOMBSTONES,
-                destroy_create_race_never_resurrects: NO_TOMBSTONES,
-                tombstone_lapses_after_grace: NO_TOMBSTONES,
-                tombstones_survive_capacity_pressure: NO_TOMBSTONES,
-                namespaces_are_isolated: "its create-after-destroy step needs a tombstone",
-                debug_output_hides_secrets: "its refusal steps need a tombstone (the output check itself passes)",
                 round_trips_nested: "its data holds a key `cookie`, which express-session keeps for its own",
             }
         );

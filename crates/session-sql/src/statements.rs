@@ -187,6 +187,36 @@ impl Statements {
 }
 
 #[cfg(test)]
+impl Statements {
+    /// Every statement that compares an expiry with the clock.
+    pub(crate) fn comparing_expiry(&self) -> Vec<&Statement> {
+        let mut all = vec![
+            &self.get,
+            &self.occupant,
+            &self.touch,
+            &self.remove_unless_tombstone,
+            &self.remove_live,
+            &self.page,
+            &self.count,
+            &self.purge,
+        ];
+        all.extend(self.by_column.iter().map(|c| &c.select));
+        all.extend(self.upsert.statements());
+        all
+    }
+}
+
+/// `sql` takes "now" as a parameter, never from the database's clock.
+#[cfg(test)]
+pub(crate) fn assert_clock_is_bound(sql: &str) {
+    let sql = sql.to_lowercase();
+    assert!(
+        !sql.contains("now()") && !sql.contains("current_timestamp"),
+        "{sql}"
+    );
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -284,24 +314,8 @@ mod tests {
     fn every_expiry_comparison_takes_the_clock_as_a_parameter() {
         for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
             let s = statements(dialect, None, &[(ident("u"), ColumnKind::Text)]);
-            let mut all = vec![
-                &s.get,
-                &s.occupant,
-                &s.touch,
-                &s.remove_unless_tombstone,
-                &s.remove_live,
-                &s.page,
-                &s.count,
-                &s.purge,
-            ];
-            all.extend(s.by_column.iter().map(|c| &c.select));
-            all.extend(s.upsert.statements());
-            for statement in all {
-                let sql = statement.sql().to_lowercase();
-                assert!(
-                    !sql.contains("now()") && !sql.contains("current_timestamp"),
-                    "{sql}"
-                );
+            for statement in s.comparing_expiry() {
+                assert_clock_is_bound(&statement.sql());
             }
         }
     }

@@ -182,18 +182,37 @@ fn sequelize_time(raw: &Raw) -> &'static str {
     }
 }
 
+/// A Sequelize-layout store on a fresh table at `url`, a raw connection
+/// beside it, and the table's quoted name.
+async fn sequelize_table(url: &str, label: &str) -> (session_sql::SqlStore, Raw, String) {
+    let table = table(label);
+    let store = builder(url, &table)
+        .layout(Layout::ConnectSessionSequelize)
+        .build()
+        .await
+        .unwrap();
+    // After the store: it creates the SQLite file.
+    let raw = Raw::connect(url).await;
+    let quoted_table = quoted(&raw, &table);
+    (store, raw, quoted_table)
+}
+
+/// A row as Sequelize writes it: `data` under `sid`, every time column at
+/// [`sequelize_time`].
+async fn insert_sequelize_row(raw: &Raw, quoted_table: &str, sid: &str, data: &str) {
+    let at = sequelize_time(raw);
+    raw.execute(format!(
+        "INSERT INTO {quoted_table} (sid, expires, data, {}, {}) VALUES ('{sid}', {at}, '{data}', {at}, {at})",
+        quoted(raw, "createdAt"),
+        quoted(raw, "updatedAt"),
+    ))
+    .await;
+}
+
 #[tokio::test]
 async fn sequelize_rows_are_node_rows_on_every_database() {
     for (name, url) in urls() {
-        let table = table("sequelize");
-        let store = builder(&url, &table)
-            .layout(Layout::ConnectSessionSequelize)
-            .build()
-            .await
-            .unwrap();
-        // After the store: it creates the SQLite file.
-        let raw = Raw::connect(&url).await;
-        let quoted_table = quoted(&raw, &table);
+        let (store, raw, quoted_table) = sequelize_table(&url, "sequelize").await;
 
         // What a Rust write leaves: Sequelize's five columns, filled.
         let id = SessionId::generate();
@@ -228,16 +247,7 @@ async fn sequelize_rows_are_node_rows_on_every_database() {
 
         // A row as Sequelize writes it.
         let node = "node-written-session-id-0000000001";
-        raw.execute(format!(
-            "INSERT INTO {quoted_table} (sid, expires, data, {}, {}) VALUES ('{node}', {}, '{}', {}, {})",
-            quoted(&raw, "createdAt"),
-            quoted(&raw, "updatedAt"),
-            sequelize_time(&raw),
-            node_json("2032-05-03T22:08:09.456Z"),
-            sequelize_time(&raw),
-            sequelize_time(&raw),
-        ))
-        .await;
+        insert_sequelize_row(&raw, &quoted_table, node, &node_json("2032-05-03T22:08:09.456Z")).await;
         let node_id = SessionId::parse(node).unwrap();
         let read = store.get(&node_id).await.unwrap().unwrap();
         assert_eq!(
@@ -292,29 +302,13 @@ async fn sequelize_rows_are_node_rows_on_every_database() {
 #[tokio::test]
 async fn a_row_express_cannot_read_is_a_decode_error_and_others_stay_readable() {
     for (name, url) in urls() {
-        let table = table("foreign");
-        let store = builder(&url, &table)
-            .layout(Layout::ConnectSessionSequelize)
-            .build()
-            .await
-            .unwrap();
-        // After the store: it creates the SQLite file.
-        let raw = Raw::connect(&url).await;
-        let quoted_table = quoted(&raw, &table);
+        let (store, raw, quoted_table) = sequelize_table(&url, "foreign").await;
         let good = SessionId::generate();
         store
             .set(&good, &session_in(Duration::from_secs(600)))
             .await
             .unwrap();
-        raw.execute(format!(
-            "INSERT INTO {quoted_table} (sid, expires, data, {}, {}) VALUES ('no-cookie', {}, '{{\"user\":1}}', {}, {})",
-            quoted(&raw, "createdAt"),
-            quoted(&raw, "updatedAt"),
-            sequelize_time(&raw),
-            sequelize_time(&raw),
-            sequelize_time(&raw),
-        ))
-        .await;
+        insert_sequelize_row(&raw, &quoted_table, "no-cookie", r#"{"user":1}"#).await;
         let bad = SessionId::parse("no-cookie").unwrap();
         assert!(matches!(store.get(&bad).await, Err(Error::Decode(_))), "{name}");
         assert!(store.get(&good).await.unwrap().is_some(), "{name}");
@@ -362,4 +356,75 @@ async fn sequelize_text_columns_that_are_too_small_refuse_with_an_encode_error()
         "2031-05-06 07:08:09"
     );
     assert_eq!(store.get(&id).await.unwrap().unwrap().expires_at(), Some(expires));
+}
+
+#[tokio::test]
+async fn the_apps_clock_decides_expiry_in_node_tables_too() {
+    let mut sides: Vec<(String, String, Layout)> = urls()
+        .into_iter()
+        .map(|(name, url)| (name.to_string(), url, Layout::ConnectSessionSequelize))
+        .collect();
+    sides.push(("pg-simple".into(), postgres_url(), Layout::ConnectPgSimple));
+    for (name, url, layout) in sides {
+        let table = table("nodeclock");
+        let on_time = builder(&url, &table).layout(layout).build().await.unwrap();
+        let late = builder(&url, &table)
+            .layout(layout)
+            .clock(std::sync::Arc::new(session_core::clock::SkewedClock::new(
+                time::Duration::hours(1),
+            )))
+            .build()
+            .await
+            .unwrap();
+        let id = SessionId::generate();
+        on_time
+            .set(&id, &session_in(Duration::from_secs(600)))
+            .await
+            .unwrap();
+        assert!(on_time.get(&id).await.unwrap().is_some(), "{name}");
+        assert!(
+            late.get(&id).await.unwrap().is_none(),
+            "{name}: past by the late clock"
+        );
+        assert_eq!(late.length().await.unwrap(), 0, "{name}");
+        assert!(late.all().await.unwrap().is_empty(), "{name}");
+        assert!(
+            matches!(late.touch(&id, None).await, Err(Error::NotFound)),
+            "{name}"
+        );
+        assert_eq!(
+            on_time.purge_expired().await.unwrap(),
+            0,
+            "{name}: live by the app's clock"
+        );
+        assert_eq!(
+            late.purge_expired().await.unwrap(),
+            1,
+            "{name}: purged by the late clock"
+        );
+        assert!(on_time.get(&id).await.unwrap().is_none(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_postgres_column_too_narrow_for_the_session_is_an_encode_error() {
+    // A hand-made Sequelize table whose data column is narrower than TEXT.
+    let url = postgres_url();
+    let raw = Raw::connect(&url).await;
+    let table = table("seqnarrow");
+    raw.execute(format!(
+        "CREATE TABLE \"{table}\" (sid VARCHAR(36) PRIMARY KEY, expires TIMESTAMPTZ, data VARCHAR(64), \
+         \"createdAt\" TIMESTAMPTZ NOT NULL, \"updatedAt\" TIMESTAMPTZ NOT NULL)"
+    ))
+    .await;
+    let store = builder(&url, &table)
+        .layout(Layout::ConnectSessionSequelize)
+        .build()
+        .await
+        .unwrap();
+    let mut big = session_in(Duration::from_secs(600));
+    big.insert("blob", "x".repeat(100)).unwrap();
+    let refused = store.set(&SessionId::generate(), &big).await;
+    assert!(matches!(refused, Err(Error::Encode(_))), "{refused:?}");
+    assert_eq!(raw.rows(&format!("\"{table}\"")).await, 0);
 }

@@ -142,20 +142,32 @@ async fn purge_dated(
         let selector = json!({ "cookie.expires": { "$gte": "", "$lte": express::js_date(now)? } });
         let found = find(couch, selector, skip, batch).await?;
         let count = found.len();
-        let due: Vec<IdRev> = found
-            .into_iter()
-            .filter(|doc| doc.is_due(now, default_ttl))
-            .map(Candidate::id_rev)
-            .collect();
-        let due_count = due.len();
-        let round = delete(couch, due).await?;
-        progress.round("purge", due_count, &round)?;
-        deleted += round.count;
-        skip += count.saturating_sub(usize::try_from(round.count).unwrap_or(usize::MAX));
+        let gone = delete_due(couch, found, now, default_ttl, &mut progress).await?;
+        deleted += gone;
+        skip += count.saturating_sub(usize::try_from(gone).unwrap_or(usize::MAX));
         if count < batch {
             return Ok(deleted);
         }
     }
+}
+
+/// Deletes those of `found` that are due at `now`; how many went.
+async fn delete_due(
+    couch: &Couch,
+    found: Vec<Candidate>,
+    now: OffsetDateTime,
+    default_ttl: Duration,
+    progress: &mut Progress,
+) -> Result<u64, Error> {
+    let due: Vec<IdRev> = found
+        .into_iter()
+        .filter(|doc| doc.is_due(now, default_ttl))
+        .map(Candidate::id_rev)
+        .collect();
+    let due_count = due.len();
+    let round = delete(couch, due).await?;
+    progress.round("purge", due_count, &round)?;
+    Ok(round.count)
 }
 
 /// The sessions whose cookie has no date, walked in `_id` order.
@@ -174,15 +186,7 @@ async fn purge_undated(
         let Some(last) = found.last().map(|doc| doc.id.clone()) else {
             return Ok(deleted);
         };
-        let due: Vec<IdRev> = found
-            .into_iter()
-            .filter(|doc| doc.is_due(now, default_ttl))
-            .map(Candidate::id_rev)
-            .collect();
-        let due_count = due.len();
-        let round = delete(couch, due).await?;
-        progress.round("purge", due_count, &round)?;
-        deleted += round.count;
+        deleted += delete_due(couch, found, now, default_ttl, &mut progress).await?;
         after = last;
         if count < batch {
             return Ok(deleted);
