@@ -8,13 +8,15 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{builder, session_in, table, urls};
+use common::{builder, postgres_url, session_in, table, urls};
 use session_core::{Error, Session, SessionId, Store, clock::SkewedClock};
+use session_sql::Layout;
 
-async fn a_clock_an_hour_ahead_decides_expiry(name: &str, url: &str) {
+async fn a_clock_an_hour_ahead_decides_expiry(name: &str, url: &str, layout: Layout) {
     let table = table("clock");
     let ahead = || Arc::new(SkewedClock::new(time::Duration::hours(1)));
     let behind = Arc::new(SkewedClock::new(time::Duration::hours(-1)));
+    let builder = |url, table| builder(url, table).layout(layout);
     let late = builder(url, &table).clock(ahead()).build().await.unwrap();
     let on_time = builder(url, &table).build().await.unwrap();
     let early = builder(url, &table).clock(behind).build().await.unwrap();
@@ -70,6 +72,14 @@ async fn a_clock_an_hour_ahead_decides_expiry(name: &str, url: &str) {
 #[tokio::test]
 async fn the_stores_clock_decides_expiry_on_every_database() {
     for (name, url) in urls() {
-        a_clock_an_hour_ahead_decides_expiry(name, &url).await;
+        a_clock_an_hour_ahead_decides_expiry(name, &url, Layout::Native).await;
     }
+}
+
+#[tokio::test]
+async fn the_stores_clock_decides_expiry_in_the_node_stores_tables() {
+    for (name, url) in urls() {
+        a_clock_an_hour_ahead_decides_expiry(name, &url, Layout::ConnectSessionSequelize).await;
+    }
+    a_clock_an_hour_ahead_decides_expiry("pg-simple", &postgres_url(), Layout::ConnectPgSimple).await;
 }

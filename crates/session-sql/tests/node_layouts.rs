@@ -324,107 +324,57 @@ async fn a_row_express_cannot_read_is_a_decode_error_and_others_stay_readable() 
     }
 }
 
-#[tokio::test]
-async fn sequelize_text_columns_that_are_too_small_refuse_with_an_encode_error() {
-    // The table Sequelize itself creates on MariaDB: TEXT holds 64 KiB.
-    let url = mysql_url();
-    let raw = Raw::connect(&url).await;
-    let table = table("seqtext");
-    raw.execute(format!(
-        "CREATE TABLE `{table}` (`sid` VARCHAR(36) NOT NULL, `expires` DATETIME, `data` TEXT, \
-         `createdAt` DATETIME NOT NULL, `updatedAt` DATETIME NOT NULL, PRIMARY KEY (`sid`)) ENGINE=InnoDB"
-    ))
-    .await;
-    let store = builder(&url, &table)
+/// A Sequelize-layout store on `table` (quoted as `quoted_table`), made
+/// by `create` with a data column too narrow for `blob`: the write is an
+/// Encode error and leaves no row.
+async fn too_narrow(
+    url: &str,
+    create: String,
+    quoted_table: &str,
+    blob: String,
+) -> (session_sql::SqlStore, Raw) {
+    let raw = Raw::connect(url).await;
+    raw.execute(create).await;
+    let table = quoted_table.trim_matches(['`', '"']);
+    let store = builder(url, table)
         .layout(Layout::ConnectSessionSequelize)
         .build()
         .await
         .unwrap();
     let mut big = session_in(Duration::from_secs(600));
-    big.insert("blob", "\u{1d11e}".repeat(20_000)).unwrap();
-    let id = SessionId::generate();
-    let refused = store.set(&id, &big).await;
-    assert!(matches!(refused, Err(Error::Encode(_))), "{refused:?}");
-    assert_eq!(raw.rows(&format!("`{table}`")).await, 0);
+    big.insert("blob", blob).unwrap();
+    let refused = store.set(&SessionId::generate(), &big).await;
+    assert!(matches!(refused, Err(Error::Encode(_))), "{url}: {refused:?}");
+    assert_eq!(raw.rows(quoted_table).await, 0, "{url}");
+    (store, raw)
+}
+
+#[tokio::test]
+async fn sequelize_text_columns_that_are_too_small_refuse_with_an_encode_error() {
+    // The table Sequelize itself creates on MariaDB: TEXT holds 64 KiB.
+    let table = format!("`{}`", table("seqtext"));
+    let create = format!(
+        "CREATE TABLE {table} (`sid` VARCHAR(36) NOT NULL, `expires` DATETIME, `data` TEXT, \
+         `createdAt` DATETIME NOT NULL, `updatedAt` DATETIME NOT NULL, PRIMARY KEY (`sid`)) ENGINE=InnoDB"
+    );
+    let (store, raw) = too_narrow(&mysql_url(), create, &table, "\u{1d11e}".repeat(20_000)).await;
     // Whole seconds in Sequelize's DATETIME: the cookie keeps the millis.
+    let id = SessionId::generate();
     let expires = datetime!(2031-05-06 07:08:09.123 UTC);
     let mut session = session_core::Session::new().expiring_at(expires);
     session.insert("user", "ada").unwrap();
     store.set(&id, &session).await.unwrap();
     assert_eq!(
-        cell(&raw, &format!("`{table}`"), "expires", id.as_str()).await,
+        cell(&raw, &table, "expires", id.as_str()).await,
         "2031-05-06 07:08:09"
     );
     assert_eq!(store.get(&id).await.unwrap().unwrap().expires_at(), Some(expires));
-}
 
-#[tokio::test]
-async fn the_apps_clock_decides_expiry_in_node_tables_too() {
-    let mut sides: Vec<(String, String, Layout)> = urls()
-        .into_iter()
-        .map(|(name, url)| (name.to_string(), url, Layout::ConnectSessionSequelize))
-        .collect();
-    sides.push(("pg-simple".into(), postgres_url(), Layout::ConnectPgSimple));
-    for (name, url, layout) in sides {
-        let table = table("nodeclock");
-        let on_time = builder(&url, &table).layout(layout).build().await.unwrap();
-        let late = builder(&url, &table)
-            .layout(layout)
-            .clock(std::sync::Arc::new(session_core::clock::SkewedClock::new(
-                time::Duration::hours(1),
-            )))
-            .build()
-            .await
-            .unwrap();
-        let id = SessionId::generate();
-        on_time
-            .set(&id, &session_in(Duration::from_secs(600)))
-            .await
-            .unwrap();
-        assert!(on_time.get(&id).await.unwrap().is_some(), "{name}");
-        assert!(
-            late.get(&id).await.unwrap().is_none(),
-            "{name}: past by the late clock"
-        );
-        assert_eq!(late.length().await.unwrap(), 0, "{name}");
-        assert!(late.all().await.unwrap().is_empty(), "{name}");
-        assert!(
-            matches!(late.touch(&id, None).await, Err(Error::NotFound)),
-            "{name}"
-        );
-        assert_eq!(
-            on_time.purge_expired().await.unwrap(),
-            0,
-            "{name}: live by the app's clock"
-        );
-        assert_eq!(
-            late.purge_expired().await.unwrap(),
-            1,
-            "{name}: purged by the late clock"
-        );
-        assert!(on_time.get(&id).await.unwrap().is_none(), "{name}");
-    }
-}
-
-#[tokio::test]
-async fn a_postgres_column_too_narrow_for_the_session_is_an_encode_error() {
-    // A hand-made Sequelize table whose data column is narrower than TEXT.
-    let url = postgres_url();
-    let raw = Raw::connect(&url).await;
-    let table = table("seqnarrow");
-    raw.execute(format!(
-        "CREATE TABLE \"{table}\" (sid VARCHAR(36) PRIMARY KEY, expires TIMESTAMPTZ, data VARCHAR(64), \
+    // A hand-made table on PostgreSQL whose data column is narrower than TEXT.
+    let table = format!("\"{}\"", common::table("seqnarrow"));
+    let create = format!(
+        "CREATE TABLE {table} (sid VARCHAR(36) PRIMARY KEY, expires TIMESTAMPTZ, data VARCHAR(64), \
          \"createdAt\" TIMESTAMPTZ NOT NULL, \"updatedAt\" TIMESTAMPTZ NOT NULL)"
-    ))
-    .await;
-    let store = builder(&url, &table)
-        .layout(Layout::ConnectSessionSequelize)
-        .build()
-        .await
-        .unwrap();
-    let mut big = session_in(Duration::from_secs(600));
-    big.insert("blob", "x".repeat(100)).unwrap();
-    let refused = store.set(&SessionId::generate(), &big).await;
-    assert!(matches!(refused, Err(Error::Encode(_))), "{refused:?}");
-    assert_eq!(raw.rows(&format!("\"{table}\"")).await, 0);
+    );
+    too_narrow(&postgres_url(), create, &table, "x".repeat(100)).await;
 }
