@@ -2,7 +2,8 @@
 # over in-memory PouchDB, installed from npm, on 127.0.0.1. Sourced by
 # scripts/test.
 #
-#   ensure_couch   answers on 127.0.0.1:5984 (installed and started if needed)
+#   ensure_couch   answers on 127.0.0.1:5984 (installed if needed; started
+#                  afresh, empty, unless a server not ours answers there)
 
 COUCH_PORT=5984
 COUCH_DIR="$SESSION_SERVICES_DIR/couch"
