@@ -11,7 +11,7 @@ use serde_json::Value;
 use session_core::{Error, Lifetimes, Session, SessionData, SessionId, Store};
 use time::OffsetDateTime;
 
-use crate::{Factory, Settings, settings::standard_lifetimes};
+use crate::{Capabilities, Factory, Settings, settings::standard_lifetimes};
 
 /// Why a check failed: a sentence that says what was expected and what was seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,19 +84,27 @@ impl<T> Expect<T> for Result<T, Error> {
     }
 }
 
-/// The context of one check run: builds stores and clears them afterwards.
+/// The context of one check run: builds stores, knows what they declare,
+/// and clears and tears them down afterwards.
 #[derive(Clone)]
 pub(crate) struct Ctx {
     factory: Arc<dyn Factory>,
-    built: Arc<Mutex<Vec<Arc<dyn Store>>>>,
+    capabilities: Arc<Capabilities>,
+    built: Arc<Mutex<Vec<(Settings, Arc<dyn Store>)>>>,
 }
 
 impl Ctx {
     pub(crate) fn new(factory: Arc<dyn Factory>) -> Self {
         Self {
+            capabilities: Arc::new(factory.capabilities()),
             factory,
             built: Arc::default(),
         }
+    }
+
+    /// What the stores under test declare about themselves.
+    pub(crate) fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
     }
 
     /// A fresh store with a 1 hour TTL and a 60 second grace.
@@ -118,23 +126,37 @@ impl Ctx {
     }
 
     async fn build(&self, settings: Settings) -> Arc<dyn Store> {
-        let store = self.factory.build(settings).await;
+        let store = self.factory.build(settings.clone()).await;
         if let Ok(mut built) = self.built.lock() {
-            built.push(Arc::clone(&store));
+            built.push((settings, Arc::clone(&store)));
         }
         store
     }
 
-    /// Best-effort clean-up of everything the check wrote.
-    pub(crate) async fn clean_up(&self) {
-        let stores = self
+    /// Clears every store the check built (best effort: the teardown
+    /// removes the rest), drops them, then tears each down.
+    ///
+    /// # Errors
+    /// Why a teardown failed: it panicked, so something may be left behind.
+    pub(crate) async fn clean_up(&self) -> Result<(), String> {
+        let built = self
             .built
             .lock()
             .map(|mut b| std::mem::take(&mut *b))
             .unwrap_or_default();
-        for store in stores {
+        let mut torn_down = Vec::with_capacity(built.len());
+        for (settings, store) in built {
             let _ = store.clear().await;
+            drop(store);
+            torn_down.push(settings);
         }
+        for settings in torn_down {
+            let namespace = settings.namespace.clone();
+            if let Err(panic) = tokio::spawn(self.factory.tear_down(settings)).await {
+                return Err(format!("tearing down namespace {namespace} failed: {panic}"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -284,4 +306,30 @@ where
         "a write without expiry must expire default_ttl after the write; got {expiry:?}, expected {before} ..= {after}"
     );
     Ok(())
+}
+
+/// What a write to an id destroyed within the grace window must do: be
+/// refused with `Destroyed`, the id staying gone; or, for a store declared
+/// without tombstones, land, so `get` returns exactly what it wrote.
+pub(crate) async fn expect_after_destroy(
+    ctx: &Ctx,
+    store: &dyn Store,
+    id: &SessionId,
+    answer: Result<(), Error>,
+    written: &Session,
+    what: &str,
+) -> Outcome {
+    if ctx.capabilities().tombstones {
+        ensure_err!(answer, Error::Destroyed, "{what}");
+        expect_gone(store, id, &format!("after the refused {what}")).await
+    } else {
+        answer.ok_or_fail(&format!("{what}, on a store declared without tombstones"))?;
+        expect_session(
+            store,
+            id,
+            written,
+            &format!("{what} on a store declared without tombstones"),
+        )
+        .await
+    }
 }

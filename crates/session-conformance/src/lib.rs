@@ -70,13 +70,15 @@
 //!   MariaDB's default 16 MiB packet.
 #![forbid(unsafe_code)]
 
+mod capabilities;
 mod checks;
 mod factory;
 mod harness;
 mod runner;
 mod settings;
 
-pub use factory::Factory;
+pub use capabilities::{Capabilities, Numbers};
+pub use factory::{Factory, Subject};
 pub use harness::Failure;
 pub use runner::{CHECKS, Check, Report, run, run_all};
 pub use settings::Settings;
@@ -102,83 +104,48 @@ pub use settings::Settings;
 /// # fn main() {}
 /// ```
 ///
-/// A store whose stored layout cannot keep some rule (one shared with a
-/// Node store that has no tombstones, say) lists those checks, each with why.
-/// Their tests pass either way and say in their output (`--nocapture`) that
-/// the check failed by design, or passed this time (a race may go either
-/// way); a name that is no check of the suite fails every test.
-///
-/// ```
-/// mod without_tombstones {
-///     session_conformance::suite!(
-///         |settings: session_conformance::Settings| async move {
-///             session_memory::MemoryStore::builder()
-///                 .lifetimes(settings.lifetimes)
-///                 .build()
-///                 .expect("valid options")
-///         },
-///         fails_by_design: {
-///             // (The memory store keeps every rule; a real list names checks it fails.)
-///         }
-///     );
-/// }
-/// # fn main() {}
-/// ```
-///
-/// A store that keeps no tombstones at all (a destroy deletes, as Node's
-/// connect-redis, connect-pg-simple and connect-session-sequelize do) names
-/// why once, with `no_tombstones`: every check that needs a tombstone is
-/// then listed as failing by design, with that reason or a more exact one,
-/// beside any others the store lists.
+/// A store that does some things differently by design (one shared with a
+/// Node store that keeps no tombstones, say) declares them with
+/// `capabilities:`, and every check those touch then asserts the declared
+/// behaviour instead (see [`Capabilities`]). A store that leaves something
+/// behind once cleared (a table, a database, a file) removes it with
+/// `teardown:`, which runs after each check for every store the check
+/// built. Either may be left out.
 ///
 /// ```
 /// mod deletes_on_destroy {
+///     use session_conformance::{Capabilities, Settings};
+///
 ///     session_conformance::suite!(
-///         |settings: session_conformance::Settings| async move {
+///         |settings: Settings| async move {
 ///             session_memory::MemoryStore::builder()
 ///                 .lifetimes(settings.lifetimes)
+///                 .tombstone_grace(std::time::Duration::ZERO) // destroy deletes
 ///                 .build()
 ///                 .expect("valid options")
 ///         },
-///         no_tombstones: "destroy deletes, so a late write after a logout lands",
-///         fails_by_design: {}
+///         capabilities: Capabilities::full().without_tombstones(),
+///         teardown: |settings: Settings| async move {
+///             // Drop the table or database named `settings.namespace`.
+///             let _ = settings;
+///         },
 ///     );
 /// }
 /// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! suite {
-    ($factory:expr $(,)?) => {
-        $crate::suite!($factory, fails_by_design: {});
-    };
     (
-        $factory:expr,
-        no_tombstones: $why:expr,
-        fails_by_design: { $($check:ident: $reason:expr),* $(,)? } $(,)?
+        $factory:expr
+        $(, capabilities: $capabilities:expr)?
+        $(, teardown: $teardown:expr)?
+        $(,)?
     ) => {
-        $crate::suite!(
-            $factory,
-            fails_by_design: {
-                set_after_destroy_is_refused: $why,
-                create_after_destroy_is_refused: $why,
-                touch_destroyed_is_refused: "without a tombstone a destroyed id is simply absent: NotFound",
-                destroy_of_unknown_id_still_guards_it: $why,
-                destroy_touch_race_never_resurrects: "touch after a destroy answers NotFound, not Destroyed \
-                    (nothing is revived either way)",
-                destroy_set_race_never_resurrects: $why,
-                destroy_create_race_never_resurrects: $why,
-                tombstone_lapses_after_grace: $why,
-                tombstones_survive_capacity_pressure: $why,
-                namespaces_are_isolated: "its create-after-destroy step needs a tombstone",
-                debug_output_hides_secrets: "its refusal steps need a tombstone (the output check itself passes)",
-                $($check: $reason),*
-            }
-        );
-    };
-    ($factory:expr, fails_by_design: { $($check:ident: $why:expr),* $(,)? } $(,)?) => {
-        /// The checks this store fails by design, and why.
-        const FAILS_BY_DESIGN: &[(&str, &str)] = &[$((stringify!($check), $why)),*];
-        $crate::__for_each_check!(__emit_tests!($factory));
+        $crate::__for_each_check!(__emit_tests!(
+            $crate::Subject::new($factory)
+                $(.capabilities($capabilities))?
+                $(.teardown($teardown))?
+        ));
     };
 }
 
@@ -186,14 +153,14 @@ macro_rules! suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __emit_tests {
-    (($factory:expr) $($module:ident :: $name:ident),* $(,)?) => {$(
+    (($subject:expr) $($module:ident :: $name:ident),* $(,)?) => {$(
         #[$crate::__private::tokio::test(
             flavor = "multi_thread",
             worker_threads = 4,
             crate = "session_conformance::__private::tokio"
         )]
         async fn $name() {
-            $crate::__private::run_test(stringify!($name), $factory, FAILS_BY_DESIGN).await;
+            $crate::__private::run_test(stringify!($name), $subject).await;
         }
     )*};
 }
@@ -202,26 +169,11 @@ macro_rules! __emit_tests {
 pub mod __private {
     pub use tokio;
 
-    /// Runs one check and panics with its explanation if it fails, unless
-    /// it is listed as failing by design (then it only says how it went).
+    /// Runs one check and panics with its explanation if it fails.
     #[allow(clippy::panic)]
-    pub async fn run_test(name: &str, factory: impl crate::Factory, fails_by_design: &[(&str, &str)]) {
-        if let Some((listed, _)) = fails_by_design
-            .iter()
-            .find(|(listed, _)| crate::Check::named(listed).is_none())
-        {
-            panic!("`{listed}` is listed as failing by design, but the suite has no such check");
-        }
-        let by_design = fails_by_design.iter().find(|(listed, _)| *listed == name);
-        match (crate::run(name, factory).await, by_design) {
-            (Ok(()), None) => {}
-            (Err(failure), None) => panic!("{failure}"),
-            (Err(failure), Some((_, why))) => {
-                println!("conformance check `{name}` fails by design: {why}\n  (it reports: {failure})");
-            }
-            (Ok(()), Some((_, why))) => {
-                println!("conformance check `{name}` passed this time; it may fail by design: {why}");
-            }
+    pub async fn run_test(name: &str, factory: impl crate::Factory) {
+        if let Err(failure) = crate::run(name, factory).await {
+            panic!("{failure}");
         }
     }
 }

@@ -33,18 +33,20 @@ impl Check {
         CHECKS.iter().find(|check| check.name == name)
     }
 
-    /// Runs this check against stores from `factory`, then clears them.
+    /// Runs this check against stores from `factory`, then clears and tears
+    /// them down.
     ///
     /// # Errors
     /// The [`Failure`] that says what the store did wrong.
     pub async fn run(&self, factory: Arc<dyn Factory>) -> Result<(), Failure> {
         let ctx = Ctx::new(factory);
         let outcome = tokio::spawn((self.run)(ctx.clone())).await;
-        ctx.clean_up().await;
-        let message = match outcome {
-            Ok(Ok(())) => return Ok(()),
-            Ok(Err(Fail(message))) => message,
-            Err(panic) => format!("the check panicked: {panic}"),
+        let cleaned = ctx.clean_up().await;
+        let message = match (outcome, cleaned) {
+            (Ok(Ok(())), Ok(())) => return Ok(()),
+            (Ok(Err(Fail(message))), _) => message,
+            (Err(panic), _) => format!("the check panicked: {panic}"),
+            (Ok(Ok(())), Err(teardown)) => teardown,
         };
         Err(Failure {
             check: self.name,

@@ -1,21 +1,106 @@
 //! The suite proves itself: a simple reference store passes every check,
-//! and each deliberately broken variant of it fails the check aimed at its
-//! defect.
+//! as it is and as a store declaring each capability; each deliberately
+//! broken variant of it fails the check aimed at its defect; and a store
+//! that declares a capability falsely, or breaks a rule a declaration does
+//! not excuse, is caught.
 
 mod reference;
 
-use reference::{Bug, RefStore};
-use session_conformance::Settings;
+use reference::{Bug, ODD_PAGE, RefStore};
+use session_conformance::{Capabilities, Factory, Settings, Subject};
 
-fn factory(bug: Bug) -> impl session_conformance::Factory {
+fn factory(bug: Bug) -> impl Factory {
     move |settings: Settings| async move { RefStore::new(settings, bug) }
 }
 
+/// A reference store with `bug` that behaves as a store declaring
+/// `behaviour` would, and declares `claim`.
+fn declaring(claim: Capabilities, behaviour: Capabilities, bug: Bug) -> impl Factory {
+    Subject::new(move |settings: Settings| {
+        let behaviour = behaviour.clone();
+        async move { RefStore::behaving(settings, bug, behaviour) }
+    })
+    .capabilities(claim)
+}
+
+fn without_tombstones() -> Capabilities {
+    Capabilities::full().without_tombstones()
+}
+
+fn reserving() -> Capabilities {
+    Capabilities::full()
+        .reserving_keys(["cookie", "$ts"])
+        .reserving_prefix("_")
+}
+
+fn javascript_numbers() -> Capabilities {
+    Capabilities::full().javascript_numbers()
+}
+
+fn short_ids() -> Capabilities {
+    Capabilities::full().max_id_len(36)
+}
+
+fn odd_pages() -> Capabilities {
+    Capabilities::full().page_size(ODD_PAGE)
+}
+
+/// Every declaration at once, as a Node table would make them.
+fn everything_declared() -> Capabilities {
+    Capabilities::full()
+        .without_tombstones()
+        .reserving_keys(["cookie"])
+        .reserving_prefix("_")
+        .javascript_numbers()
+        .max_id_len(36)
+        .page_size(ODD_PAGE)
+}
+
 /// The correct reference store passes the whole suite (through the macro, as
-/// a user would run it).
+/// a user would run it), as it is and as a store declaring each capability.
 mod reference_passes {
     use super::*;
     session_conformance::suite!(factory(Bug::None));
+}
+
+mod reference_without_tombstones_passes {
+    use super::*;
+    session_conformance::suite!(
+        |settings: Settings| async move { RefStore::behaving(settings, Bug::None, without_tombstones()) },
+        capabilities: without_tombstones(),
+    );
+}
+
+mod reference_reserving_keys_passes {
+    use super::*;
+    session_conformance::suite!(
+        |settings: Settings| async move { RefStore::behaving(settings, Bug::None, reserving()) },
+        capabilities: reserving(),
+    );
+}
+
+mod reference_with_javascript_numbers_passes {
+    use super::*;
+    session_conformance::suite!(
+        |settings: Settings| async move { RefStore::behaving(settings, Bug::None, javascript_numbers()) },
+        capabilities: javascript_numbers(),
+    );
+}
+
+mod reference_with_short_ids_passes {
+    use super::*;
+    session_conformance::suite!(
+        |settings: Settings| async move { RefStore::behaving(settings, Bug::None, short_ids()) },
+        capabilities: short_ids(),
+    );
+}
+
+mod reference_declaring_everything_passes {
+    use super::*;
+    session_conformance::suite!(
+        |settings: Settings| async move { RefStore::behaving(settings, Bug::None, everything_declared()) },
+        capabilities: everything_declared(),
+    );
 }
 
 /// One test per defect: `Bug => the checks that must catch it`.
@@ -105,7 +190,94 @@ caught_by! {
     StreamRepeats => all_stream_yields_each_session_once;
     ClearKeepsTombstones => clear_removes_sessions_and_tombstones;
     ClearIgnoresNamespace => clear_leaves_other_namespaces;
-    IgnoresNamespace => namespaces_are_isolated;
+    IgnoresNamespace => namespaces_are_isolated, tombstones_are_per_namespace;
+    TombstonesShared => tombstones_are_per_namespace;
+    ErrorsLeakData => errors_hide_secrets;
+    LengthWrongAtFullPage500 => length_and_all_exact_at_page_edges;
+    DropsReservedKeys => reserved_keys_are_refused_others_kept;
+}
+
+/// One test per false or broken declaration: `name: claim, behaviour, bug
+/// => the checks that must catch it`.
+macro_rules! declared_and_caught {
+    ($($name:ident: $claim:expr, $behaviour:expr, $bug:ident => $($check:ident),+;)+) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $name() {
+            $(
+                let outcome =
+                    session_conformance::run(stringify!($check), declaring($claim, $behaviour, Bug::$bug)).await;
+                assert!(
+                    outcome.is_err(),
+                    "check `{}` did not catch the store `{}`",
+                    stringify!($check),
+                    stringify!($name)
+                );
+            )+
+        }
+    )+};
+}
+
+declared_and_caught! {
+    // Declares no tombstones, keeps them: every check that expects the late
+    // write to land sees it refused.
+    claims_no_tombstones_but_keeps_them: without_tombstones(), Capabilities::full(), None =>
+        set_after_destroy_is_refused, create_after_destroy_is_refused, touch_destroyed_is_refused,
+        destroy_of_unknown_id_still_guards_it, tombstone_lapses_after_grace,
+        tombstones_survive_capacity_pressure, tombstones_are_per_namespace;
+    // Declares no tombstones, but a write after a destroy answers Ok and
+    // stores nothing: the declared alternative is checked, not waved through.
+    claims_no_tombstones_but_drops_late_writes: without_tombstones(), Capabilities::full(), SilentRefusal =>
+        set_after_destroy_is_refused, destroy_of_unknown_id_still_guards_it, tombstone_lapses_after_grace;
+    // Claims tombstones, keeps none.
+    claims_tombstones_but_keeps_none: Capabilities::full(), without_tombstones(), None =>
+        set_after_destroy_is_refused, create_after_destroy_is_refused, touch_destroyed_is_refused,
+        destroy_of_unknown_id_still_guards_it, tombstones_are_per_namespace, errors_hide_secrets;
+    // Declares reserved keys, stores them as data.
+    claims_reserved_keys_but_stores_them: reserving(), Capabilities::full(), None =>
+        reserved_keys_are_refused_others_kept;
+    // Declares reserved keys, silently strips them instead of refusing.
+    strips_reserved_keys_silently: reserving(), reserving(), DropsReservedKeys =>
+        reserved_keys_are_refused_others_kept;
+    // Declares nothing, silently strips `cookie`, `$ts` and `_…`.
+    strips_undeclared_keys: Capabilities::full(), reserving(), DropsReservedKeys =>
+        reserved_keys_are_refused_others_kept;
+    // Declares JavaScript's numbers, keeps them exactly (-0.0 stays -0.0).
+    claims_javascript_numbers_but_keeps_them_exact: javascript_numbers(), Capabilities::full(), None =>
+        floats_round_trip_bit_for_bit;
+    // Declares JavaScript's numbers, and loses bits a JavaScript server keeps.
+    javascript_numbers_with_naive_float_parsing: javascript_numbers(), javascript_numbers(), NaiveFloatParsing =>
+        floats_round_trip_bit_for_bit;
+    // Declares exact numbers, keeps JavaScript's.
+    claims_exact_numbers_but_keeps_javascript_ones: Capabilities::full(), javascript_numbers(), None =>
+        floats_round_trip_bit_for_bit, round_trips_exact_integers;
+    // Declares 36-byte ids, takes longer ones.
+    claims_short_ids_but_takes_long_ones: short_ids(), Capabilities::full(), None =>
+        longest_id_round_trips;
+    // Declares 36-byte ids, truncates longer ones instead of refusing them.
+    truncates_ids_past_the_declared_limit: short_ids(), short_ids(), TruncatesIdsToLimit =>
+        longest_id_round_trips;
+    // Declares full-length ids, keeps 36 bytes.
+    claims_long_ids_but_keeps_short_ones: Capabilities::full(), short_ids(), None =>
+        longest_id_round_trips;
+    // A page size of its own, miscounted at its edges: only the declaration finds it.
+    miscounts_at_its_declared_page_size: odd_pages(), Capabilities::full(), LengthWrongAtFullPage =>
+        length_and_all_exact_at_page_edges;
+    // Checks split from a bundle now run on stores declaring capabilities:
+    // before, each was skipped on such a store as failing by design.
+    nested_data_on_a_store_reserving_keys: reserving(), reserving(), DropsArrays =>
+        round_trips_nested;
+    debug_output_on_a_store_without_tombstones: without_tombstones(), without_tombstones(), DebugLeaksData =>
+        debug_output_hides_secrets;
+    error_messages_on_a_store_without_tombstones: without_tombstones(), without_tombstones(), ErrorsLeakData =>
+        errors_hide_secrets;
+    namespaces_on_a_store_without_tombstones: without_tombstones(), without_tombstones(), IgnoresNamespace =>
+        namespaces_are_isolated, tombstones_are_per_namespace;
+    clear_on_a_store_without_tombstones: without_tombstones(), without_tombstones(), ClearIgnoresNamespace =>
+        clear_leaves_other_namespaces;
+    races_on_a_store_without_tombstones: without_tombstones(), without_tombstones(), TornWrites =>
+        concurrent_writes_never_tear;
+    exact_integers_on_a_store_without_tombstones: short_ids(), short_ids(), LossyNumbers =>
+        round_trips_exact_integers;
 }
 
 /// Every check is aimed at by at least one defect above, except the one

@@ -98,8 +98,9 @@
 ///   Node cannot store those sessions at all. This layout stores them
 ///   escaped, so they work here but are never shared.
 ///
-/// Every other rule holds: the conformance suite runs against this layout
-/// and lists exactly the checks it fails by design. Documents that are not
+/// Every other rule holds: the conformance suite runs against this layout,
+/// declaring the document's own keys and JavaScript's numbers as its
+/// capabilities, and checks exactly that behaviour. Documents that are not
 /// sessions (design documents, documents without a `cookie` object) are
 /// skipped by `all`, `length`, `clear` and the purge; `get` of one, a write
 /// to one and `destroy` of one are [`Error::Decode`](session_core::Error::Decode),

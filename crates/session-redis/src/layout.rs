@@ -39,8 +39,8 @@ use crate::{keys::Namespace, record, scripts::Scripts};
 /// `ConnectRedis`, what the contract says about tombstones cannot hold:
 /// a `destroy` deletes the key, so a late `set` from a slow request (in Rust
 /// or in Node) writes the session back, and `create` right after a destroy
-/// succeeds. Every other rule holds; the conformance suite lists the checks
-/// this layout fails by design. Namespaces are plain prefixes, so a store on
+/// succeeds. Every other rule holds; its conformance run declares
+/// `Capabilities::without_tombstones` and checks that a late write lands. Namespaces are plain prefixes, so a store on
 /// `sess:` also sees keys under `sess:admin:` that hold Express sessions.
 /// The near cache works with the native layout only.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

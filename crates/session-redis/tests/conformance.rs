@@ -1,84 +1,84 @@
 //! The whole conformance suite against standalone Redis and a 3-primary
-//! Redis Cluster.
+//! Redis Cluster. After each check every key left under its prefix is
+//! deleted.
 
 mod common;
 
+use session_conformance::{Capabilities, Settings};
+
+/// One suite on `$url()`, each store built by `$build(url, settings)`.
+macro_rules! redis_suite {
+    ($build:expr, $url:path $(, capabilities: $capabilities:expr)?) => {
+        session_conformance::suite!(
+            |settings: super::Settings| $build($url(), settings),
+            $(capabilities: $capabilities,)?
+            teardown: |settings: super::Settings| super::common::delete_prefix($url(), settings),
+        );
+    };
+}
+
 mod standalone {
-    session_conformance::suite!(|settings: session_conformance::Settings| {
-        super::common::store_for(super::common::standalone_url(), settings)
-    });
+    redis_suite!(super::common::store_for, super::common::standalone_url);
 }
 
 mod cluster {
-    session_conformance::suite!(|settings: session_conformance::Settings| {
-        super::common::store_for(super::common::cluster_url(), settings)
-    });
+    redis_suite!(super::common::store_for, super::common::cluster_url);
 }
 
 /// The suite again with the near cache on: it must not change any answer.
 mod standalone_near_cache {
-    session_conformance::suite!(|settings: session_conformance::Settings| {
-        super::common::near_cached_store_for(super::common::standalone_url(), settings)
-    });
+    redis_suite!(
+        super::common::near_cached_store_for,
+        super::common::standalone_url
+    );
 }
 
 mod cluster_near_cache {
-    session_conformance::suite!(|settings: session_conformance::Settings| {
-        super::common::near_cached_store_for(super::common::cluster_url(), settings)
-    });
+    redis_suite!(super::common::near_cached_store_for, super::common::cluster_url);
 }
 
-/// connect-redis' layout, shared with Express apps: no tombstones, so every
-/// check that needs one fails by design, each saying why.
-macro_rules! connect_redis_suite {
-    ($url:path) => {
-        /// Why most of its by-design failures happen.
-        const NO_TOMBSTONES: &str = "connect-redis deletes on destroy and keeps no tombstone, so a late \
-            write after a logout lands (Node's connect-redis does the same)";
+/// connect-redis' layout, shared with Express apps: it deletes on destroy
+/// and keeps no tombstone (so a late write after a logout lands, as with
+/// Node's connect-redis), and express-session keeps the key `cookie`.
+fn connect_redis() -> Capabilities {
+    Capabilities::full()
+        .without_tombstones()
+        .reserving_keys([session_core::express::COOKIE_KEY])
+}
 
-        session_conformance::suite!(
-            |settings: session_conformance::Settings| {
-                super::common::node_layout_store_for(session_redis::Layout::ConnectRedis, $url(), settings)
-            },
-            no_tombstones: NO_TOMBSTONES,
-            fails_by_design: {
-                round_trips_nested: "its data holds a key `cookie`, which express-session keeps for its own",
-            }
-        );
-    };
+/// connect-redis-session's layout keeps every rule (its `TOMBSTONE` is a
+/// tombstone); only its own keys cannot be data.
+fn connect_redis_session() -> Capabilities {
+    Capabilities::full().reserving_keys([
+        session_core::express::COOKIE_KEY,
+        session_core::express::LAST_MODIFIED_KEY,
+    ])
+}
+
+async fn connect_redis_store(url: String, settings: Settings) -> session_redis::RedisStore {
+    common::node_layout_store_for(session_redis::Layout::ConnectRedis, url, settings).await
+}
+
+async fn connect_redis_session_store(url: String, settings: Settings) -> session_redis::RedisStore {
+    common::node_layout_store_for(session_redis::Layout::ConnectRedisSession, url, settings).await
 }
 
 mod connect_redis {
-    connect_redis_suite!(super::common::standalone_url);
+    redis_suite!(super::connect_redis_store, super::common::standalone_url,
+        capabilities: super::connect_redis());
 }
 
 mod connect_redis_cluster {
-    connect_redis_suite!(super::common::cluster_url);
-}
-
-/// connect-redis-session's layout keeps every rule: its `TOMBSTONE` is a
-/// tombstone. Only data holding its own keys cannot be stored.
-macro_rules! connect_redis_session_suite {
-    ($url:path) => {
-        session_conformance::suite!(
-            |settings: session_conformance::Settings| {
-                super::common::node_layout_store_for(
-                    session_redis::Layout::ConnectRedisSession,
-                    $url(),
-                    settings,
-                )
-            },
-            fails_by_design: {
-                round_trips_nested: "its data holds a key `cookie`, which express-session keeps for its own",
-            }
-        );
-    };
+    redis_suite!(super::connect_redis_store, super::common::cluster_url,
+        capabilities: super::connect_redis());
 }
 
 mod connect_redis_session {
-    connect_redis_session_suite!(super::common::standalone_url);
+    redis_suite!(super::connect_redis_session_store, super::common::standalone_url,
+        capabilities: super::connect_redis_session());
 }
 
 mod connect_redis_session_cluster {
-    connect_redis_session_suite!(super::common::cluster_url);
+    redis_suite!(super::connect_redis_session_store, super::common::cluster_url,
+        capabilities: super::connect_redis_session());
 }

@@ -39,8 +39,8 @@ use crate::{Dialect, store::StoredSession};
 /// the contract except the tombstone rules: neither table has room for a
 /// marker Node would respect, so a `destroy` deletes the row, a late `set`
 /// from a slow request (in Rust or in Node) writes the session back, and
-/// `create` right after a destroy succeeds (the conformance suite lists
-/// these checks as failing by design). The data may not hold a key
+/// `create` right after a destroy succeeds (the conformance suite, told so
+/// by `Capabilities::without_tombstones`, checks that they land). The data may not hold a key
 /// `cookie`, which is express-session's own. With
 /// `ConnectSessionSequelize`, ids are at most 36 bytes (its `sid` column);
 /// a longer one is refused with [`Error::InvalidInput`].

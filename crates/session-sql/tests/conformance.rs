@@ -1,114 +1,126 @@
 //! The whole conformance suite on PostgreSQL, MariaDB, and SQLite (a file,
-//! and in memory).
+//! and in memory). Each check's table (or SQLite file) is dropped after it.
 
 mod common;
 
-use session_conformance::Settings;
+use session_conformance::{Capabilities, Settings};
+
+/// One suite on `url` (an expression of `settings`), each store built by
+/// `build(url, settings)`, its table dropped afterwards.
+macro_rules! sql_suite {
+    ($build:path, |$settings:ident| $url:expr $(, capabilities: $capabilities:expr)?) => {
+        session_conformance::suite!(
+            |$settings: super::Settings| {
+                let url = $url;
+                $build(url, $settings)
+            },
+            $(capabilities: $capabilities,)?
+            teardown: |$settings: super::Settings| {
+                let url = $url;
+                super::common::drop_table(url, $settings)
+            },
+        );
+    };
+}
 
 mod postgres {
-    session_conformance::suite!(|settings: super::Settings| {
-        super::common::store_for(super::common::postgres_url(), settings)
-    });
+    sql_suite!(super::common::store_for, |settings| super::common::postgres_url());
 }
 
 mod mariadb {
-    session_conformance::suite!(|settings: super::Settings| {
-        super::common::store_for(super::common::mysql_url(), settings)
-    });
+    sql_suite!(super::common::store_for, |settings| super::common::mysql_url());
 }
 
 mod sqlite_file {
-    session_conformance::suite!(|settings: super::Settings| {
-        let url = super::common::sqlite_file_url(&settings.namespace);
-        super::common::store_for(url, settings)
+    sql_suite!(super::common::store_for, |settings| {
+        super::common::sqlite_file_path_url(&settings.namespace)
     });
 }
 
 mod sqlite_memory {
-    session_conformance::suite!(|settings: super::Settings| {
-        super::common::store_for("sqlite::memory:".to_string(), settings)
-    });
+    sql_suite!(super::common::store_for, |settings| "sqlite::memory:".to_string());
 }
 
 /// Again with extra columns configured: every write path binds them.
 mod postgres_with_columns {
-    session_conformance::suite!(|settings: super::Settings| {
-        super::common::store_with_columns_for(super::common::postgres_url(), settings)
+    sql_suite!(super::common::store_with_columns_for, |settings| {
+        super::common::postgres_url()
     });
 }
 
 mod mariadb_with_columns {
-    session_conformance::suite!(|settings: super::Settings| {
-        super::common::store_with_columns_for(super::common::mysql_url(), settings)
+    sql_suite!(super::common::store_with_columns_for, |settings| {
+        super::common::mysql_url()
     });
 }
 
 mod sqlite_with_columns {
-    session_conformance::suite!(|settings: super::Settings| {
-        super::common::store_with_columns_for("sqlite::memory:".to_string(), settings)
+    sql_suite!(super::common::store_with_columns_for, |settings| {
+        "sqlite::memory:".to_string()
     });
 }
 
 /// The sea-orm store: the app's own `DatabaseConnection`, same guarantees.
 mod sea_orm_postgres {
-    session_conformance::suite!(|settings: super::Settings| {
-        super::common::sea_orm_store_for(super::common::postgres_url(), settings)
+    sql_suite!(super::common::sea_orm_store_for, |settings| {
+        super::common::postgres_url()
     });
 }
 
 mod sea_orm_mariadb {
-    session_conformance::suite!(|settings: super::Settings| {
-        super::common::sea_orm_store_for(super::common::mysql_url(), settings)
+    sql_suite!(super::common::sea_orm_store_for, |settings| {
+        super::common::mysql_url()
     });
 }
 
 mod sea_orm_sqlite {
-    session_conformance::suite!(|settings: super::Settings| {
-        super::common::sea_orm_store_for("sqlite::memory:".to_string(), settings)
-    });
+    sql_suite!(super::common::sea_orm_store_for, |settings| "sqlite::memory:"
+        .to_string());
 }
 
-/// The Node stores' tables, shared with Express apps: no tombstones, so
-/// every check that needs one fails by design, each saying why.
-macro_rules! node_suite {
-    ($layout:ident, |$settings:ident| $url:expr $(, $check:ident: $why:expr)*) => {
-        /// Why most of its by-design failures happen.
-        const NO_TOMBSTONES: &str = "the Node store's table has no tombstone: destroy deletes the row, so a \
-            late write after a logout lands (the Node store does the same)";
-
-        session_conformance::suite!(
-            |$settings: super::Settings| {
-                super::common::node_store_for(session_sql::Layout::$layout, $url, $settings)
-            },
-            no_tombstones: NO_TOMBSTONES,
-            fails_by_design: {
-                round_trips_nested: "its data holds a key `cookie`, which express-session keeps for its own",
-                $($check: $why,)*
-            }
-        );
-    };
+/// What the Node stores' tables keep, shared with Express apps: no
+/// tombstone (destroy deletes the row, as the Node store does, so a late
+/// write after a logout lands) and express-session's `cookie` key.
+fn node_tables() -> Capabilities {
+    Capabilities::full()
+        .without_tombstones()
+        .reserving_keys([session_core::express::COOKIE_KEY])
 }
 
-/// connect-session-sequelize's `sid` column is `VARCHAR(36)`.
-const SEQUELIZE_IDS: &str = "connect-session-sequelize's sid column holds at most 36 bytes: a longer id \
-    is refused with InvalidInput";
+/// connect-session-sequelize's table also holds ids of at most 36 bytes
+/// (`sid VARCHAR(36)`).
+fn sequelize_table() -> Capabilities {
+    node_tables().max_id_len(36)
+}
 
 mod connect_pg_simple {
-    node_suite!(ConnectPgSimple, |settings| super::common::postgres_url());
+    sql_suite!(
+        super::common::pg_simple_store_for,
+        |settings| super::common::postgres_url(),
+        capabilities: super::node_tables()
+    );
 }
 
 mod sequelize_postgres {
-    node_suite!(ConnectSessionSequelize, |settings| super::common::postgres_url(),
-        longest_id_round_trips: super::SEQUELIZE_IDS);
+    sql_suite!(
+        super::common::sequelize_store_for,
+        |settings| super::common::postgres_url(),
+        capabilities: super::sequelize_table()
+    );
 }
 
 mod sequelize_mariadb {
-    node_suite!(ConnectSessionSequelize, |settings| super::common::mysql_url(),
-        longest_id_round_trips: super::SEQUELIZE_IDS);
+    sql_suite!(
+        super::common::sequelize_store_for,
+        |settings| super::common::mysql_url(),
+        capabilities: super::sequelize_table()
+    );
 }
 
 mod sequelize_sqlite {
-    node_suite!(ConnectSessionSequelize, |settings| super::common::sqlite_file_url(
-        &settings.namespace
-    ), longest_id_round_trips: super::SEQUELIZE_IDS);
+    sql_suite!(
+        super::common::sequelize_store_for,
+        |settings| super::common::sqlite_file_path_url(&settings.namespace),
+        capabilities: super::sequelize_table()
+    );
 }

@@ -42,38 +42,64 @@ pub(crate) async fn sessions_are_independent(ctx: Ctx) -> Outcome {
     expect_session(&*store, &b, &tagged(&b), "b after a was changed and destroyed").await
 }
 
+/// A secret to put in session data, then look for in output.
+const SECRET: &str = "s3cr3t-payload-7d1f";
+
 pub(crate) async fn debug_output_hides_secrets(ctx: Ctx) -> Outcome {
     let store = ctx.store().await;
     let id = id();
-    let secret = "s3cr3t-payload-7d1f";
     store
-        .set(&id, &session(json!({ "password": secret }), in_an_hour()))
+        .set(&id, &session(json!({ "password": SECRET }), in_an_hour()))
         .await
         .ok_or_fail("set")?;
     let got = store.get(&id).await.ok_or_fail("get")?;
+    ensure!(got.is_some(), "get after set returned None");
     let shown = format!("{store:?} {got:?} {id:?}");
     ensure!(
-        !shown.contains(secret),
+        !shown.contains(SECRET),
         "Debug output shows session data: {shown}"
     );
     ensure!(
         !shown.contains(id.as_str()),
         "Debug output shows a whole session id"
     );
-    let refusals = [
-        store.create(&id, &tagged(&id)).await.err(),
-        store.destroy(&id).await.err(),
-        store.set(&id, &tagged(&id)).await.err(),
+    Ok(())
+}
+
+pub(crate) async fn errors_hide_secrets(ctx: Ctx) -> Outcome {
+    let store = ctx.store().await;
+    let (id, missing) = (id(), id());
+    let secret = session(json!({ "password": SECRET }), in_an_hour());
+    store.set(&id, &secret).await.ok_or_fail("set")?;
+    let mut too_deep = super::depth::too_deep(super::depth::Nesting::Objects);
+    too_deep["password"] = json!(SECRET);
+    let too_deep = session(too_deep, in_an_hour());
+    let mut refusals = vec![
+        ("create over a live session", store.create(&id, &secret).await),
+        ("touch of a missing id", store.touch(&missing, None).await),
+        ("set of data nested too deep", store.set(&id, &too_deep).await),
     ];
-    ensure!(
-        refusals[0].is_some() && refusals[2].is_some(),
-        "create over a live session and set after destroy must be refused"
-    );
-    for error in refusals.iter().flatten() {
+    let reserved = ctx.capabilities().reserved_keys.first().cloned();
+    if let Some(key) = reserved {
+        let holding = session(json!({ key: SECRET, "password": SECRET }), in_an_hour());
+        refusals.push(("set of a reserved key", store.set(&id, &holding).await));
+    }
+    if ctx.capabilities().tombstones {
+        store.destroy(&id).await.ok_or_fail("destroy")?;
+        refusals.push(("set after destroy", store.set(&id, &secret).await));
+    }
+    for (what, refusal) in &refusals {
+        let Err(error) = refusal else {
+            return Err(Fail(format!("{what} must be refused, got Ok")));
+        };
         let shown = format!("{error} {error:?}");
         ensure!(
-            !shown.contains(id.as_str()) && !shown.contains(secret),
-            "an error message shows secrets: {shown}"
+            !shown.contains(id.as_str()) && !shown.contains(missing.as_str()),
+            "the error of {what} shows a whole session id: {shown}"
+        );
+        ensure!(
+            !shown.contains(SECRET),
+            "the error of {what} shows session data: {shown}"
         );
     }
     Ok(())

@@ -38,11 +38,11 @@ async fn populate(
 pub(crate) async fn length_counts_live_sessions(ctx: Ctx) -> Outcome {
     let store = ctx.store().await;
     expect_length(&*store, 0, "an empty store").await?;
-    let (ids, _) = populate(&*store, 5).await?;
+    let (ids, _) = populate(&*store, 7).await?;
     expect_length(
         &*store,
         ids.len() as u64 + 1,
-        "5 live, 1 expiring soon, 1 destroyed",
+        "7 live, 1 expiring soon, 1 destroyed",
     )
     .await
 }
@@ -56,7 +56,7 @@ pub(crate) async fn length_excludes_expired(ctx: Ctx) -> Outcome {
 
 pub(crate) async fn all_pairs_ids_with_their_data(ctx: Ctx) -> Outcome {
     let store = ctx.store().await;
-    let (ids, _) = populate(&*store, 20).await?;
+    let (ids, _) = populate(&*store, 23).await?;
     let listed = store.all().await.ok_or_fail("all")?;
     let mut seen = HashSet::new();
     for (id, session) in &listed {
@@ -79,7 +79,7 @@ pub(crate) async fn all_pairs_ids_with_their_data(ctx: Ctx) -> Outcome {
     ensure_eq!(
         listed.len(),
         ids.len() + 1,
-        "all() over 20 live, 1 expiring soon, 1 destroyed"
+        "all() over 23 live, 1 expiring soon, 1 destroyed"
     );
     Ok(())
 }
@@ -104,7 +104,7 @@ pub(crate) async fn all_excludes_expired_and_destroyed(ctx: Ctx) -> Outcome {
 }
 
 pub(crate) async fn all_stream_yields_each_session_once(ctx: Ctx) -> Outcome {
-    const SESSIONS: usize = 1500;
+    const SESSIONS: usize = 1_537;
     let store = ctx.store().await;
     let mut expected = HashSet::new();
     for _ in 0..SESSIONS {
@@ -132,7 +132,7 @@ pub(crate) async fn all_stream_yields_each_session_once(ctx: Ctx) -> Outcome {
 
 pub(crate) async fn clear_removes_sessions_and_tombstones(ctx: Ctx) -> Outcome {
     let store = ctx.store().await;
-    let (ids, _) = populate(&*store, 10).await?;
+    let (ids, _) = populate(&*store, 13).await?;
     let destroyed = id();
     store.destroy(&destroyed).await.ok_or_fail("destroy")?;
     store.clear().await.ok_or_fail("clear")?;
@@ -153,8 +153,8 @@ pub(crate) async fn clear_removes_sessions_and_tombstones(ctx: Ctx) -> Outcome {
 
 pub(crate) async fn clear_leaves_other_namespaces(ctx: Ctx) -> Outcome {
     let (mine, theirs) = (ctx.store().await, ctx.store().await);
-    let (their_ids, _) = populate(&*theirs, 5).await?;
-    populate(&*mine, 5).await?;
+    let (their_ids, _) = populate(&*theirs, 7).await?;
+    populate(&*mine, 9).await?;
     mine.clear().await.ok_or_fail("clear")?;
     expect_length(&*mine, 0, "the cleared namespace").await?;
     expect_length(
@@ -185,6 +185,9 @@ pub(crate) async fn namespaces_are_isolated(ctx: Ctx) -> Outcome {
         b.all().await.ok_or_fail("all")?.is_empty(),
         "all() lists another namespace's sessions"
     );
+    let theirs = session(json!({"in": "b"}), in_an_hour());
+    b.set(&id, &theirs).await.ok_or_fail("set of the same id in b")?;
+    expect_session(&*a, &id, &tagged(&id), "a's session after b wrote the same id").await?;
     b.destroy(&id).await.ok_or_fail("destroy in b")?;
     expect_session(
         &*a,
@@ -193,13 +196,28 @@ pub(crate) async fn namespaces_are_isolated(ctx: Ctx) -> Outcome {
         "a's session after b destroyed the same id",
     )
     .await?;
-    ensure_err!(
-        b.create(&id, &tagged(&id)).await,
-        session_core::Error::Destroyed,
-        "create in b after b destroyed the id"
-    );
-    a.set(&id, &session(json!({"still": "mine"}), in_an_hour()))
+    expect_length(&*a, 1, "a after b wrote and destroyed the same id").await
+}
+
+pub(crate) async fn tombstones_are_per_namespace(ctx: Ctx) -> Outcome {
+    let (a, b) = (ctx.store().await, ctx.store().await);
+    let id = id();
+    a.set(&id, &tagged(&id)).await.ok_or_fail("set in a")?;
+    b.destroy(&id).await.ok_or_fail("destroy in b")?;
+    let mine = session(json!({"still": "mine"}), in_an_hour());
+    a.set(&id, &mine)
         .await
-        .ok_or_fail("set in a after b's destroy")?;
-    Ok(())
+        .ok_or_fail("set in a after b destroyed the same id")?;
+    let theirs = session(json!({"in": "b"}), in_an_hour());
+    let answer = b.create(&id, &theirs).await;
+    expect_after_destroy(
+        &ctx,
+        &*b,
+        &id,
+        answer,
+        &theirs,
+        "create in b after b destroyed the id",
+    )
+    .await?;
+    expect_session(&*a, &id, &mine, "a's session after b's destroy and create").await
 }

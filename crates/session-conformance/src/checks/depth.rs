@@ -8,7 +8,7 @@ use crate::harness::*;
 
 /// The two ways to nest: arrays in arrays, objects in objects.
 #[derive(Clone, Copy, Debug)]
-enum Nesting {
+pub(crate) enum Nesting {
     Arrays,
     Objects,
 }
@@ -32,7 +32,8 @@ fn deepest(nesting: Nesting) -> Value {
     nested(MAX_DEPTH, nesting)
 }
 
-fn too_deep(nesting: Nesting) -> Value {
+/// One level deeper than a store must accept.
+pub(crate) fn too_deep(nesting: Nesting) -> Value {
     nested(MAX_DEPTH + 1, nesting)
 }
 

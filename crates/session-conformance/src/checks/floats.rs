@@ -1,10 +1,13 @@
-//! Rule 8, floats: every finite `f64` comes back bit for bit.
+//! Rule 8, floats: every finite `f64` comes back bit for bit (or, for a
+//! store declared to keep JavaScript's numbers, as JavaScript gives it back).
 //!
 //! serde_json's `Value` equality says `-0.0 == 0.0`, so these checks compare
 //! `to_bits` as well as the values.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Number, Value, json};
 use session_core::SessionData;
+
+use crate::Numbers;
 
 use crate::harness::*;
 
@@ -103,25 +106,36 @@ fn float_data() -> Value {
     Value::Object(data)
 }
 
-/// Where `got` differs from `expected`, comparing floats bit for bit; `None`
-/// when they are the same. Recurses only as deep as the data above (two levels).
-fn first_difference(expected: &Value, got: Option<&Value>, path: &str) -> Option<String> {
+/// The number a store declared to keep `numbers` gives back for `wrote`,
+/// as an `f64`: the same; or, as JavaScript keeps it, its nearest double
+/// with `-0` turned into `0`.
+fn expected_number(numbers: Numbers, wrote: &Number) -> f64 {
+    let value = wrote.as_f64().unwrap_or(f64::NAN);
+    match numbers {
+        Numbers::JavaScript if value == 0.0 => 0.0,
+        _ => value,
+    }
+}
+
+/// Where `got` differs from `expected`, comparing numbers bit for bit as
+/// `numbers` keeps them; `None` when they are the same. Recurses only as
+/// deep as the data written here (two levels).
+fn first_difference(numbers: Numbers, expected: &Value, got: Option<&Value>, path: &str) -> Option<String> {
     match (expected, got) {
-        (Value::Object(expected), Some(Value::Object(got))) => expected
-            .iter()
-            .find_map(|(key, value)| first_difference(value, got.get(key), &format!("{path}.{key}"))),
-        (Value::Array(expected), Some(Value::Array(got))) => expected
+        (Value::Object(expected), Some(Value::Object(got))) if expected.len() == got.len() => {
+            expected.iter().find_map(|(key, value)| {
+                first_difference(numbers, value, got.get(key), &format!("{path}.{key}"))
+            })
+        }
+        (Value::Array(expected), Some(Value::Array(got))) if expected.len() == got.len() => expected
             .iter()
             .enumerate()
-            .find_map(|(i, value)| first_difference(value, got.get(i), &format!("{path}[{i}]"))),
+            .find_map(|(i, value)| first_difference(numbers, value, got.get(i), &format!("{path}[{i}]"))),
         (Value::Number(wrote), Some(Value::Number(read))) => {
-            let (wrote, read) = (
-                wrote.as_f64().unwrap_or(f64::NAN),
-                read.as_f64().unwrap_or(f64::NAN),
-            );
+            let (wrote, read) = (expected_number(numbers, wrote), read.as_f64().unwrap_or(f64::NAN));
             (wrote.to_bits() != read.to_bits()).then(|| {
                 format!(
-                    "{path}: wrote {wrote:e} (bits {:#018x}), read {read:e} (bits {:#018x})",
+                    "{path}: expected {wrote:e} (bits {:#018x}), read {read:e} (bits {:#018x})",
                     wrote.to_bits(),
                     read.to_bits()
                 )
@@ -131,25 +145,34 @@ fn first_difference(expected: &Value, got: Option<&Value>, path: &str) -> Option
     }
 }
 
-fn expect_same_floats(expected: &SessionData, got: &SessionData, what: &str) -> Outcome {
+/// Fails unless `got` holds `expected`'s numbers as a store keeping
+/// `numbers` gives them back: exactly (integers too), or as JavaScript does.
+pub(crate) fn expect_same_numbers(
+    numbers: Numbers,
+    expected: &SessionData,
+    got: &SessionData,
+    what: &str,
+) -> Outcome {
     let difference = first_difference(
+        numbers,
         &Value::Object(expected.clone()),
         Some(&Value::Object(got.clone())),
         "data",
     );
     ensure!(
         difference.is_none(),
-        "{what}: a float changed: {}",
+        "{what}: a number changed: {}",
         difference.unwrap_or_default()
     );
     ensure!(
-        got == expected,
+        numbers == Numbers::JavaScript || got == expected,
         "{what}: the data read back differs from the data written"
     );
     Ok(())
 }
 
 pub(crate) async fn floats_round_trip_bit_for_bit(ctx: Ctx) -> Outcome {
+    let numbers = ctx.capabilities().numbers;
     let store = ctx.store().await;
     let written = session(float_data(), in_an_hour());
     let (by_set, by_create) = (id(), id());
@@ -159,12 +182,12 @@ pub(crate) async fn floats_round_trip_bit_for_bit(ctx: Ctx) -> Outcome {
         let Some(read) = store.get(id).await.ok_or_fail("get")? else {
             return Err(Fail(format!("get after {how} of floats returned None")));
         };
-        expect_same_floats(written.data(), read.data(), &format!("get after {how}"))?;
+        expect_same_numbers(numbers, written.data(), read.data(), &format!("get after {how}"))?;
     }
     let listed = store.all().await.ok_or_fail("all")?;
     ensure_eq!(listed.len(), 2, "sessions listed by all()");
     for (_, read) in &listed {
-        expect_same_floats(written.data(), read.data(), "all()")?;
+        expect_same_numbers(numbers, written.data(), read.data(), "all()")?;
     }
     Ok(())
 }

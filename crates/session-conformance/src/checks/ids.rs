@@ -37,24 +37,49 @@ pub(crate) async fn invalid_ids_are_refused_and_change_nothing(ctx: Ctx) -> Outc
 
 pub(crate) async fn longest_id_round_trips(ctx: Ctx) -> Outcome {
     let store = ctx.store().await;
-    let long = parse_id(&"Z".repeat(SessionId::MAX_LEN))?;
-    let shorter = parse_id(&"Z".repeat(SessionId::MAX_LEN - 1))?;
+    let max = ctx.capabilities().max_id_len;
+    let long = parse_id(&"Z".repeat(max))?;
+    let shorter = parse_id(&"Z".repeat(max - 1))?;
     store
         .set(&long, &tagged(&long))
         .await
-        .ok_or_fail("set with a 128-byte id")?;
+        .ok_or_fail(&format!("set with a {max}-byte id"))?;
     store
         .set(&shorter, &tagged(&shorter))
         .await
-        .ok_or_fail("set with a 127-byte id")?;
-    expect_session(&*store, &long, &tagged(&long), "128-byte id").await?;
-    expect_session(&*store, &shorter, &tagged(&shorter), "127-byte id").await?;
+        .ok_or_fail(&format!("set with a {}-byte id", max - 1))?;
+    if max < SessionId::MAX_LEN {
+        let too_long = parse_id(&"Z".repeat(max + 1))?;
+        let what = format!(
+            "an id of {} bytes, on a store declared to keep at most {max}",
+            max + 1
+        );
+        ensure_err!(
+            store.set(&too_long, &tagged(&too_long)).await,
+            Error::InvalidInput(_),
+            "set of {what}"
+        );
+        ensure_err!(
+            store.create(&too_long, &tagged(&too_long)).await,
+            Error::InvalidInput(_),
+            "create of {what}"
+        );
+        expect_length(&*store, 2, &format!("after refusing {what}")).await?;
+    }
+    expect_session(&*store, &long, &tagged(&long), &format!("{max}-byte id")).await?;
+    expect_session(
+        &*store,
+        &shorter,
+        &tagged(&shorter),
+        &format!("{}-byte id", max - 1),
+    )
+    .await?;
     store.destroy(&long).await.ok_or_fail("destroy")?;
     expect_session(
         &*store,
         &shorter,
         &tagged(&shorter),
-        "127-byte id after destroying the 128-byte one",
+        &format!("{}-byte id after destroying the {max}-byte one", max - 1),
     )
     .await
 }

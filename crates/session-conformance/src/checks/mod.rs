@@ -13,7 +13,9 @@ pub(crate) mod floats;
 pub(crate) mod freshness;
 pub(crate) mod ids;
 pub(crate) mod lost_updates;
+pub(crate) mod pages;
 pub(crate) mod races;
+pub(crate) mod reserved;
 pub(crate) mod roundtrip;
 pub(crate) mod scale;
 pub(crate) mod touch;
@@ -29,6 +31,7 @@ macro_rules! __for_each_check {
             basics::set_replaces_existing,
             basics::sessions_are_independent,
             basics::debug_output_hides_secrets,
+            basics::errors_hide_secrets,
             roundtrip::round_trips_unicode,
             roundtrip::round_trips_escapes_and_nul,
             roundtrip::round_trips_nested,
@@ -37,6 +40,7 @@ macro_rules! __for_each_check {
             roundtrip::round_trips_exact_integers,
             roundtrip::round_trips_many_keys,
             roundtrip::round_trips_long_strings_and_keys,
+            reserved::reserved_keys_are_refused_others_kept,
             depth::deepest_nesting_round_trips,
             depth::too_deep_set_is_refused,
             depth::too_deep_create_is_refused,
@@ -90,7 +94,9 @@ macro_rules! __for_each_check {
             bulk::clear_removes_sessions_and_tombstones,
             bulk::clear_leaves_other_namespaces,
             bulk::namespaces_are_isolated,
+            bulk::tombstones_are_per_namespace,
             scale::length_and_all_exact_at_scale,
+            pages::length_and_all_exact_at_page_edges,
         }
     };
 }

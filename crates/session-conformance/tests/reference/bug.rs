@@ -87,4 +87,18 @@ pub(crate) enum Bug {
     ClearKeepsTombstones,
     ClearIgnoresNamespace,
     IgnoresNamespace,
+    /// Keeps every tombstone in one namespace shared by all stores.
+    TombstonesShared,
+    /// An `Encode` error that shows the data it refused.
+    ErrorsLeakData,
+    /// Strips the keys it reserves, and `cookie`, instead of refusing them.
+    DropsReservedKeys,
+    /// Keeps the first `max_id_len` bytes of a longer id instead of refusing it.
+    TruncatesIdsToLimit,
+    /// `length` counts one short when the count fills whole pages of
+    /// [`ODD_PAGE`](super::ODD_PAGE).
+    LengthWrongAtFullPage,
+    /// `length` counts one too many when the count fills whole pages of
+    /// 500, the page size of this project's SQL and CouchDB stores.
+    LengthWrongAtFullPage500,
 }

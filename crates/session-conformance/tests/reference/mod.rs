@@ -5,6 +5,7 @@
 
 mod bug;
 mod data;
+mod declared;
 mod lru;
 mod read_cache;
 
@@ -17,7 +18,7 @@ use std::{
 
 use async_trait::async_trait;
 use serde_json::Value;
-use session_conformance::Settings;
+use session_conformance::{Capabilities, Settings};
 use session_core::{
     Error, Lifetimes, Result, Session, SessionData, SessionId, SessionStream, Store, backend::check_storable,
 };
@@ -52,26 +53,44 @@ const APPROXIMATE_ABOVE: usize = 64;
 /// The page size `Bug::AllFiltersFirstPageOnly` filters.
 const PAGE: usize = 1000;
 
+/// The page size at which `Bug::LengthWrongAtFullPage` miscounts: none the
+/// suite knows of, so only a declared page size finds it.
+pub(crate) const ODD_PAGE: usize = 300;
+
+/// The namespace `Bug::TombstonesShared` keeps every tombstone in.
+const SHARED_TOMBSTONES: &str = "TombstonesShared/tombstones";
+
 pub(crate) struct RefStore {
     namespace: String,
     lifetimes: Lifetimes,
     capacity: Option<u64>,
     bug: Bug,
+    /// What it does where a store may declare otherwise (see `declared`).
+    behaviour: Capabilities,
     read_cache: ReadCache,
 }
 
 impl RefStore {
+    /// A store with `bug` that keeps the whole contract otherwise.
     pub(crate) fn new(settings: Settings, bug: Bug) -> Self {
+        Self::behaving(settings, bug, Capabilities::full())
+    }
+
+    /// A store with `bug` that does what a store declaring `behaviour` does.
+    pub(crate) fn behaving(settings: Settings, bug: Bug, behaviour: Capabilities) -> Self {
+        // Each defect's stores live apart from every other defect's, so a
+        // defect that reaches across namespaces harms only its own tests.
         let namespace = if bug == Bug::IgnoresNamespace {
-            "shared".into()
+            format!("{bug:?}/shared")
         } else {
-            settings.namespace
+            format!("{bug:?}/{}", settings.namespace)
         };
         Self {
             namespace,
             lifetimes: settings.lifetimes,
             capacity: settings.capacity,
             bug,
+            behaviour,
             read_cache: ReadCache::default(),
         }
     }
@@ -86,6 +105,7 @@ impl RefStore {
             Bug::CaseInsensitiveIds => id.to_lowercase(),
             Bug::TruncatesLongIds => id.chars().take(100).collect(),
             Bug::TrimsTrailingPunctuation => id.trim_end_matches(|c: char| c.is_ascii_punctuation()).into(),
+            Bug::TruncatesIdsToLimit => id.chars().take(self.behaviour.max_id_len).collect(),
             _ => id.into(),
         }
     }
@@ -108,11 +128,33 @@ impl RefStore {
             at = at.replace_millisecond(0).unwrap_or(at);
         }
         let data = data::as_stored(self.bug, session.data());
+        let data = declared::with_numbers(self.behaviour.numbers, data);
         Session::from_data(data).expiring_at(at)
+    }
+
+    /// What `set` and `create` refuse before anything else, and the data
+    /// they then store: a too-long id, a reserved key.
+    fn admit(&self, id: &SessionId, session: &Session) -> Result<Session> {
+        declared::id_fits(&self.behaviour, self.bug, id)?;
+        let mut data = session.data().clone();
+        declared::reserved_keys(&self.behaviour, self.bug, &mut data)?;
+        let mut admitted = Session::from_data(data);
+        admitted.set_expires_at(session.expires_at());
+        Ok(admitted)
+    }
+
+    /// Whether `key` is tombstoned, as `Bug::TombstonesShared` sees it: in
+    /// one namespace for every store.
+    fn shared_tombstone(&self, key: &str, now: OffsetDateTime) -> bool {
+        self.is(Bug::TombstonesShared)
+            && self.tombstoned(server().get(SHARED_TOMBSTONES).and_then(|ns| ns.get(key)), now)
     }
 
     /// Rule 8's depth limit, as the defects get it wrong.
     fn check_depth(&self, data: &SessionData) -> Result<()> {
+        if self.is(Bug::ErrorsLeakData) {
+            return check_storable(data).map_err(|_| Error::Encode(format!("too deep: {data:?}").into()));
+        }
         match self.bug {
             Bug::AcceptsTooDeep => Ok(()),
             // Counts the data object as level 0, so refuses one level early.
@@ -210,7 +252,11 @@ impl Store for RefStore {
     }
 
     async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
+        let session = &self.admit(id, session)?;
         let (now, key) = (now(), self.key(id));
+        if self.shared_tombstone(&key, now) {
+            return Err(Error::Destroyed);
+        }
         let storable = self.check_depth(session.data());
         if storable.is_err() && self.is(Bug::TooDeepClobbersOld) {
             self.with_ns(|ns| ns.remove(&key));
@@ -253,10 +299,14 @@ impl Store for RefStore {
         if self.is(Bug::CreateOverwrites) {
             return self.set(id, session).await;
         }
+        let session = &self.admit(id, session)?;
         if !self.is(Bug::CreateSkipsDepthCheck) {
             self.check_depth(session.data())?;
         }
         let (now, key) = (now(), self.key(id));
+        if self.shared_tombstone(&key, now) {
+            return Err(Error::Destroyed);
+        }
         let stored = self.stored(session, now);
         let check = |ns: &Namespace| match ns.get(&key) {
             slot if self.tombstoned(slot, now) => Err(Error::Destroyed),
@@ -348,10 +398,17 @@ impl Store for RefStore {
     async fn destroy(&self, id: &SessionId) -> Result<()> {
         let (now, key) = (now(), self.key(id));
         let grace = match self.lifetimes.tombstone_until(now) {
+            _ if !self.behaviour.tombstones => None,
             None if self.is(Bug::ZeroGraceStillTombstones) => Some(now + Duration::from_secs(300)),
             _ if self.is(Bug::TombstoneNeverLapses) => Some(FOREVER),
             until => until,
         };
+        if let (Bug::TombstonesShared, Some(until)) = (self.bug, grace) {
+            server()
+                .entry(SHARED_TOMBSTONES.to_string())
+                .or_default()
+                .insert(key.clone(), Slot::Tombstone(until));
+        }
         self.with_ns(|ns| {
             let present = ns.contains_key(&key);
             if self.is(Bug::DestroyNotIdempotent) && !present {
@@ -425,12 +482,19 @@ impl Store for RefStore {
                 })
                 .count()
         });
+        if self.is(Bug::LengthWrongAtFullPage) && count > 0 && count % ODD_PAGE == 0 {
+            return Ok(count as u64 - 1);
+        }
+        if self.is(Bug::LengthWrongAtFullPage500) && count > 0 && count % 500 == 0 {
+            return Ok(count as u64 + 1);
+        }
         Ok(count as u64)
     }
 
     async fn clear(&self) -> Result<()> {
         if self.is(Bug::ClearIgnoresNamespace) {
-            server().clear();
+            let family = format!("{:?}/", self.bug);
+            server().retain(|name, _| !name.starts_with(&family));
         } else if self.is(Bug::ClearKeepsTombstones) {
             self.with_ns(|ns| ns.retain(|_, slot| matches!(slot, Slot::Tombstone(_))));
         } else {

@@ -93,3 +93,19 @@ pub(crate) async fn cached_pair(
     .await;
     (a, b)
 }
+
+/// The conformance suite's teardown: deletes the check's database (a
+/// database that was never created is fine).
+pub(crate) async fn delete_database(settings: Settings) {
+    let url = format!("{}/{}", couch_url(), settings.namespace);
+    let response = reqwest::Client::new()
+        .delete(&url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DELETE {url}: {e}"));
+    let status = response.status();
+    assert!(
+        status.is_success() || status == reqwest::StatusCode::NOT_FOUND,
+        "DELETE {url} answered {status}"
+    );
+}

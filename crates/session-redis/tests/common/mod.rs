@@ -91,3 +91,46 @@ pub(crate) fn unique_prefix(label: &str) -> String {
             .replace(['-', '_'], "")
     )
 }
+
+/// The conformance suite's teardown: deletes every key, of any type, left
+/// under the check's prefix on every primary (none is expected once the
+/// store is cleared; this removes what a failed check left).
+pub(crate) async fn delete_prefix(url: String, settings: Settings) {
+    use fred::{
+        interfaces::{ClientLike, ClusterInterface, KeysInterface},
+        types::Key,
+    };
+    let client = raw_client(&url).await;
+    let pattern = format!("{}:*", settings.namespace);
+    let nodes = if client.is_clustered() {
+        let state = client
+            .cached_cluster_state()
+            .expect("the cluster's state is known");
+        state.unique_primary_nodes().into_iter().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    for node in nodes {
+        let mut cursor = "0".to_string();
+        loop {
+            let page = match &node {
+                Some(server) => {
+                    client
+                        .with_cluster_node(server.clone())
+                        .scan_page(cursor, pattern.clone(), Some(1000), None)
+                        .await
+                }
+                None => client.scan_page(cursor, pattern.clone(), Some(1000), None).await,
+            };
+            let (next, keys): (String, Vec<Key>) = page.unwrap_or_else(|e| panic!("SCAN {pattern}: {e}"));
+            for key in keys {
+                let _: i64 = client.del(key).await.unwrap_or_else(|e| panic!("DEL: {e}"));
+            }
+            if next == "0" {
+                break;
+            }
+            cursor = next;
+        }
+    }
+    let _ = client.quit().await;
+}

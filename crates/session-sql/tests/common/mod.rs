@@ -48,11 +48,16 @@ pub(crate) fn mysql_url() -> String {
 
 /// A SQLite file of its own for `name`, in a fresh temporary folder.
 pub(crate) fn sqlite_file_url(name: &str) -> String {
+    let url = sqlite_file_path_url(name);
+    let _ = std::fs::remove_file(url.trim_start_matches("sqlite:"));
+    url
+}
+
+/// The URL of the SQLite file for `name`, whether or not it exists yet.
+pub(crate) fn sqlite_file_path_url(name: &str) -> String {
     let dir = std::env::temp_dir().join("session-sql-tests");
     std::fs::create_dir_all(&dir).expect("temporary folder");
-    let path = dir.join(format!("{name}.db"));
-    let _ = std::fs::remove_file(&path);
-    format!("sqlite:{}", path.display())
+    format!("sqlite:{}", dir.join(format!("{name}.db")).display())
 }
 
 /// A builder for `url` with the test defaults: small pool, no background purge.
@@ -110,6 +115,16 @@ pub(crate) async fn sea_orm_store_for(url: String, settings: Settings) -> SqlSto
         .unwrap_or_else(|e| panic!("a store on the sea-orm connection to {url}: {e}"))
 }
 
+/// A store in connect-pg-simple's layout, the namespace its table.
+pub(crate) async fn pg_simple_store_for(url: String, settings: Settings) -> SqlStore {
+    node_store_for(session_sql::Layout::ConnectPgSimple, url, settings).await
+}
+
+/// A store in connect-session-sequelize's layout, the namespace its table.
+pub(crate) async fn sequelize_store_for(url: String, settings: Settings) -> SqlStore {
+    node_store_for(session_sql::Layout::ConnectSessionSequelize, url, settings).await
+}
+
 /// A store in a Node store's `layout`, the namespace its table.
 pub(crate) async fn node_store_for(layout: session_sql::Layout, url: String, settings: Settings) -> SqlStore {
     builder(&url, &settings.namespace)
@@ -118,4 +133,28 @@ pub(crate) async fn node_store_for(layout: session_sql::Layout, url: String, set
         .build()
         .await
         .unwrap_or_else(|e| panic!("the database at {url} must be reachable (run ./scripts/test): {e}"))
+}
+
+/// The conformance suite's teardown: drops the table named after the
+/// check's namespace, or deletes its SQLite file (a database in memory goes
+/// with its pool).
+pub(crate) async fn drop_table(url: String, settings: Settings) {
+    if url.contains(":memory:") {
+        return;
+    }
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = format!("{path}{suffix}");
+            if let Err(e) = std::fs::remove_file(&file)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                panic!("removing {file}: {e}");
+            }
+        }
+        return;
+    }
+    let raw = raw::Raw::connect(&url).await;
+    raw.execute(format!("DROP TABLE IF EXISTS {}", settings.namespace))
+        .await;
+    raw.close().await;
 }

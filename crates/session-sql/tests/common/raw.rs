@@ -39,6 +39,15 @@ impl Raw {
         }
     }
 
+    /// Closes the pool, waiting for its connections to end.
+    pub(crate) async fn close(&self) {
+        match self {
+            Self::Postgres(p) => p.close().await,
+            Self::MySql(p) => p.close().await,
+            Self::Sqlite(p) => p.close().await,
+        }
+    }
+
     pub(crate) async fn execute(&self, sql: String) {
         let sql = sqlx::AssertSqlSafe(sql);
         match self {
