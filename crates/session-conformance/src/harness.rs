@@ -84,13 +84,16 @@ impl<T> Expect<T> for Result<T, Error> {
     }
 }
 
+/// A store a check built, with the settings it was built for.
+type Built = (Settings, Arc<dyn Store>);
+
 /// The context of one check run: builds stores, knows what they declare,
 /// and clears and tears them down afterwards.
 #[derive(Clone)]
 pub(crate) struct Ctx {
     factory: Arc<dyn Factory>,
     capabilities: Arc<Capabilities>,
-    built: Arc<Mutex<Vec<(Settings, Arc<dyn Store>)>>>,
+    built: Arc<Mutex<Vec<Built>>>,
 }
 
 impl Ctx {

@@ -2,7 +2,7 @@
 //!
 //! Every backend of this project passes it, and you can run it against your
 //! own [`Store`](session_core::Store) with one line. It checks each rule
-//! written on the `Store` trait in 67 checks (see [`CHECKS`]):
+//! written on the `Store` trait in 71 checks (see [`CHECKS`]):
 //!
 //! * **data comes back exactly** (rule 8): unicode, NUL, megabyte strings,
 //!   64 KiB keys, 20 000 keys, exact 64-bit integers; every float bit for
@@ -10,18 +10,26 @@
 //!   pseudo-random spread of hundreds more); nesting up to
 //!   [`MAX_DEPTH`](session_core::backend::MAX_DEPTH) levels kept, one level
 //!   deeper refused by `set` and `create` with `Error::Encode`, storing
-//!   nothing and leaving a live session under that id untouched;
+//!   nothing and leaving a live session under that id untouched; keys a
+//!   store keeps for itself refused, never silently dropped;
 //! * **expiry**: within seconds, to the millisecond, the default TTL;
 //!   `touch`, which never revives, and never loses a racing `set`'s data;
 //! * **tombstones**: logout sticks through races, its grace window, and a
-//!   bounded store's evictions ([`Settings::capacity`]);
+//!   bounded store's evictions ([`Settings::capacity`]), per namespace;
 //! * **create-if-absent** with one winner among 100;
 //! * **read your writes** (rule 9): every write is seen by the very next
 //!   read, from any task;
 //! * **ids and namespaces**: special characters, case, isolation;
-//! * **all, length and clear**, exact at a few sessions and at thousands
-//!   (2 500 live among 250 destroyed and 250 expiring), past any page or
-//!   batch size.
+//! * **secrets**: neither `Debug` output nor an error shows data or a whole id;
+//! * **all, length and clear**, exact at a few sessions, one short of, at
+//!   and one past every page size (100, 500, 1000 and any the store
+//!   declares), and at thousands (2 503 live among 251 destroyed and 257
+//!   expiring: counts no multiple of any page size, so rounding shows).
+//!
+//! A store that does something differently by design (no tombstones,
+//! reserved data keys, JavaScript's numbers, a shorter id limit) declares
+//! it in [`Capabilities`]; every check the declaration touches then asserts
+//! exactly the declared behaviour, so no check passes either way.
 //!
 //! # In a test file: one line
 //!
@@ -61,9 +69,10 @@
 //!
 //! * Each check builds its own stores through your factory, each with a fresh
 //!   namespace, so checks may run in parallel against one server; when a check
-//!   ends its stores are cleared.
+//!   ends its stores are cleared, dropped, then torn down (see [`Subject`]):
+//!   a store that leaves a table, database or file behind removes it there.
 //! * No check sleeps longer than about 2.2 s (the scale check waits longer
-//!   only for a store that takes over a second to write its 2 750
+//!   only for a store that takes over a second to write its 3 011
 //!   sessions); bulk writes go 32 at a time, so a whole suite takes a few
 //!   seconds on a local server.
 //! * The largest session written is about 2.6 MiB as JSON, well under

@@ -295,3 +295,17 @@ fn every_check_has_a_defect_aimed_at_it() {
         "checks with no broken store aimed at them: {missing:?}"
     );
 }
+
+/// The number of checks the docs promise is the number there are.
+#[test]
+fn the_documented_number_of_checks_is_right() {
+    let checks = session_conformance::CHECKS.len();
+    assert!(
+        include_str!("../src/lib.rs").contains(&format!("in {checks} checks")),
+        "the crate docs give another number of checks than {checks}"
+    );
+    assert!(
+        include_str!("../../../README.md").contains(&format!("into {checks} named")),
+        "the README gives another number of checks than {checks}"
+    );
+}

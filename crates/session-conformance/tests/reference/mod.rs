@@ -482,10 +482,10 @@ impl Store for RefStore {
                 })
                 .count()
         });
-        if self.is(Bug::LengthWrongAtFullPage) && count > 0 && count % ODD_PAGE == 0 {
+        if self.is(Bug::LengthWrongAtFullPage) && count > 0 && count.is_multiple_of(ODD_PAGE) {
             return Ok(count as u64 - 1);
         }
-        if self.is(Bug::LengthWrongAtFullPage500) && count > 0 && count % 500 == 0 {
+        if self.is(Bug::LengthWrongAtFullPage500) && count > 0 && count.is_multiple_of(500) {
             return Ok(count as u64 + 1);
         }
         Ok(count as u64)
