@@ -55,28 +55,3 @@ pub(crate) async fn length_and_all_exact_at_scale(ctx: Ctx) -> Outcome {
     let after: HashSet<&SessionId> = live.iter().collect();
     expect_exactly(store, &after, "after 257 of them expired").await
 }
-
-/// Fails unless `length` is the number of `expected` sessions and `all`
-/// yields each of them once, with its own data, and nothing else.
-async fn expect_exactly(store: &dyn Store, expected: &HashSet<&SessionId>, what: &str) -> Outcome {
-    expect_length(store, expected.len() as u64, what).await?;
-    let listed = store.all().await.ok_or_fail("all")?;
-    let mut seen = HashSet::with_capacity(listed.len());
-    for (id, session) in &listed {
-        ensure!(
-            seen.insert(id),
-            "{what}: all() yielded id {:?} twice",
-            id.redacted()
-        );
-        ensure!(
-            expected.contains(id),
-            "{what}: all() yielded a session that is expired, destroyed or never written"
-        );
-        ensure!(
-            session.data() == tagged(id).data(),
-            "{what}: all() paired an id with another session's data"
-        );
-    }
-    ensure_eq!(seen.len(), expected.len(), "{what}: sessions yielded by all()");
-    Ok(())
-}
