@@ -30,6 +30,7 @@ mod near_sync;
 mod peak;
 mod redis;
 mod report;
+mod results;
 mod scale;
 mod server_cost;
 mod sql;
@@ -274,7 +275,7 @@ async fn run(plan: &Plan) -> Result<(), String> {
         println!("session-bench --verify: every subject holds and returns its data");
         return Ok(());
     }
-    let results = report::Results {
+    let results = results::Results {
         mode: plan.name.into(),
         throughput,
         scale,

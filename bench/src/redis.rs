@@ -16,7 +16,7 @@ use fred::{
     },
 };
 use session_core::{SessionData, expiry::unix_millis};
-use session_redis::{NearCache, RedisStore};
+use session_redis::{NearCacheOptions, RedisStore};
 
 use crate::{
     harness::Measurement,
@@ -153,7 +153,7 @@ pub async fn client_as_the_store_opens_it(url: &str) -> Result<Client, String> {
 pub async fn ours(url: &str, prefix: &str, near: Option<u64>) -> Result<RedisStore, String> {
     let mut builder = RedisStore::builder().url(url).prefix(prefix);
     if let Some(capacity) = near {
-        builder = builder.near_cache(NearCache::new(capacity));
+        builder = builder.near_cache(NearCacheOptions::new(capacity));
     }
     let store = builder.build().await.map_err(|e| e.to_string())?;
     if near.is_some() {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::{harness::Measurement, report::Results};
+use crate::{harness::Measurement, results::Results};
 
 /// One of our subjects against another of the same backend: at least
 /// `min`× its throughput, at each of `at` (concurrencies).

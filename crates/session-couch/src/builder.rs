@@ -96,6 +96,13 @@ impl Default for CouchStoreBuilder {
     }
 }
 
+impl CouchStore {
+    /// A builder for every option (see [`CouchStoreBuilder`]).
+    pub fn builder() -> CouchStoreBuilder {
+        CouchStoreBuilder::default()
+    }
+}
+
 impl CouchStoreBuilder {
     session_core::builder_options!(lifetimes, remote, purge);
 
@@ -264,7 +271,7 @@ impl CouchStoreBuilder {
                 interval,
                 move || {
                     let (couch, clock) = (couch.clone(), Arc::clone(&clock));
-                    async move { purge_layout(layout, &couch, &*clock, default_ttl, purge_batch).await }
+                    async move { layout.purge(&couch, &*clock, default_ttl, purge_batch).await }
                 },
             ));
         }
@@ -279,20 +286,6 @@ impl CouchStoreBuilder {
             purge_batch,
             _tasks: tasks,
         }))
-    }
-}
-
-/// One purge run of `layout`'s expired sessions.
-pub(crate) async fn purge_layout(
-    layout: Layout,
-    couch: &Couch,
-    clock: &dyn session_core::Clock,
-    default_ttl: Duration,
-    batch: usize,
-) -> Result<u64, Error> {
-    match layout {
-        Layout::Native => purge::purge(couch, clock, batch).await,
-        Layout::PouchDbStore => pouch::purge::purge(couch, clock, default_ttl, batch).await,
     }
 }
 

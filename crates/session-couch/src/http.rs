@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// Outcome of a write that names a revision.
-pub(crate) enum Written {
+pub(crate) enum PutOutcome {
     /// Stored under this new revision.
     Rev(String),
     /// The revision was not the current one (HTTP 409).
@@ -136,7 +136,7 @@ impl Couch {
     }
 
     /// Writes a document body (which names its `_rev`, if any).
-    pub(crate) async fn put(&self, doc_id: &str, body: Vec<u8>) -> Result<Written, Error> {
+    pub(crate) async fn put(&self, doc_id: &str, body: Vec<u8>) -> Result<PutOutcome, Error> {
         let request = self
             .req(Method::PUT, &doc::path(&self.db, doc_id), None)
             .body(body);
@@ -144,11 +144,11 @@ impl Couch {
     }
 
     /// Deletes revision `rev` of a document.
-    pub(crate) async fn delete(&self, doc_id: &str, rev: &str) -> Result<Written, Error> {
+    pub(crate) async fn delete(&self, doc_id: &str, rev: &str) -> Result<PutOutcome, Error> {
         let query = HashMap::from([("rev".to_owned(), rev.to_owned())]);
         let request = self.req(Method::DELETE, &doc::path(&self.db, doc_id), Some(&query));
         match self.send(request).await? {
-            (StatusCode::NOT_FOUND, _) => Ok(Written::Conflict),
+            (StatusCode::NOT_FOUND, _) => Ok(PutOutcome::Conflict),
             other => written(other, "DELETE document", doc_id),
         }
     }
@@ -260,16 +260,16 @@ impl Couch {
     }
 }
 
-fn written((status, body): (StatusCode, Bytes), what: &str, doc_id: &str) -> Result<Written, Error> {
+fn written((status, body): (StatusCode, Bytes), what: &str, doc_id: &str) -> Result<PutOutcome, Error> {
     #[derive(serde::Deserialize)]
     struct Reply {
         rev: String,
     }
     match status {
         StatusCode::CREATED | StatusCode::ACCEPTED | StatusCode::OK => serde_json::from_slice::<Reply>(&body)
-            .map(|reply| Written::Rev(reply.rev))
+            .map(|reply| PutOutcome::Rev(reply.rev))
             .map_err(|e| Error::Backend(Box::new(e))),
-        StatusCode::CONFLICT => Ok(Written::Conflict),
+        StatusCode::CONFLICT => Ok(PutOutcome::Conflict),
         status => Err(unexpected(what, status, &body, Some(doc_id))),
     }
 }

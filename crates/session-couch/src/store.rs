@@ -9,7 +9,7 @@ use session_core::{
 };
 use time::OffsetDateTime;
 
-use crate::{CouchStoreBuilder, Layout, cache::Cache, http::Couch, write::Change};
+use crate::{Layout, cache::Cache, http::Couch, write::Change};
 
 /// A session store on CouchDB (or any server speaking its API), through
 /// [`couch_rs`], with an optional in-process cache kept in sync across
@@ -17,7 +17,7 @@ use crate::{CouchStoreBuilder, Layout, cache::Cache, http::Couch, write::Change}
 ///
 /// * **Documents.** One per session, `_id` = `"s:" + id` (so ids CouchDB
 ///   reserves, like a leading `_`, are safe), with `data`, `expires_at` (unix
-///   ms, on the store's [`clock`](CouchStoreBuilder::clock)) and `destroyed`
+///   ms, on the store's [`clock`](crate::CouchStoreBuilder::clock)) and `destroyed`
 ///   (the tombstone marker). That is the [`Native`](Layout::Native) layout;
 ///   [`Layout::PouchDbStore`] reads and writes session-pouchdb-store's
 ///   documents instead, shared with an Express app (what follows about the
@@ -30,12 +30,12 @@ use crate::{CouchStoreBuilder, Layout, cache::Cache, http::Couch, write::Change}
 ///   `create` is a `PUT` without a revision, so a collision is a conflict,
 ///   never an overwrite. `destroy` leaves a tombstone document for the grace
 ///   window. Each call, retries included, ends within the
-///   [`timeout`](CouchStoreBuilder::timeout).
+///   [`timeout`](crate::CouchStoreBuilder::timeout).
 /// * **The cache** (optional) holds live sessions this process read or
 ///   wrote. A task follows `_changes` and refreshes or evicts entries other
 ///   processes change or destroy. Reads use the cache only while the feed
 ///   has delivered something (a change or a heartbeat) within the last
-///   2 × [`heartbeat`](CouchStoreBuilder::heartbeat) (default 2 s): a session
+///   2 × [`heartbeat`](crate::CouchStoreBuilder::heartbeat) (default 2 s): a session
 ///   destroyed or changed elsewhere is served from the cache at most that
 ///   long after the server sent the change, whatever happens to the feed
 ///   (paused server, stalled network), and a `get` racing a `destroy` in this
@@ -85,18 +85,13 @@ pub(crate) struct Inner {
 
 impl CouchStore {
     /// The URL schemes [`connect`](Self::connect) and
-    /// [`url`](CouchStoreBuilder::url) accept, as written before the host.
+    /// [`url`](crate::CouchStoreBuilder::url) accept, as written before the host.
     ///
     /// ```
     /// let url = "https://couch.internal:6984";
     /// assert!(session_couch::CouchStore::URL_SCHEMES.iter().any(|s| url.starts_with(s)));
     /// ```
     pub const URL_SCHEMES: [&'static str; 2] = ["http://", "https://"];
-
-    /// A builder for every option (see [`CouchStoreBuilder`]).
-    pub fn builder() -> CouchStoreBuilder {
-        CouchStoreBuilder::default()
-    }
 
     /// Connects to `url` (`http://` or `https://`, credentials in the URL
     /// allowed) with every other option at its default: database
@@ -109,7 +104,7 @@ impl CouchStore {
     /// ```
     ///
     /// # Errors
-    /// As [`CouchStoreBuilder::build`].
+    /// As [`CouchStoreBuilder::build`](crate::CouchStoreBuilder::build).
     pub async fn connect(url: &str) -> Result<Self> {
         Self::builder().url(url).build().await
     }
@@ -153,7 +148,7 @@ impl CouchStore {
     }
 
     /// Deletes this store's expired sessions and lapsed tombstones now, in
-    /// `_bulk_docs` batches of [`purge_batch`](CouchStoreBuilder::purge_batch);
+    /// `_bulk_docs` batches of [`purge_batch`](crate::CouchStoreBuilder::purge_batch);
     /// returns how many documents went. Each request is bounded by the
     /// timeout; documents that are not this store's sessions are never
     /// touched.
@@ -165,14 +160,15 @@ impl CouchStore {
     /// validation function), rather than trying forever.
     pub async fn purge_expired(&self) -> Result<u64> {
         let inner = &self.inner;
-        crate::builder::purge_layout(
-            inner.layout,
-            &inner.couch,
-            &*inner.clock,
-            inner.lifetimes.default_ttl(),
-            inner.purge_batch,
-        )
-        .await
+        inner
+            .layout
+            .purge(
+                &inner.couch,
+                &*inner.clock,
+                inner.lifetimes.default_ttl(),
+                inner.purge_batch,
+            )
+            .await
     }
 
     /// Asks the server to compact the database, reclaiming the space of

@@ -15,7 +15,7 @@ use crate::{
     CouchStore,
     cache::{Cache, Entry},
     doc,
-    http::Written,
+    http::PutOutcome,
 };
 
 /// Attempts of a write that keeps meeting revision conflicts (HTTP 409);
@@ -99,7 +99,9 @@ impl CouchStore {
                 (Effect::Store, Some(data), rev) => {
                     let body = doc::live_body(&*inner.codec, &doc_id, rev, &data, expires_ms)?;
                     let written = inner.couch.put(&doc_id, body).await?;
-                    if let (Written::Rev(rev), Some(cache), Some(ticket)) = (&written, &inner.cache, ticket) {
+                    if let (PutOutcome::Rev(rev), Some(cache), Some(ticket)) =
+                        (&written, &inner.cache, ticket)
+                    {
                         cache.fill(id, ticket, Entry::new(data, expires_at, rev));
                     }
                     Some(written)
@@ -114,8 +116,8 @@ impl CouchStore {
                 cache.destroyed(id);
             }
             match written {
-                None | Some(Written::Rev(_)) => return Ok(()),
-                Some(Written::Conflict) => {
+                None | Some(PutOutcome::Rev(_)) => return Ok(()),
+                Some(PutOutcome::Conflict) => {
                     if let Some(cache) = &inner.cache {
                         cache.forget(id);
                     }
@@ -188,7 +190,7 @@ impl CouchStore {
                 (None, Some(rev)) => inner.couch.delete(&doc_id, &rev).await?,
                 (None, None) => return Ok(()),
             };
-            if let Written::Rev(_) = written {
+            if let PutOutcome::Rev(_) = written {
                 return Ok(());
             }
             back_off(attempt).await;

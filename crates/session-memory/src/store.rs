@@ -113,7 +113,7 @@ impl Stripes {
 
 /// What a write stores: the session's data, or (for `touch`) the live
 /// entry's data again under a new expiry.
-enum Written<'a> {
+enum Payload<'a> {
     Session(&'a Session),
     Expiry(Option<OffsetDateTime>),
 }
@@ -182,8 +182,8 @@ impl MemoryStore {
 
     /// Runs one write atomically for `id`, under its stripe's lock, with
     /// the rule table deciding what happens.
-    fn write(&self, id: &SessionId, write: Write, written: Written<'_>) -> Result<()> {
-        if let Written::Session(session) = written {
+    fn write(&self, id: &SessionId, write: Write, payload: Payload<'_>) -> Result<()> {
+        if let Payload::Session(session) = payload {
             check_storable(session.data())?;
         }
         let mut tombstones = self.stripes.lock(id);
@@ -194,12 +194,12 @@ impl MemoryStore {
             .then(|| self.cache.get(id))
             .flatten();
         let found = slot::occupant(tombstoned, current.as_ref(), now);
-        let (expires_at, entry) = match written {
-            Written::Session(session) => {
+        let (expires_at, entry) = match payload {
+            Payload::Session(session) => {
                 let at = self.lifetimes.expiry_of(session, now.wall);
                 (at, Some(Entry::new(Arc::clone(session.shared_data()), at, now)))
             }
-            Written::Expiry(at) => {
+            Payload::Expiry(at) => {
                 let at = self.lifetimes.expiry_or_default(at, now.wall);
                 (at, current.map(|live| live.with_expiry(at, now)))
             }
@@ -238,15 +238,15 @@ impl Store for MemoryStore {
     }
 
     async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
-        self.write(id, Write::Set, Written::Session(session))
+        self.write(id, Write::Set, Payload::Session(session))
     }
 
     async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
-        self.write(id, Write::Create, Written::Session(session))
+        self.write(id, Write::Create, Payload::Session(session))
     }
 
     async fn touch(&self, id: &SessionId, expires_at: Option<OffsetDateTime>) -> Result<()> {
-        self.write(id, Write::Touch, Written::Expiry(expires_at))
+        self.write(id, Write::Touch, Payload::Expiry(expires_at))
     }
 
     async fn destroy(&self, id: &SessionId) -> Result<()> {

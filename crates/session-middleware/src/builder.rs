@@ -2,13 +2,16 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use http::HeaderValue;
 use session_core::{
     Error, Lifetimes, SessionId, Store,
     clock::{Clock, SystemClock},
 };
 
-use crate::{CookieSigner, SameSite, SessionLayer, commit::CookieUpdate, cookie::CookieSettings};
+use crate::{
+    CookieSigner, SameSite, SessionLayer,
+    config::{Config, IdGenerator},
+    cookie::CookieSettings,
+};
 
 /// Builds a [`SessionLayer`]. Only a secret is required; the defaults are
 /// express-session's, with `resave: false, saveUninitialized: false`:
@@ -24,7 +27,7 @@ use crate::{CookieSigner, SameSite, SessionLayer, commit::CookieUpdate, cookie::
 /// | [`same_site`](Self::same_site) | [`SameSite::Lax`] | `SameSite` |
 /// | [`max_age`](Self::max_age) | 24 hours | the session's lifetime from its last save or touch; `None` for a browser-session cookie |
 /// | [`rolling`](Self::rolling) | `false` | send the cookie again on every request that uses the session |
-/// | [`disable_touch`](Self::disable_touch) | off | leave unchanged sessions alone instead of moving their expiry |
+/// | [`disable_touch`](Self::disable_touch) | `false` | leave unchanged sessions alone instead of moving their expiry |
 /// | [`touch_after`](Self::touch_after) | none: touch on every use | touch an unchanged session only once its expiry would move by this much |
 /// | [`clock`](Self::clock) | the system clock | where expiries are counted from; give the store's |
 /// | [`generate_id`](Self::generate_id) | [`SessionId::generate`] | makes new session ids (express-session's `genid`) |
@@ -56,37 +59,6 @@ pub struct SessionLayerBuilder {
     touch_after: Option<time::Duration>,
     clock: Arc<dyn Clock>,
     generate_id: IdGenerator,
-}
-
-/// Makes a new session id.
-#[derive(Clone)]
-pub(crate) struct IdGenerator(Arc<dyn Fn() -> SessionId + Send + Sync>);
-
-impl IdGenerator {
-    pub(crate) fn next(&self) -> SessionId {
-        (self.0)()
-    }
-}
-
-impl fmt::Debug for IdGenerator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("IdGenerator")
-    }
-}
-
-/// Everything a layer and its requests share.
-#[derive(Debug)]
-pub(crate) struct Config {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) signer: CookieSigner,
-    pub(crate) cookie: CookieSettings,
-    pub(crate) max_age: Option<time::Duration>,
-    pub(crate) rolling: bool,
-    pub(crate) touch: bool,
-    /// Touch only when the expiry moves by at least this much.
-    pub(crate) touch_after: Option<time::Duration>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) generate_id: IdGenerator,
 }
 
 impl SessionLayerBuilder {
@@ -170,11 +142,12 @@ impl SessionLayerBuilder {
         self
     }
 
-    /// Leaves sessions a request read but did not change alone, instead of
-    /// moving their expiry with the store's `touch`: fewer writes, but a
-    /// session then expires `max_age` after its last change, however active.
-    pub fn disable_touch(mut self) -> Self {
-        self.touch = false;
+    /// With `true`, leaves sessions a request read but did not change
+    /// alone, instead of moving their expiry with the store's `touch`: fewer
+    /// writes, but a session then expires `max_age` after its last change,
+    /// however active.
+    pub fn disable_touch(mut self, disable: bool) -> Self {
+        self.touch = !disable;
         self
     }
 
@@ -284,20 +257,6 @@ impl fmt::Debug for SessionLayerBuilder {
             .field("touch", &self.touch)
             .field("touch_after", &self.touch_after)
             .finish_non_exhaustive()
-    }
-}
-
-impl Config {
-    /// The `Set-Cookie` header for `update`, if it needs one.
-    pub(crate) fn set_cookie(&self, update: CookieUpdate) -> Result<Option<HeaderValue>, Error> {
-        match update {
-            CookieUpdate::Keep => Ok(None),
-            CookieUpdate::Clear => self.cookie.clear().map(Some),
-            CookieUpdate::Send { id, expires_at } => {
-                let expiry = expires_at.zip(self.max_age);
-                self.cookie.set(&self.signer.sign(&id), expiry).map(Some)
-            }
-        }
     }
 }
 

@@ -2,27 +2,13 @@
 //! should become — express-session's rules with `resave: false` and
 //! `saveUninitialized: false`.
 
-use session_core::{Error, SessionId};
+use session_core::Error;
 use time::OffsetDateTime;
 
 use crate::{
-    builder::Config,
+    config::{Config, CookieUpdate},
     state::{Current, State},
 };
-
-/// What the response tells the browser about the cookie.
-#[derive(Debug, PartialEq)]
-pub(crate) enum CookieUpdate {
-    /// Nothing: no `Set-Cookie`.
-    Keep,
-    /// Send the cookie for `id`, persistent until `expires_at` when set.
-    Send {
-        id: SessionId,
-        expires_at: Option<OffsetDateTime>,
-    },
-    /// Tell the browser to drop the cookie.
-    Clear,
-}
 
 /// How many fresh ids a new session tries before giving up. The store
 /// refusing a freshly generated 192-bit id even once means it is broken or

@@ -12,7 +12,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
     SessionError,
-    builder::Config,
+    config::Config,
     state::{Current, State},
 };
 

@@ -15,7 +15,7 @@ use session_core::Store;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{Session, SessionLayerBuilder, builder::Config, commit::commit, error::internal_error};
+use crate::{Session, SessionLayerBuilder, commit::commit, config::Config, error::internal_error};
 
 /// Sessions for every request through it, on any [`Store`], with
 /// express-session's signed cookie: a tower [`Layer`] for axum or any

@@ -40,6 +40,7 @@
 mod builder;
 mod commit;
 mod compare;
+mod config;
 mod cookie;
 mod error;
 mod handle;

@@ -210,7 +210,7 @@ async fn saves_only_changes_and_touches_otherwise() {
     );
 
     let untouched = app_with(store.clone(), Arc::default(), |b| {
-        b.secret(SECRET).disable_touch()
+        b.secret(SECRET).disable_touch(true)
     });
     assert_eq!(send(&untouched, "/read", Some(&cookie)).await.body, "2");
     assert_eq!(store.methods(), ["get"], "touch disabled");

@@ -14,8 +14,8 @@ use session_core::Error;
 use session_core::backend::{BuilderOptions, within};
 
 use crate::{
-    Durability, Layout, NearCache, RedisStore, connection::Connection, error::from_fred, keys::Namespace,
-    near_cache::Near, store::Settings,
+    Durability, Layout, NearCacheOptions, RedisStore, connection::Connection, error::from_fred,
+    keys::Namespace, near_cache::NearCache, store::Settings,
 };
 
 /// Builds a [`RedisStore`]. The option names follow connect-redis and
@@ -28,7 +28,6 @@ use crate::{
 /// | [`scan_count`](Self::scan_count) | `100` | `COUNT` for `SCAN` in `all`, `length` and `clear` (keys per page) |
 /// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry (connect-redis' `ttl`) |
 /// | [`tombstone_grace`](Self::tombstone_grace) | 300 seconds | how long writes to a destroyed id are refused (`concurrencyGraceSeconds`); zero means `destroy` deletes outright |
-/// | [`hard_delete`](Self::hard_delete) | off | shorthand for a zero `tombstone_grace` |
 /// | [`disable_touch`](Self::disable_touch) | `false` | make `touch` a no-op that reports success (connect-redis' `disableTouch`) |
 /// | [`codec`](Self::codec) | [`JsonCodec`](session_core::JsonCodec) | how session data is encoded (connect-redis' `serializer`) |
 /// | [`clock`](Self::clock) | the system clock | the application's clock, which every expiry is computed and compared with |
@@ -72,7 +71,7 @@ pub struct RedisStoreBuilder {
     pool_size: usize,
     reconnect_delay: Duration,
     durability: Durability,
-    near_cache: Option<NearCache>,
+    near_cache: Option<NearCacheOptions>,
 }
 
 #[derive(Clone)]
@@ -155,11 +154,6 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// `destroy` deletes outright and leaves no tombstone.
-    pub fn hard_delete(self) -> Self {
-        self.tombstone_grace(Duration::ZERO)
-    }
-
     /// Connections to open for a URL (default 1). Must be at least 1.
     pub fn pool_size(mut self, size: usize) -> Self {
         self.pool_size = size;
@@ -181,9 +175,9 @@ impl RedisStoreBuilder {
 
     /// Keeps sessions in process, invalidated by Redis itself (client
     /// tracking, on a RESP3 connection of the cache's own): a `get` that
-    /// hits costs no round trip. Off by default. See [`NearCache`] for what
+    /// hits costs no round trip. Off by default. See [`NearCacheOptions`] for what
     /// it guarantees and how stale a read can be.
-    pub fn near_cache(mut self, near_cache: NearCache) -> Self {
+    pub fn near_cache(mut self, near_cache: NearCacheOptions) -> Self {
         self.near_cache = Some(near_cache);
         self
     }
@@ -297,10 +291,10 @@ impl RedisStoreBuilder {
     /// servers as `connection`.
     async fn near(
         &self,
-        options: NearCache,
+        options: NearCacheOptions,
         connection: &Connection,
         namespace: &Namespace,
-    ) -> Result<Near, Error> {
+    ) -> Result<NearCache, Error> {
         if options.capacity == 0 || options.staleness < Duration::from_millis(4) {
             return Err(Error::InvalidInput(
                 "a near cache needs a positive capacity and a staleness of at least 4 ms".into(),
@@ -311,7 +305,7 @@ impl RedisStoreBuilder {
         let tracking = self.open(config, 1).await?.with_patience(self.options.timeout);
         within(
             self.options.timeout,
-            Near::start(tracking, options, namespace.clone()),
+            NearCache::start(tracking, options, namespace.clone()),
         )
         .await
     }

@@ -14,23 +14,23 @@ use crate::{Layout, RedisStore, record, scan::KeyScan, topology::SlotLayout};
 /// Where a streamed scan stands: its key scan, and the slot layout it began with.
 struct Cursor {
     scan: KeyScan,
-    layout: SlotLayout,
+    slots: SlotLayout,
 }
 
 pub(crate) fn all_stream(store: &RedisStore) -> SessionStream<'_> {
     paged(None::<Cursor>, move |cursor| async move {
-        let Cursor { mut scan, layout } = match cursor {
+        let Cursor { mut scan, slots } = match cursor {
             Some(cursor) => cursor,
             None => start(store).await?,
         };
         let Some(keys) = scan.next_page().await? else {
-            layout.still_holds(scan.client(), &store.call()).await?;
+            slots.still_holds(scan.client(), &store.call()).await?;
             return Ok(Page::end());
         };
         let items = sessions(store, &keys).await?;
         Ok(Page {
             items,
-            next: Some(Some(Cursor { scan, layout })),
+            next: Some(Some(Cursor { scan, slots })),
         })
     })
 }
@@ -43,8 +43,8 @@ async fn start(store: &RedisStore) -> Result<Cursor> {
         settings.scan_count,
         settings.timeout,
     )?;
-    let layout = SlotLayout::read(scan.client(), &store.call()).await?;
-    Ok(Cursor { scan, layout })
+    let slots = SlotLayout::read(scan.client(), &store.call()).await?;
+    Ok(Cursor { scan, slots })
 }
 
 /// The live sessions among `keys`, paired with their ids. Keys of other
@@ -81,7 +81,7 @@ pub(crate) async fn length(store: &RedisStore) -> Result<u64> {
     if store.settings().layout != Layout::Native {
         return count_all(store).await;
     }
-    let Cursor { mut scan, layout } = start(store).await?;
+    let Cursor { mut scan, slots } = start(store).await?;
     let client = store.settings().connection.client();
     let mut live = 0;
     while let Some(keys) = scan.next_page().await? {
@@ -96,12 +96,12 @@ pub(crate) async fn length(store: &RedisStore) -> Result<u64> {
             .filter(|header| record::is_live_at(header, now))
             .count() as u64;
     }
-    layout.still_holds(scan.client(), &store.call()).await?;
+    slots.still_holds(scan.client(), &store.call()).await?;
     Ok(live)
 }
 
 pub(crate) async fn clear(store: &RedisStore) -> Result<()> {
-    let Cursor { mut scan, layout } = start(store).await?;
+    let Cursor { mut scan, slots } = start(store).await?;
     let client = store.settings().connection.client();
     while let Some(keys) = scan.next_page().await? {
         let keys = own(store, keys);
@@ -119,7 +119,7 @@ pub(crate) async fn clear(store: &RedisStore) -> Result<()> {
             .collect();
         each_key::<(), _>(store, &ours, |key| client.unlink(key)).await?;
     }
-    layout.still_holds(scan.client(), &store.call()).await
+    slots.still_holds(scan.client(), &store.call()).await
 }
 
 /// The live sessions, counted by reading them all (Node's layouts have no

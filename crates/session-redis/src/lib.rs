@@ -37,5 +37,5 @@ mod topology;
 pub use builder::RedisStoreBuilder;
 pub use durability::Durability;
 pub use layout::Layout;
-pub use near_cache::NearCache;
+pub use near_cache::NearCacheOptions;
 pub use store::RedisStore;

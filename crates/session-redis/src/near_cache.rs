@@ -59,18 +59,18 @@ use crate::{call::Call, connection::Connection, keys::Namespace, record};
 ///
 /// ```
 /// use std::time::Duration;
-/// use session_redis::NearCache;
+/// use session_redis::NearCacheOptions;
 ///
-/// let near = NearCache::new(100_000).staleness(Duration::from_millis(50));
+/// let near = NearCacheOptions::new(100_000).staleness(Duration::from_millis(50));
 /// # let _ = near;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NearCache {
+pub struct NearCacheOptions {
     pub(crate) capacity: u64,
     pub(crate) staleness: Duration,
 }
 
-impl NearCache {
+impl NearCacheOptions {
     /// A near cache of at most `capacity` sessions (least recently used go
     /// first), trusted for 100 ms after each verification of its connections.
     pub fn new(capacity: u64) -> Self {
@@ -158,7 +158,7 @@ impl Entries {
 }
 
 /// The running near cache of one store.
-pub(crate) struct Near {
+pub(crate) struct NearCache {
     entries: Entries,
     client: Client,
     /// The tracking connection, shared with the verification task; its
@@ -170,13 +170,13 @@ pub(crate) struct Near {
     _tasks: [BackgroundTask; 2],
 }
 
-impl Near {
+impl NearCache {
     /// Starts the cache on `connection`, a connected RESP3 client of its
     /// own: turns tracking on and starts the invalidation and verification
     /// tasks.
     pub(crate) async fn start(
         connection: Connection,
-        options: NearCache,
+        options: NearCacheOptions,
         namespace: Namespace,
     ) -> Result<Self> {
         let client = connection.client().clone();

@@ -22,7 +22,7 @@ use crate::{
     connection::Connection,
     keys::Namespace,
     layout::Layout,
-    near_cache::Near,
+    near_cache::NearCache,
     scripts::{self, Scripts},
 };
 
@@ -92,7 +92,7 @@ pub(crate) struct Settings {
     pub(crate) disable_touch: bool,
     pub(crate) timeout: Duration,
     pub(crate) durability: Durability,
-    pub(crate) near: Option<Near>,
+    pub(crate) near: Option<NearCache>,
     pub(crate) layout: Layout,
 }
 
@@ -198,7 +198,7 @@ impl RedisStore {
     /// Whether the near cache is serving reads right now: its connections
     /// were verified within its staleness bound. `false` without one.
     pub fn near_cache_trusted(&self) -> bool {
-        self.settings().near.as_ref().is_some_and(Near::is_trusted)
+        self.settings().near.as_ref().is_some_and(NearCache::is_trusted)
     }
 
     /// Drops `id` from the near cache, if there is one: every write does,

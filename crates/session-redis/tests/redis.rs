@@ -106,7 +106,7 @@ async fn tombstone_lives_for_the_grace_window_then_goes() {
 
 #[tokio::test]
 async fn hard_delete_leaves_no_key() {
-    let store = standalone_builder("hard").hard_delete().build().await.unwrap();
+    let store = standalone_builder("hard").tombstone_grace(Duration::ZERO).build().await.unwrap();
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
     store.set(&id, &session_expiring_in(60)).await.unwrap();

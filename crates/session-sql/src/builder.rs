@@ -12,10 +12,11 @@ use crate::{
     db::Db,
     extra_columns::ColumnKind,
     ident::Ident,
-    node_columns::NodeColumns,
+    node::NodeColumns,
     pool::Pool,
     purge::Purger,
-    statements::{Shape, Statements},
+    schema::Shape,
+    statements::Statements,
     store::Inner,
     time_zone,
 };

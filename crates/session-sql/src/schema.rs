@@ -1,6 +1,25 @@
-//! The table and its indexes, as DDL that is safe to run again.
+//! The table: where it is, what it holds, and the DDL (safe to run again)
+//! that creates it and its indexes.
 
-use crate::{dialect::Dialect, ident::index_name, statements::Shape};
+use crate::{
+    dialect::Dialect,
+    extra_columns::ColumnKind,
+    ident::{Ident, index_name},
+    node::NodeColumns,
+};
+
+/// Where a store's table is and what it holds: all the statements need.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape<'a> {
+    pub(crate) dialect: Dialect,
+    pub(crate) schema: Option<&'a Ident>,
+    pub(crate) table: &'a Ident,
+    pub(crate) extras: &'a [(Ident, ColumnKind)],
+    /// Put before every statement (MariaDB's per-statement bounds).
+    pub(crate) prefix: &'a str,
+    /// A Node store's table instead of the store's own.
+    pub(crate) node: Option<&'a NodeColumns>,
+}
 
 /// The statements that create the table and its indexes if missing, for
 /// `table` (quoted and qualified).

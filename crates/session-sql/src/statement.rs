@@ -78,6 +78,12 @@ impl fmt::Debug for Statement {
 }
 
 impl Statement {
+    /// The template text that binds `name` (`{name}`), for templates built
+    /// with `format!`.
+    pub(crate) fn bind(name: &str) -> String {
+        ["{", name, "}"].concat()
+    }
+
     /// Compiles `template`. Besides the binds (`{id}`, `{data}`,
     /// `{expires_at}`, `{now}`, `{until}`, `{after}`, `{limit}`, `{value}`)
     /// it knows `{table}`, `{column}`, and five expansions over the extra

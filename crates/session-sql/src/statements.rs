@@ -10,10 +10,8 @@ use session_core::Error;
 use crate::{
     clear::Clear,
     dialect::Dialect,
-    extra_columns::ColumnKind,
     ident::Ident,
-    node_columns::NodeColumns,
-    schema,
+    schema::{self, Shape},
     statement::{Names, Statement},
     upsert::Upsert,
 };
@@ -96,19 +94,6 @@ pub(crate) struct ColumnStatements {
     pub(crate) delete: Statement,
 }
 
-/// Where a store's table is and what it holds: all the statements need.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Shape<'a> {
-    pub(crate) dialect: Dialect,
-    pub(crate) schema: Option<&'a Ident>,
-    pub(crate) table: &'a Ident,
-    pub(crate) extras: &'a [(Ident, ColumnKind)],
-    /// Put before every statement (MariaDB's per-statement bounds).
-    pub(crate) prefix: &'a str,
-    /// A Node store's table instead of the store's own.
-    pub(crate) node: Option<&'a NodeColumns>,
-}
-
 /// Every statement a store runs, compiled for its database.
 #[derive(Debug, Clone)]
 pub(crate) struct Statements {
@@ -121,7 +106,9 @@ pub(crate) struct Statements {
     pub(crate) touch: Statement,
     pub(crate) remove_unless_tombstone: Statement,
     pub(crate) remove_live: Statement,
-    pub(crate) tombstone: Statement,
+    /// Marks the id destroyed until the grace lapses; `None` for a table
+    /// with no place for a tombstone (a Node store's), whose `destroy` deletes.
+    pub(crate) tombstone: Option<Statement>,
     pub(crate) delete: Statement,
     pub(crate) page: Statement,
     pub(crate) count: Statement,
@@ -175,7 +162,7 @@ impl Statements {
             touch: compile(TOUCH)?,
             remove_unless_tombstone: compile(REMOVE_UNLESS_TOMBSTONE)?,
             remove_live: compile(REMOVE_LIVE)?,
-            tombstone: compile(tombstone(dialect))?,
+            tombstone: Some(compile(tombstone(dialect))?),
             delete: compile(DELETE)?,
             page: compile(PAGE)?,
             count: compile(COUNT)?,
@@ -219,6 +206,7 @@ pub(crate) fn assert_clock_is_bound(sql: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extra_columns::ColumnKind;
 
     fn ident(name: &str) -> Ident {
         Ident::new("t", name).unwrap()
@@ -261,7 +249,13 @@ mod tests {
                 .iter()
                 .any(|ddl| ddl.sql().contains("\"s_user_id_idx\" ON \"s\" (\"user_id\")"))
         );
-        assert!(pg.tombstone.sql().contains("\"user_id\" = NULL, \"org\" = NULL"));
+        assert!(
+            pg.tombstone
+                .as_ref()
+                .unwrap()
+                .sql()
+                .contains("\"user_id\" = NULL, \"org\" = NULL")
+        );
         assert!(
             pg.by_column[1]
                 .tombstone
@@ -290,12 +284,12 @@ mod tests {
             &my.touch,
             &my.remove_unless_tombstone,
             &my.remove_live,
-            &my.tombstone,
             &my.delete,
             &my.page,
             &my.count,
             &my.purge,
         ];
+        all.extend(my.tombstone.iter());
         all.extend(my.schema.iter());
         all.extend(
             my.by_column

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// A session as `set` and `create` write it.
-struct Written {
+struct EncodedRow {
     data: Vec<u8>,
     extras: Vec<ExtraValue>,
     expires_at: i64,
@@ -24,7 +24,7 @@ struct Written {
     now: Now,
 }
 
-impl Written {
+impl EncodedRow {
     /// The row's binds, with the clock.
     fn row<'a>(&'a self, id: &'a SessionId) -> Args<'a> {
         Args::new()
@@ -42,9 +42,9 @@ const WRITE_ATTEMPTS: usize = 3;
 
 impl Inner {
     pub(crate) async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
-        let written = self.written(id, session)?;
-        let (row, expired) = (written.row(id), written.expired);
-        self.guarded(Write::Set, id, written.now, expired, || async move {
+        let encoded = self.encoded_row(id, session)?;
+        let (row, expired) = (encoded.row(id), encoded.expired);
+        self.guarded(Write::Set, id, encoded.now, expired, || async move {
             if expired {
                 let remove = &self.statements.remove_unless_tombstone;
                 Ok(self.db.execute(remove, row).await? > 0)
@@ -56,9 +56,9 @@ impl Inner {
     }
 
     pub(crate) async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
-        let written = self.written(id, session)?;
-        let (row, expired) = (written.row(id), written.expired);
-        self.guarded(Write::Create, id, written.now, expired, || async move {
+        let encoded = self.encoded_row(id, session)?;
+        let (row, expired) = (encoded.row(id), encoded.expired);
+        self.guarded(Write::Create, id, encoded.now, expired, || async move {
             if expired {
                 // Nothing to store: only what holds the id decides the answer.
                 Ok(false)
@@ -71,14 +71,14 @@ impl Inner {
 
     /// What `set` or `create` of `session` under `id` writes, checked and
     /// encoded in the table's layout.
-    fn written(&self, id: &SessionId, session: &Session) -> Result<Written> {
+    fn encoded_row(&self, id: &SessionId, session: &Session) -> Result<EncodedRow> {
         self.layout.check_id(id)?;
         let now = self.now();
         let expires = self.lifetimes.expiry_of(session, now.time);
         let data = self.layout.encode(&*self.codec, session, expires, now.time)?;
         let extras = self.extra_values(session)?;
         let expires_at = unix_millis(expires);
-        Ok(Written {
+        Ok(EncodedRow {
             data,
             extras,
             expires_at,
@@ -108,12 +108,13 @@ impl Inner {
 
     pub(crate) async fn destroy(&self, id: &SessionId) -> Result<()> {
         let args = Args::new().id(id.as_str());
-        match self.lifetimes.tombstone_until(self.now().time) {
-            Some(until) => {
-                let tombstone = args.data(&[]).until(unix_millis(until));
-                self.db.execute(&self.statements.tombstone, tombstone).await?;
+        let grace = self.lifetimes.tombstone_until(self.now().time);
+        match (grace, &self.statements.tombstone) {
+            (Some(until), Some(tombstone)) => {
+                let until = args.data(&[]).until(unix_millis(until));
+                self.db.execute(tombstone, until).await?;
             }
-            None => {
+            _ => {
                 self.db.execute(&self.statements.delete, args).await?;
             }
         }

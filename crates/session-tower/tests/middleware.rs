@@ -133,7 +133,7 @@ async fn relogin_on_a_store_without_tombstones() {
     let redis = session_redis::RedisStore::builder()
         .url(&url)
         .prefix(unique("relogin"))
-        .hard_delete()
+        .tombstone_grace(std::time::Duration::ZERO)
         .build()
         .await
         .unwrap_or_else(|e| panic!("Redis at {url} must be reachable: {e}"));

@@ -20,7 +20,7 @@ use session_core::{Result, SessionId, expiry};
 use super::{doc, leaf};
 use crate::{
     CouchStore,
-    http::Written,
+    http::PutOutcome,
     write::{WRITE_ATTEMPTS, back_off, gave_up},
 };
 
@@ -65,17 +65,17 @@ impl CouchStore {
                 (Some(rev), true, marker) => {
                     let revoke = doc::revoked(raw, &doc_id, Some(rev), false, marker)?;
                     match couch.put(&doc_id, revoke).await? {
-                        Written::Rev(rev) => {
+                        PutOutcome::Rev(rev) => {
                             let delete = doc::revoked(raw, &doc_id, Some(&rev), true, marker)?;
                             couch.put(&doc_id, delete).await?
                         }
-                        Written::Conflict => Written::Conflict,
+                        PutOutcome::Conflict => PutOutcome::Conflict,
                     }
                 }
             };
             match written {
-                Written::Rev(_) => return Ok(()),
-                Written::Conflict => back_off(attempt).await,
+                PutOutcome::Rev(_) => return Ok(()),
+                PutOutcome::Conflict => back_off(attempt).await,
             }
         }
         Err(gave_up())

@@ -25,7 +25,7 @@ use super::{
 use crate::{
     CouchStore,
     doc::generation,
-    http::Written,
+    http::PutOutcome,
     write::{Change, WRITE_ATTEMPTS, back_off, gave_up},
 };
 
@@ -80,11 +80,11 @@ impl CouchStore {
                 }
             };
             match written {
-                Written::Rev(rev) if found.rev.is_none() && generation(&rev) > 1 => {
+                PutOutcome::Rev(rev) if found.rev.is_none() && generation(&rev) > 1 => {
                     return self.pouch_covered(id, &doc_id, &rev).await;
                 }
-                Written::Rev(_) => return Ok(()),
-                Written::Conflict => back_off(attempt).await,
+                PutOutcome::Rev(_) => return Ok(()),
+                PutOutcome::Conflict => back_off(attempt).await,
             }
         }
         Err(gave_up())

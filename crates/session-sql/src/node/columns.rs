@@ -6,7 +6,7 @@
 //! Node store writes, and back, without depending on the connection's time
 //! zone (sqlx sets UTC; the Node side may not).
 
-use crate::{Dialect, Layout};
+use crate::{Dialect, Layout, statement::Statement};
 
 /// One Node table's columns and SQL, for one database.
 #[derive(Debug, Clone)]
@@ -59,20 +59,21 @@ impl NodeColumns {
             .then(|| (self.quote("createdAt"), self.quote("updatedAt")))
     }
 
-    /// The time bound as `{bind}` (unix ms), as the column stores it.
-    pub(crate) fn time_in(&self, bind: &str) -> String {
+    /// The time bound as `{name}` (unix ms), as the column stores it.
+    pub(crate) fn time_in(&self, name: &str) -> String {
+        let bind = Statement::bind(name);
         match (self.dialect, self.layout) {
             (Dialect::Postgres, Layout::ConnectPgSimple) => {
-                format!("(to_timestamp({{{bind}}} / 1000.0) AT TIME ZONE {})", self.zone)
+                format!("(to_timestamp({bind} / 1000.0) AT TIME ZONE {})", self.zone)
             }
-            (Dialect::Postgres, _) => format!("to_timestamp({{{bind}}} / 1000.0)"),
+            (Dialect::Postgres, _) => format!("to_timestamp({bind} / 1000.0)"),
             // To the millisecond in the table this crate creates; Sequelize's
             // own `DATETIME` keeps whole seconds, cut as Node's are.
             (Dialect::MySql, _) => {
-                format!("TIMESTAMPADD(MICROSECOND, {{{bind}}} * 1000, '1970-01-01 00:00:00')")
+                format!("TIMESTAMPADD(MICROSECOND, {bind} * 1000, '1970-01-01 00:00:00')")
             }
             (Dialect::Sqlite, _) => format!(
-                "(strftime('%Y-%m-%d %H:%M:%S', {{{bind}}} / 1000, 'unixepoch') || printf('.%03d +00:00', {{{bind}}} % 1000))"
+                "(strftime('%Y-%m-%d %H:%M:%S', {bind} / 1000, 'unixepoch') || printf('.%03d +00:00', {bind} % 1000))"
             ),
         }
     }

@@ -1,5 +1,5 @@
 //! The statements of a Node store's table: the same operations, binds and
-//! guards as the store's own table (see `statements.rs`), in the Node
+//! guards as the store's own table (see `crate::statements`), in the Node
 //! store's columns. There are no tombstones: `destroy` deletes.
 
 use session_core::Error;
@@ -7,7 +7,7 @@ use session_core::Error;
 use crate::{
     Dialect,
     clear::Clear,
-    node_columns::NodeColumns,
+    node::NodeColumns,
     statement::{Names, Statement},
     statements::Statements,
     upsert::{Upsert, UpsertSql},
@@ -64,8 +64,7 @@ impl Statements {
             ))?,
             remove_unless_tombstone: compile(delete.clone())?,
             remove_live: compile(format!("{delete} AND {live}"))?,
-            // Never run: the layouts have no tombstones (grace zero).
-            tombstone: compile(delete.clone())?,
+            tombstone: None,
             delete: compile(delete)?,
             page: compile(format!(
                 "SELECT {sid}, {data_out}, {expiry} FROM {{table}} WHERE {sid} > {{after}} AND {live} \
