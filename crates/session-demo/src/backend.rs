@@ -1,8 +1,12 @@
-//! Opening the store a URL names.
+//! Opening the store a URL names, with the demo's own names: prefix
+//! `demo:`, table and database `demo_sessions`, CouchDB's synced cache on.
+//! Which backend a URL names, and how it may be shown, is decided where
+//! session-migrate decides it.
 
 use std::sync::Arc;
 
 use session_core::{Error, Store};
+use session_migrate::{Backend, redact};
 
 /// The store and a label for it that is safe to show (no password).
 pub(crate) struct Opened {
@@ -18,72 +22,41 @@ pub(crate) async fn open(url: Option<&str>) -> Result<Opened, Error> {
             label: "memory (in this process)".into(),
         });
     };
-    let label = redact(url);
-    let names = |schemes: &[&str]| schemes.iter().any(|scheme| url.starts_with(scheme));
-    let store: Arc<dyn Store> = if names(&session_redis::RedisStore::URL_SCHEMES) {
-        Arc::new(
+    let store: Arc<dyn Store> = match Backend::of(url).map_err(with_memory)? {
+        Backend::Redis => Arc::new(
             session_redis::RedisStore::builder()
                 .url(url)
                 .prefix("demo:")
                 .build()
                 .await?,
-        )
-    } else if names(&session_sql::SqlStore::URL_SCHEMES) {
-        Arc::new(
+        ),
+        Backend::Sql => Arc::new(
             session_sql::SqlStore::builder()
                 .url(url)
                 .table("demo_sessions")
                 .build()
                 .await?,
-        )
-    } else if names(&session_couch::CouchStore::URL_SCHEMES) {
-        Arc::new(
+        ),
+        Backend::Couch => Arc::new(
             session_couch::CouchStore::builder()
                 .url(url)
                 .database("demo_sessions")
                 .cache(true)
                 .build()
                 .await?,
-        )
-    } else {
-        let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
-        return Err(Error::InvalidInput(format!(
-            "unknown store URL scheme {scheme:?}: use memory, {}, {}, or (CouchDB) {}",
-            session_redis::RedisStore::URL_SCHEMES.join(", "),
-            session_sql::SqlStore::URL_SCHEMES.join(", "),
-            session_couch::CouchStore::URL_SCHEMES.join(", ")
-        )));
+        ),
+        _ => return Err(Error::InvalidInput("a store the demo cannot open".into())),
     };
-    Ok(Opened { store, label })
+    Ok(Opened {
+        store,
+        label: redact(url),
+    })
 }
 
-/// `url` with any password replaced by `***`.
-pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{user}:***@{host}")
-        }
-        None => authority.to_owned(),
-    };
-    match path {
-        Some(path) => format!("{scheme}://{authority}/{path}"),
-        None => format!("{scheme}://{authority}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_are_hidden() {
-        assert_eq!(redact("redis://u:secret@h:6379/0"), "redis://u:***@h:6379/0");
-        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
-        assert_eq!(redact("sqlite:demo.db"), "sqlite:demo.db");
+/// The demo takes `memory` too: say so beside the other schemes.
+fn with_memory(error: Error) -> Error {
+    match error {
+        Error::InvalidInput(message) => Error::InvalidInput(format!("{message}, or memory")),
+        other => other,
     }
 }

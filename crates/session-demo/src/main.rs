@@ -43,7 +43,10 @@ async fn main() -> ExitCode {
     let opened = match backend::open(store_url.as_deref()).await {
         Ok(opened) => opened,
         Err(error) => {
-            let shown = store_url.as_deref().map(backend::redact).unwrap_or_default();
+            let shown = store_url
+                .as_deref()
+                .map(session_migrate::redact)
+                .unwrap_or_default();
             eprintln!("could not open the session store {shown}: {error}");
             return ExitCode::FAILURE;
         }
