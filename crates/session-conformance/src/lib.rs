@@ -72,8 +72,8 @@
 //!   ends its stores are cleared, dropped, then torn down (see [`Subject`]):
 //!   a store that leaves a table, database or file behind removes it there.
 //! * No check sleeps longer than about 2.2 s (the scale check waits longer
-//!   only for a store that takes over a second to write its 3 011
-//!   sessions); bulk writes go 32 at a time, so a whole suite takes a few
+//!   only for a store that takes over a second to read its 2 503 sessions
+//!   or ten seconds to write them); bulk writes go 32 at a time, so a whole suite takes a few
 //!   seconds on a local server.
 //! * The largest session written is about 2.6 MiB as JSON, well under
 //!   MariaDB's default 16 MiB packet.
