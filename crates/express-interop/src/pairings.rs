@@ -19,27 +19,65 @@ pub struct Pairing {
     pub express: ExpressApp,
     /// The Rust app's address.
     pub rust: SocketAddr,
-    /// A CouchDB database made for this pairing, deleted by [`finish`](Self::finish).
-    database: Option<String>,
+    /// What the pairing made on the server, removed by [`finish`](Self::finish).
+    made: Made,
+}
+
+/// What a pairing made on its server.
+enum Made {
+    /// Keys under the store's prefix: its `clear` removes them.
+    Keys,
+    /// The SQL table `table` at `url` (for SQLite, the file).
+    Table { url: String, table: String },
+    /// The CouchDB database at this URL.
+    Database(String),
 }
 
 impl Pairing {
-    /// Stops the Express app and deletes what the pairing made on the
-    /// server (a CouchDB database; the other servers keep their small,
-    /// uniquely named tables and keys, as every test here does).
+    /// Stops the Express app and removes what both apps made on the server:
+    /// the sessions, and the table or database made for the pairing.
     ///
     /// # Errors
-    /// When the database cannot be deleted.
+    /// When any of it cannot be removed.
     pub async fn finish(self) -> Result<(), Failure> {
+        // Node first, so that it writes nothing after the removal.
         drop(self.express);
-        if let Some(database) = self.database {
-            let response = reqwest::Client::new().delete(&database).send().await?;
-            if !response.status().is_success() {
-                return Err(format!("deleting {database}: {}", response.status()).into());
+        match self.made {
+            Made::Keys => self.store.clear().await?,
+            Made::Table { url, table } => drop_table(&url, &table).await?,
+            Made::Database(database) => {
+                let response = reqwest::Client::new().delete(&database).send().await?;
+                if !response.status().is_success() {
+                    return Err(format!("deleting {database}: {}", response.status()).into());
+                }
             }
         }
         Ok(())
     }
+}
+
+/// Drops `table` at `url`; for SQLite, deletes the database file and the
+/// files beside it.
+async fn drop_table(url: &str, table: &str) -> Result<(), Failure> {
+    use sqlx::{AssertSqlSafe, Executor as _};
+    let drop = AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}"));
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            match std::fs::remove_file(format!("{path}{suffix}")) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
+    } else if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await?;
+        pool.execute(drop).await?;
+        pool.close().await;
+    } else {
+        let pool = sqlx::MySqlPool::connect(url).await?;
+        pool.execute(drop).await?;
+        pool.close().await;
+    }
+    Ok(())
 }
 
 type Failure = Box<dyn std::error::Error>;
@@ -133,7 +171,7 @@ pub async fn pouchdb_store() -> Result<Pairing, Failure> {
             .touch_after(std::time::Duration::from_secs(60))
     })
     .await?;
-    pairing.database = Some(url);
+    pairing.made = Made::Database(url);
     Ok(pairing)
 }
 
@@ -154,7 +192,12 @@ pub async fn sql(node_store: &str, layout: Layout, url: &str) -> Result<Pairing,
         .build()
         .await
         .map_err(|e| format!("the database at {url} must be reachable (run ./scripts/test): {e}"))?;
-    pair(Arc::new(store), express, |layer| layer).await
+    let mut pairing = pair(Arc::new(store), express, |layer| layer).await?;
+    pairing.made = Made::Table {
+        url: url.to_owned(),
+        table,
+    };
+    Ok(pairing)
 }
 
 async fn pair(
@@ -167,6 +210,6 @@ async fn pair(
         store,
         express,
         rust,
-        database: None,
+        made: Made::Keys,
     })
 }

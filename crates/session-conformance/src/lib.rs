@@ -81,12 +81,14 @@
 
 mod capabilities;
 mod checks;
+mod cleanup;
 mod factory;
 mod harness;
 mod runner;
 mod settings;
 
 pub use capabilities::{Capabilities, Numbers};
+pub use cleanup::Cleanup;
 pub use factory::{Factory, Subject};
 pub use harness::Failure;
 pub use runner::{CHECKS, Check, Report, run, run_all};

@@ -8,19 +8,15 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{builder, cached_pair, couch_url, session, unique_db};
+use common::{builder, cached_pair, couch_url, delete_at_end, session, unique_db};
 use session_core::{SessionId, Store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_destroy_in_one_store_stops_the_others_cache_within_the_bound() {
     let heartbeat = Duration::from_millis(500);
-    let (a, b) = cached_pair(
-        &couch_url(),
-        &unique_db("bound"),
-        heartbeat,
-        Duration::from_secs(5),
-    )
-    .await;
+    let db = unique_db("bound");
+    let _deleted = delete_at_end(&db);
+    let (a, b) = cached_pair(&couch_url(), &db, heartbeat, Duration::from_secs(5)).await;
     let mut slowest = Duration::ZERO;
     for round in 0..5 {
         let id = SessionId::generate();
@@ -45,6 +41,7 @@ async fn a_destroy_in_one_store_stops_the_others_cache_within_the_bound() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_get_racing_a_destroy_never_puts_the_session_back() {
     let db = unique_db("race");
+    let _deleted = delete_at_end(&db);
     let store = Arc::new(builder(&couch_url(), &db).cache(true).build().await.unwrap());
     let writer = builder(&couch_url(), &db).build().await.unwrap(); // another process
     common::until("the feed connects", Duration::from_secs(10), async || {

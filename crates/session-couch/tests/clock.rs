@@ -7,12 +7,13 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{builder, couch_url, session, unique_db};
+use common::{builder, couch_url, delete_at_end, session, unique_db};
 use session_core::{SessionId, Store, clock::SkewedClock};
 
 #[tokio::test]
 async fn a_store_whose_clock_runs_an_hour_ahead_sees_sooner_expiries_as_past() {
     let db = unique_db("clock");
+    let _deleted = delete_at_end(&db);
     let ahead = Arc::new(SkewedClock::new(time::Duration::hours(1)));
     let late = builder(&couch_url(), &db).clock(ahead).build().await.unwrap();
     let cached_late = builder(&couch_url(), &db)

@@ -7,7 +7,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use common::{couch_url, session};
+use common::{couch_url, delete_at_end, session};
 use session_core::{Error, SessionId, Store};
 use session_couch::CouchStore;
 use tokio::{
@@ -36,6 +36,8 @@ async fn a_url_couch_rs_would_panic_on_is_refused_with_a_typed_error() {
 
 #[tokio::test]
 async fn connect_opens_the_sessions_database_with_defaults() {
+    // No other test here uses the default database.
+    let _deleted = delete_at_end("sessions");
     let store = CouchStore::connect(&couch_url()).await.unwrap();
     assert_eq!(store.database(), "sessions");
     let id = SessionId::generate();

@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{builder, couch_url, throwaway::Throwaway, unique_db};
+use common::{builder, couch_url, delete_at_end, throwaway::Throwaway, unique_db};
 use serde_json::json;
 use session_core::{Error, Session, SessionId, Store};
 use session_couch::CouchStore;
@@ -56,7 +56,9 @@ async fn cached_pair(url: &str, db: &str) -> (CouchStore, CouchStore) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn writes_and_destroys_in_one_process_reach_the_other_processes_cache() {
-    let (a, b) = cached_pair(&couch_url(), &unique_db("sync")).await;
+    let db = unique_db("sync");
+    let _deleted = delete_at_end(&db);
+    let (a, b) = cached_pair(&couch_url(), &db).await;
     let mut latencies = Vec::new();
     for round in 0..10 {
         let id = SessionId::generate();
@@ -105,6 +107,7 @@ async fn writes_and_destroys_in_one_process_reach_the_other_processes_cache() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn conflicting_writes_from_two_processes_never_lose_the_last_acknowledged_one() {
     let db = unique_db("conflict");
+    let _deleted = delete_at_end(&db);
     let (a, b) = cached_pair(&couch_url(), &db).await;
     let reader = builder(&couch_url(), &db).build().await.unwrap(); // no cache: reads the server
     let (a, b) = (Arc::new(a), Arc::new(b));
@@ -128,10 +131,9 @@ async fn conflicting_writes_from_two_processes_never_lose_the_last_acknowledged_
 
 #[tokio::test]
 async fn ids_couchdb_reserves_are_stored_safely() {
-    let store = builder(&couch_url(), &unique_db("reserved"))
-        .build()
-        .await
-        .unwrap();
+    let db = unique_db("reserved");
+    let _deleted = delete_at_end(&db);
+    let store = builder(&couch_url(), &db).build().await.unwrap();
     for text in [
         "_design/x",
         "_local/y",
@@ -159,6 +161,7 @@ async fn ids_couchdb_reserves_are_stored_safely() {
 #[tokio::test]
 async fn the_database_is_created_if_missing_and_refused_otherwise() {
     let db = unique_db("created");
+    let _deleted = delete_at_end(&db);
     let refused = builder(&couch_url(), &db).create_database(false).build().await;
     assert!(matches!(refused, Err(Error::InvalidInput(_))), "{refused:?}");
     let store = builder(&couch_url(), &db).build().await.unwrap();
@@ -175,6 +178,7 @@ async fn the_database_is_created_if_missing_and_refused_otherwise() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purge_deletes_ten_thousand_expired_documents_in_batches_and_keeps_live_ones() {
     let db = unique_db("purge");
+    let _deleted = delete_at_end(&db);
     let store = builder(&couch_url(), &db)
         .purge_batch(1000)
         .build()
@@ -267,10 +271,9 @@ async fn debug_output_shows_no_credentials() {
         .url("http://admin:hunter2@127.0.0.1:5984")
         .credentials("admin", "hunter2");
     assert!(!format!("{builder:?}").contains("hunter2"));
-    let store = common::builder(&couch_url(), &unique_db("debug"))
-        .build()
-        .await
-        .unwrap();
+    let db = unique_db("debug");
+    let _deleted = delete_at_end(&db);
+    let store = common::builder(&couch_url(), &db).build().await.unwrap();
     let shown = format!("{store:?}");
     assert!(
         shown.contains("CouchStore") && !shown.contains("127.0.0.1"),

@@ -9,7 +9,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{builder, cached_pair, couch_url, session, throwaway::Throwaway, unique_db, until};
+use common::{
+    builder, cached_pair, couch_url, delete_at_end, session, throwaway::Throwaway, unique_db, until,
+};
 use serde_json::json;
 use session_core::{Error, SessionId, Store};
 use session_couch::CouchStore;
@@ -133,6 +135,7 @@ async fn a_deleted_database_and_refused_writes_give_errors_without_ids() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn conflicting_writers_cut_off_by_their_timeout_show_no_ids() {
     let db = unique_db("contended");
+    let _deleted = delete_at_end(&db);
     let stores: Vec<CouchStore> = futures_util::future::join_all((0..4).map(|_| {
         builder(&couch_url(), &db)
             .timeout(Duration::from_millis(500))

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{builder, couch_url, session, unique_db};
+use common::{builder, couch_url, delete_at_end, session, unique_db};
 use serde_json::{Value, json};
 use session_core::{Error, SessionId, Store};
 
@@ -50,6 +50,7 @@ fn past() -> i64 {
 #[tokio::test]
 async fn purge_deletes_only_the_stores_own_session_documents() {
     let db = unique_db("foreign");
+    let _deleted = delete_at_end(&db);
     let store = builder(&couch_url(), &db).build().await.unwrap();
     let expired = past();
     let foreign = ["t:other-app", "zzz", "sessions-report", "s:shapeless"];
@@ -73,6 +74,7 @@ async fn purge_deletes_only_the_stores_own_session_documents() {
 #[tokio::test]
 async fn the_background_purge_runs_on_its_interval() {
     let db = unique_db("background");
+    let _deleted = delete_at_end(&db);
     let store = builder(&couch_url(), &db)
         .purge_interval(Some(Duration::from_millis(100)))
         .build()
@@ -95,6 +97,7 @@ async fn the_background_purge_runs_on_its_interval() {
 #[tokio::test]
 async fn purge_and_clear_give_up_when_every_delete_is_refused() {
     let db = unique_db("stuck");
+    let _deleted = delete_at_end(&db);
     let store = builder(&couch_url(), &db).purge_batch(2).build().await.unwrap();
     let refuse = "function(doc) { if (doc._deleted) { throw({forbidden: 'no deletes'}); } }";
     let design = send(
@@ -129,6 +132,7 @@ async fn purge_and_clear_give_up_when_every_delete_is_refused() {
 #[tokio::test]
 async fn compaction_reclaims_the_data_of_rewritten_and_purged_sessions() {
     let db = unique_db("compact");
+    let _deleted = delete_at_end(&db);
     let store = builder(&couch_url(), &db)
         .tombstone_grace(Duration::from_millis(100))
         .build()

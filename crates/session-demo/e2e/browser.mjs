@@ -1,10 +1,11 @@
 // End-to-end: two demo processes share one store; a person logs in on the
 // first, sees the session on the second's admin page, logs out on the first,
 // and sees it gone on the second. Once on Redis, once on CouchDB (with the
-// synced cache). Screenshots go to $ARTIFACTS_DIR.
+// synced cache). Screenshots go to $ARTIFACTS_DIR. What the demos stored
+// is removed afterwards (redis-cli for Redis).
 //
 //   DEMO_BIN=... REDIS_URL=... COUCH_URL=... PLAYWRIGHT_DIR=... node browser.mjs
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,6 +52,21 @@ async function startDemo(store) {
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) throw new Error(`the demo did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// The demo's fixed namespace on each shared server: its Redis keys are
+// "demo: <id>" (the prefix, a space, the id), its CouchDB database
+// demo_sessions.
+async function removeDemoSessions(name, store) {
+  if (name === 'redis') {
+    const keys = execFileSync('redis-cli', ['-u', store, '--scan', '--pattern', 'demo: *'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+    if (keys.length > 0) execFileSync('redis-cli', ['-u', store, 'del', ...keys], { stdio: 'ignore' });
+  } else {
+    const response = await fetch(`${store}/demo_sessions`, { method: 'DELETE' });
+    if (!response.ok && response.status !== 404) throw new Error(`DELETE demo_sessions: ${response.status}`);
   }
 }
 
@@ -105,7 +121,17 @@ for (const [name, store] of backends) {
     console.error(`FAILED ${name}: ${error.message}`);
     failed += 1;
   } finally {
-    for (const demo of demos) demo.child.kill();
+    // Stopped first, so that nothing is written after the removal.
+    await Promise.all(demos.map(({ child }) => new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', resolve).kill();
+    })));
+    try {
+      await removeDemoSessions(name, store);
+    } catch (error) {
+      console.error(`FAILED ${name}: removing the demo's sessions: ${error.message}`);
+      failed += 1;
+    }
   }
 }
 await browser.close();

@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::{assert_holds, fill, mysql_url, postgres_url, redis_store, redis_url, session, unique};
+use common::{
+    assert_holds, fill, mysql_url, postgres_url, redis_store, redis_url, remove_at_end, session, unique,
+};
 use session_core::{SessionId, migrate::Migration};
 use session_migrate::{Endpoint, Layout, OpenOptions, open_source, open_target};
 use time::{Duration, OffsetDateTime};
@@ -50,6 +52,7 @@ async fn a_chain_of_copies_through_every_backend_keeps_every_session() {
             .layout(Layout::SessionPouchDbStore)
             .database(unique("chain")),
     ];
+    let _removed = chain.each_ref().map(remove_at_end);
     let options = OpenOptions::default();
     for pair in chain.windows(2) {
         let (from, to) = (&pair[0], &pair[1]);

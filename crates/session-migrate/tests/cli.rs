@@ -8,9 +8,11 @@ mod common;
 use std::{process::Output, time::Duration as StdDuration};
 
 use common::{
-    SCALE, assert_holds, fill, postgres_store, postgres_url, redis_store, redis_url, session, unique,
+    SCALE, assert_holds, fill, postgres_store, postgres_url, redis_and_postgres, redis_store, redis_url,
+    remove_at_end, session, unique,
 };
 use session_core::{SessionId, Store};
+use session_migrate::Endpoint;
 use session_sql::SqlStore;
 use time::{Duration, OffsetDateTime};
 use tokio::process::Command;
@@ -38,8 +40,7 @@ fn text(output: &Output) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_run_resumes_from_its_checkpoint_and_copies_the_rest_once() {
-    let prefix = unique("kill");
-    let table = unique("kill");
+    let (prefix, table, _removed) = redis_and_postgres("kill");
     let old = redis_store(&prefix).await;
     let new = postgres_store(&table).await;
     let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
@@ -99,6 +100,7 @@ async fn a_killed_run_resumes_from_its_checkpoint_and_copies_the_rest_once() {
 #[tokio::test]
 async fn a_dry_run_counts_and_writes_nothing() {
     let prefix = unique("dry");
+    let _removed = remove_at_end(&Endpoint::new(redis_url()).prefix(&prefix));
     let old = redis_store(&prefix).await;
     let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
     let sessions: Vec<_> = (0..25)

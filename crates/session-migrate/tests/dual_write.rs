@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Duration as StdDuration;
 
-use common::{SCALE, assert_holds, assert_lacks, fill, postgres_store, redis_store, session, unique};
+use common::{
+    SCALE, assert_holds, assert_lacks, fill, postgres_store, redis_and_postgres, redis_store, session,
+};
 use session_core::{
     SessionId, Store,
     migrate::{DualWrite, Migration},
@@ -16,8 +18,9 @@ use time::{Duration, OffsetDateTime};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_racing_the_copy_loses_nothing_and_revives_no_logout() {
-    let old = redis_store(&unique("dual")).await;
-    let new = postgres_store(&unique("dual")).await;
+    let (prefix, table, _removed) = redis_and_postgres("dual");
+    let old = redis_store(&prefix).await;
+    let new = postgres_store(&table).await;
     let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
     let later = OffsetDateTime::now_utc() + Duration::hours(3);
     let count = SCALE / 4;

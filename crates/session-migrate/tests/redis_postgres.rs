@@ -8,12 +8,15 @@ mod common;
 
 use std::time::Duration as StdDuration;
 
-use common::{SCALE, assert_holds, assert_lacks, fill, postgres_store, redis_store, session, unique};
+use common::{
+    SCALE, assert_holds, assert_lacks, fill, postgres_store, postgres_url, redis_and_postgres, redis_store,
+    redis_url, remove_at_end, session, unique,
+};
 use session_core::{
     SessionId, Store,
     migrate::{DualWrite, Migration},
 };
-use session_migrate::FileCheckpoint;
+use session_migrate::{Endpoint, FileCheckpoint};
 use time::{Duration, OffsetDateTime};
 
 /// Every tenth session destroyed before the copy, every tenth destroyed
@@ -21,8 +24,14 @@ use time::{Duration, OffsetDateTime};
 /// it runs; the rest live for an hour.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_to_postgres_and_back_with_logouts_and_expiries_during_the_copy() {
-    let old = redis_store(&unique("r2p")).await;
-    let table = unique("r2p");
+    let (old_prefix, table, back_prefix) = (unique("r2p"), unique("r2p"), unique("p2r"));
+    let _removed = [
+        Endpoint::new(redis_url()).prefix(&old_prefix),
+        Endpoint::new(postgres_url()).table(&table),
+        Endpoint::new(redis_url()).prefix(&back_prefix),
+    ]
+    .map(|made| remove_at_end(&made));
+    let old = redis_store(&old_prefix).await;
     let new = postgres_store(&table).await;
     let start = OffsetDateTime::now_utc();
     let sessions: Vec<_> = (0..SCALE)
@@ -91,7 +100,7 @@ async fn redis_to_postgres_and_back_with_logouts_and_expiries_during_the_copy() 
     assert_eq!(new.length().await.unwrap(), live.len() as u64);
 
     // And back, into a fresh Redis prefix.
-    let back = redis_store(&unique("p2r")).await;
+    let back = redis_store(&back_prefix).await;
     let report = Migration::new(&new, &back).concurrency(16).run().await;
     assert!(report.is_complete(), "{report}");
     assert_eq!(report.counts.copied, live.len() as u64, "{report}");
@@ -106,8 +115,9 @@ async fn redis_to_postgres_and_back_with_logouts_and_expiries_during_the_copy() 
 /// checkpoint file copies the rest, each session exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aborted_copy_resumes_and_copies_the_rest_exactly_once() {
-    let old = redis_store(&unique("abort")).await;
-    let new = postgres_store(&unique("abort")).await;
+    let (prefix, table, _removed) = redis_and_postgres("abort");
+    let old = redis_store(&prefix).await;
+    let new = postgres_store(&table).await;
     let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
     let count = SCALE / 2;
     let sessions: Vec<_> = (0..count)

@@ -13,10 +13,10 @@ mod common;
 
 use std::{collections::HashMap, str::FromStr as _, time::Duration as StdDuration};
 
-use common::{mysql_url, postgres_store, postgres_url, redis_store, redis_url, unique};
+use common::{mysql_url, postgres_store, postgres_url, redis_store, redis_url, remove_at_end, unique};
 use fred::interfaces::ClientLike as _;
 use session_core::{Session, SessionId, Store, migrate::Migration};
-use session_migrate::{TowerRedisSource, TowerSqlSource};
+use session_migrate::{Endpoint, TowerRedisSource, TowerSqlSource};
 use session_tower::TowerStore;
 use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
@@ -97,7 +97,9 @@ async fn records_of_tower_sessions_redis_store_move_to_postgres() {
 
     let source = TowerRedisSource::connect(&url, "", TIMEOUT).await.unwrap();
     assert!(session_core::migrate::Source::count(&source).await.unwrap() >= 299);
-    let target = postgres_store(&unique("tower_redis")).await;
+    let table = unique("tower_redis");
+    let _dropped = remove_at_end(&Endpoint::new(postgres_url()).table(&table));
+    let target = postgres_store(&table).await;
     let report = Migration::new(&source, &target).run().await;
     assert!(report.stopped.is_none() && report.counts.failed == 0, "{report}");
     // Records other tests left in this Redis come along; ours all do.
@@ -143,7 +145,9 @@ async fn records_of_tower_sessions_sqlx_store_on_postgres_move_to_redis() {
         .await
         .unwrap();
     assert_eq!(session_core::migrate::Source::count(&source).await.unwrap(), 250);
-    let target = redis_store(&unique("tower_pg")).await;
+    let prefix = unique("tower_pg");
+    let _removed = remove_at_end(&Endpoint::new(redis_url()).prefix(&prefix));
+    let target = redis_store(&prefix).await;
     let report = Migration::new(&source, &target).run().await;
     assert!(report.is_complete(), "{report}");
     assert_eq!(report.counts.copied, 250, "{report}");
@@ -196,6 +200,7 @@ async fn records_in_tower_sessions_mysql_layout_move_through_the_cli() {
     }
 
     let prefix = unique("tower_my");
+    let _removed = remove_at_end(&Endpoint::new(redis_url()).prefix(&prefix));
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_session-migrate"))
         .args([
             "--source",
@@ -232,6 +237,7 @@ async fn records_in_tower_sessions_mysql_layout_move_through_the_cli() {
 async fn records_in_tower_sessions_sqlite_layout_move_to_postgres() {
     let path = std::env::temp_dir().join(format!("{}.db", unique("tower_lite")));
     let url = format!("sqlite:{}", path.display());
+    let _removed = remove_at_end(&Endpoint::new(&url).table("tower_sessions"));
     let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
         .unwrap()
         .create_if_missing(true);
@@ -260,7 +266,9 @@ async fn records_in_tower_sessions_sqlite_layout_move_to_postgres() {
     pool.close().await;
 
     let source = TowerSqlSource::connect(&url, None, None, TIMEOUT).await.unwrap();
-    let target = postgres_store(&unique("tower_lite")).await;
+    let table = unique("tower_lite");
+    let _dropped = remove_at_end(&Endpoint::new(postgres_url()).table(&table));
+    let target = postgres_store(&table).await;
     let report = Migration::new(&source, &target).run().await;
     assert_eq!((report.counts.copied, report.counts.failed), (120, 1), "{report}");
     assert!(report.stopped.is_none(), "{report}");

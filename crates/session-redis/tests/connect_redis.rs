@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{raw_client, standalone_url, unique_prefix};
+use common::{delete_at_end, raw_client, standalone_url, unique_prefix};
 use fred::{
     interfaces::KeysInterface,
     types::{Expiration, SetOptions},
@@ -40,6 +40,7 @@ fn node_json(expires: OffsetDateTime, user: &str) -> String {
 #[tokio::test]
 async fn rust_writes_what_connect_redis_reads() {
     let prefix = unique_prefix("cr") + ":";
+    let _deleted = delete_at_end(&standalone_url(), &prefix);
     let store = store(&prefix).await;
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
@@ -86,6 +87,7 @@ async fn rust_writes_what_connect_redis_reads() {
 #[tokio::test]
 async fn what_connect_redis_writes_rust_reads() {
     let prefix = unique_prefix("cr") + ":";
+    let _deleted = delete_at_end(&standalone_url(), &prefix);
     let store = store(&prefix).await;
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
@@ -140,6 +142,7 @@ async fn what_connect_redis_writes_rust_reads() {
 #[tokio::test]
 async fn foreign_values_under_the_prefix_are_typed_errors_and_skipped() {
     let prefix = unique_prefix("cr") + ":";
+    let _deleted = delete_at_end(&standalone_url(), &prefix);
     let store = store(&prefix).await;
     let raw = raw_client(&standalone_url()).await;
     let foreign = SessionId::generate();
@@ -181,7 +184,7 @@ async fn data_express_keeps_for_itself_is_refused() {
     let near = RedisStore::builder()
         .url(standalone_url())
         .layout(Layout::ConnectRedis)
-        .near_cache(session_redis::NearCache::new(10))
+        .near_cache(session_redis::NearCacheOptions::new(10))
         .build()
         .await;
     assert!(matches!(near, Err(Error::InvalidInput(_))));

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{raw_client, standalone_url, unique_prefix};
+use common::{delete_at_end, raw_client, standalone_url, unique_prefix};
 use fred::{interfaces::KeysInterface, types::Expiration};
 use serde_json::{Value, json};
 use session_core::{Error, Session, SessionId, Store, expiry};
@@ -43,6 +43,7 @@ async fn the_default_prefix_is_connect_redis_sessions() {
 #[tokio::test]
 async fn values_keys_and_ttls_are_connect_redis_sessions() {
     let prefix = unique_prefix("crs") + ":";
+    let _deleted = delete_at_end(&standalone_url(), &prefix);
     let store = store(&prefix).await;
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();

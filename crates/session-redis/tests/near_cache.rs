@@ -8,14 +8,14 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    cluster_url,
+    cluster_url, delete_at_end,
     proxy::Proxy,
     standalone_url,
     throwaway::{Throwaway, spare_port},
     unique_prefix,
 };
 use session_core::{Session, SessionId, Store};
-use session_redis::{NearCache, RedisStore};
+use session_redis::{NearCacheOptions, RedisStore};
 use time::OffsetDateTime;
 
 fn version(n: u64) -> Session {
@@ -33,7 +33,7 @@ async fn pair(url: &str, prefix: &str, staleness: Duration) -> (RedisStore, Redi
         .url(url)
         .prefix(prefix)
         .timeout(Duration::from_millis(500))
-        .near_cache(NearCache::new(10_000).staleness(staleness))
+        .near_cache(NearCacheOptions::new(10_000).staleness(staleness))
         .build()
         .await
         .unwrap();
@@ -85,7 +85,9 @@ async fn until(
 }
 
 async fn invalidations_reach_the_cache(url: &str) {
-    let (cached, writer) = pair(url, &unique_prefix("near"), Duration::from_millis(100)).await;
+    let prefix = unique_prefix("near");
+    let _deleted = delete_at_end(url, &prefix);
+    let (cached, writer) = pair(url, &prefix, Duration::from_millis(100)).await;
     let mut delays = Vec::new();
     for round in 0..100u64 {
         let id = SessionId::generate();
@@ -134,12 +136,9 @@ async fn another_stores_writes_invalidate_on_the_cluster() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_read_racing_a_write_never_caches_the_old_value() {
-    let (cached, writer) = pair(
-        &standalone_url(),
-        &unique_prefix("race"),
-        Duration::from_millis(100),
-    )
-    .await;
+    let prefix = unique_prefix("race");
+    let _deleted = delete_at_end(&standalone_url(), &prefix);
+    let (cached, writer) = pair(&standalone_url(), &prefix, Duration::from_millis(100)).await;
     for round in 0..200u64 {
         let id = SessionId::generate();
         writer.set(&id, &version(0)).await.unwrap();

@@ -11,20 +11,26 @@ use std::{
 
 use bytes::Bytes;
 use common::{
-    cluster_url, raw_client, standalone_url, store_with_prefix, throwaway::spare_port, unique_prefix,
+    cluster_url, delete_at_end, raw_client, standalone_url, store_with_prefix, throwaway::spare_port,
+    unique_prefix,
 };
 use fred::interfaces::KeysInterface;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
+use session_conformance::Cleanup;
 use session_core::{Codec, Error, JsonCodec, Session, SessionData, SessionId, Store};
 use session_redis::RedisStore;
 use time::OffsetDateTime;
 
-/// A builder on the standalone server with a prefix no other test uses.
-fn standalone_builder(label: &str) -> session_redis::RedisStoreBuilder {
-    RedisStore::builder()
-        .url(standalone_url())
-        .prefix(unique_prefix(label))
+/// A builder on the standalone server with a prefix no other test uses,
+/// and the deletion of its keys at the end of the test.
+fn standalone_builder(label: &str) -> (session_redis::RedisStoreBuilder, Cleanup) {
+    let prefix = unique_prefix(label);
+    let deleted = delete_at_end(&standalone_url(), &prefix);
+    (
+        RedisStore::builder().url(standalone_url()).prefix(prefix),
+        deleted,
+    )
 }
 
 fn session_expiring_in(seconds: u64) -> Session {
@@ -35,7 +41,9 @@ fn session_expiring_in(seconds: u64) -> Session {
 
 #[tokio::test]
 async fn key_value_and_pttl_are_as_documented() {
-    let store = store_with_prefix(&standalone_url(), &unique_prefix("layout")).await;
+    let prefix = unique_prefix("layout");
+    let _deleted = delete_at_end(&standalone_url(), &prefix);
+    let store = store_with_prefix(&standalone_url(), &prefix).await;
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
     let session = session_expiring_in(60);
@@ -78,7 +86,8 @@ async fn key_value_and_pttl_are_as_documented() {
 
 #[tokio::test]
 async fn tombstone_lives_for_the_grace_window_then_goes() {
-    let store = standalone_builder("tomb")
+    let (builder, _deleted) = standalone_builder("tomb");
+    let store = builder
         .tombstone_grace(Duration::from_secs(1))
         .build()
         .await
@@ -106,7 +115,8 @@ async fn tombstone_lives_for_the_grace_window_then_goes() {
 
 #[tokio::test]
 async fn hard_delete_leaves_no_key() {
-    let store = standalone_builder("hard").tombstone_grace(Duration::ZERO).build().await.unwrap();
+    let (builder, _deleted) = standalone_builder("hard");
+    let store = builder.tombstone_grace(Duration::ZERO).build().await.unwrap();
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
     store.set(&id, &session_expiring_in(60)).await.unwrap();
@@ -264,6 +274,7 @@ async fn foreign_values_under_the_prefix_are_left_alone_and_skipped() {
 #[tokio::test]
 async fn nested_prefixes_are_separate_namespaces() {
     let tag = unique_prefix("nest");
+    let _deleted = delete_at_end(&standalone_url(), &tag);
     let outer = store_with_prefix(&standalone_url(), &tag).await;
     let inner = store_with_prefix(&standalone_url(), &format!("{tag}admin:")).await;
     let raw = raw_client(&standalone_url()).await;
@@ -316,11 +327,8 @@ async fn empty_and_spaced_prefixes_are_refused() {
 
 #[tokio::test]
 async fn disable_touch_makes_touch_a_successful_no_op() {
-    let store = standalone_builder("notouch")
-        .disable_touch(true)
-        .build()
-        .await
-        .unwrap();
+    let (builder, _deleted) = standalone_builder("notouch");
+    let store = builder.disable_touch(true).build().await.unwrap();
     let id = SessionId::generate();
     let session = session_expiring_in(60);
     store.set(&id, &session).await.unwrap();
@@ -353,11 +361,8 @@ impl Codec for Marked {
 
 #[tokio::test]
 async fn the_configured_codec_encodes_and_decodes() {
-    let store = standalone_builder("codec")
-        .codec(Arc::new(Marked))
-        .build()
-        .await
-        .unwrap();
+    let (builder, _deleted) = standalone_builder("codec");
+    let store = builder.codec(Arc::new(Marked)).build().await.unwrap();
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
     let mut session = session_expiring_in(60);

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{builder, mysql_url, postgres_url, raw::Raw, session_in, table, urls};
+use common::{builder, drop_at_end, mysql_url, postgres_url, raw::Raw, session_in, table, urls};
 use session_core::{SessionId, Store, expiry::unix_millis};
 use time::OffsetDateTime;
 
@@ -29,6 +29,7 @@ async fn clear_empties_two_hundred_thousand_rows_within_a_short_timeout() {
     let test = async {
         for (name, url) in urls() {
             let table = table("clear");
+            let _dropped = drop_at_end(&url, &table);
             let setup = builder(&url, &table).build().await.unwrap();
             let raw = Raw::connect(&url).await;
             let later = unix_millis(OffsetDateTime::now_utc()) + 3_600_000;
@@ -82,9 +83,12 @@ async fn clear_deletes_in_batches_where_a_foreign_key_forbids_truncate() {
             ),
         ] {
             let table = table("clearfk");
+            let _dropped = drop_at_end(&url, &table);
             let store = builder(&url, &table).purge_batch(100).build().await.unwrap();
             let raw = Raw::connect(&url).await;
             let child = format!("{table}_child");
+            // Dropped first: it references the table.
+            let _child_dropped = drop_at_end(&url, &child);
             raw.execute(format!(
                 "CREATE TABLE {child} (session_id {id_type} NOT NULL, \
                  FOREIGN KEY (session_id) REFERENCES {table} (id) ON DELETE CASCADE)"

@@ -8,12 +8,13 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{builder, postgres_url, session_in, table, urls};
+use common::{builder, drop_at_end, postgres_url, session_in, table, urls};
 use session_core::{Error, Session, SessionId, Store, clock::SkewedClock};
 use session_sql::Layout;
 
 async fn a_clock_an_hour_ahead_decides_expiry(name: &str, url: &str, layout: Layout) {
     let table = table("clock");
+    let _dropped = drop_at_end(url, &table);
     let ahead = || Arc::new(SkewedClock::new(time::Duration::hours(1)));
     let behind = Arc::new(SkewedClock::new(time::Duration::hours(-1)));
     let builder = |url, table| builder(url, table).layout(layout);

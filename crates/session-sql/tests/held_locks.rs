@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{builder, mysql_url, postgres_url, raw::Raw, session_in, sqlite_file_url, table};
+use common::{builder, drop_at_end, mysql_url, postgres_url, raw::Raw, session_in, sqlite_file_url, table};
 use session_core::{Error, Session, SessionId, Store};
 use session_sql::SqlStore;
 
@@ -35,6 +35,7 @@ async fn mark_of(store: &SqlStore, id: &SessionId) -> Option<String> {
 /// (not on SQLite, whose write lock covers the whole database).
 async fn a_held_lock_leaves_the_pool_working(name: &str, url: &str, other_writes: bool) {
     let table = table("held");
+    let _dropped = drop_at_end(url, &table);
     let store = builder(url, &table)
         .max_connections(POOL)
         .timeout(TIMEOUT)
@@ -160,6 +161,7 @@ async fn postgres_row_lock_on_the_apps_own_pool() {
             .await
             .unwrap();
         let table = table("apppool");
+        let _dropped = drop_at_end(&postgres_url(), &table);
         let store = SqlStore::builder()
             .pg_pool(pool.clone())
             .table(&table)

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{builder, raw::Raw, session_in, table, urls};
+use common::{builder, drop_at_end, raw::Raw, session_in, table, urls};
 use session_core::{SessionId, Store};
 use session_sql::Column;
 
@@ -18,6 +18,7 @@ async fn tables_with_63_character_names_get_every_index() {
             // Two names of the longest length, alike but for the last character.
             let stem = format!("{:x<62}", table("long"));
             let tables = [format!("{stem}a"), format!("{stem}b")];
+            let _dropped = tables.each_ref().map(|table| drop_at_end(&url, table));
             for table in &tables {
                 let store = builder(&url, table)
                     .column(Column::text("user_id"))

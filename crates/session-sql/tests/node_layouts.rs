@@ -8,7 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{builder, mysql_url, postgres_url, raw::Raw, session_in, sqlite_file_url, table, urls};
+use common::{
+    builder, drop_at_end, mysql_url, postgres_url, raw::Raw, session_in, sqlite_file_url, table, urls,
+};
 use serde_json::{Value, json};
 use session_core::{Error, SessionId, Store};
 use session_sql::Layout;
@@ -49,6 +51,7 @@ fn node_json(expires: &str) -> String {
 async fn connect_pg_simple_rows_are_node_rows_in_the_node_time_zone() {
     let url = postgres_url();
     let table = table("pgsimple");
+    let _dropped = drop_at_end(&url, &table);
     let raw = Raw::connect(&url).await;
     // The Node app's connections run in Tokyo (UTC+9, no daylight saving).
     let store = builder(&url, &table)
@@ -164,7 +167,10 @@ async fn connect_pg_simple_takes_the_zone_node_postgres_would_get() {
 #[tokio::test]
 async fn connect_pg_simple_is_postgres_only() {
     for url in [mysql_url(), sqlite_file_url(&table("pgonly"))] {
-        let built = builder(&url, &table("pgonly"))
+        let table = table("pgonly");
+        // SQLite makes its file before the layout is refused.
+        let _dropped = drop_at_end(&url, &table);
+        let built = builder(&url, &table)
             .layout(Layout::ConnectPgSimple)
             .build()
             .await;
@@ -182,18 +188,17 @@ fn sequelize_time(raw: &Raw) -> &'static str {
     }
 }
 
-/// A Sequelize-layout store on a fresh table at `url`, a raw connection
-/// beside it, and the table's quoted name.
-async fn sequelize_table(url: &str, label: &str) -> (session_sql::SqlStore, Raw, String) {
-    let table = table(label);
-    let store = builder(url, &table)
+/// A Sequelize-layout store on `table` at `url`, a raw connection beside
+/// it, and the table's quoted name.
+async fn sequelize_table(url: &str, table: &str) -> (session_sql::SqlStore, Raw, String) {
+    let store = builder(url, table)
         .layout(Layout::ConnectSessionSequelize)
         .build()
         .await
         .unwrap();
     // After the store: it creates the SQLite file.
     let raw = Raw::connect(url).await;
-    let quoted_table = quoted(&raw, &table);
+    let quoted_table = quoted(&raw, table);
     (store, raw, quoted_table)
 }
 
@@ -212,7 +217,9 @@ async fn insert_sequelize_row(raw: &Raw, quoted_table: &str, sid: &str, data: &s
 #[tokio::test]
 async fn sequelize_rows_are_node_rows_on_every_database() {
     for (name, url) in urls() {
-        let (store, raw, quoted_table) = sequelize_table(&url, "sequelize").await;
+        let table = table("sequelize");
+        let _dropped = drop_at_end(&url, &table);
+        let (store, raw, quoted_table) = sequelize_table(&url, &table).await;
 
         // What a Rust write leaves: Sequelize's five columns, filled.
         let id = SessionId::generate();
@@ -302,7 +309,9 @@ async fn sequelize_rows_are_node_rows_on_every_database() {
 #[tokio::test]
 async fn a_row_express_cannot_read_is_a_decode_error_and_others_stay_readable() {
     for (name, url) in urls() {
-        let (store, raw, quoted_table) = sequelize_table(&url, "foreign").await;
+        let table = table("foreign");
+        let _dropped = drop_at_end(&url, &table);
+        let (store, raw, quoted_table) = sequelize_table(&url, &table).await;
         let good = SessionId::generate();
         store
             .set(&good, &session_in(Duration::from_secs(600)))
@@ -352,7 +361,9 @@ async fn too_narrow(
 #[tokio::test]
 async fn sequelize_text_columns_that_are_too_small_refuse_with_an_encode_error() {
     // The table Sequelize itself creates on MariaDB: TEXT holds 64 KiB.
-    let table = format!("`{}`", table("seqtext"));
+    let name = table("seqtext");
+    let _dropped = drop_at_end(&mysql_url(), &name);
+    let table = format!("`{name}`");
     let create = format!(
         "CREATE TABLE {table} (`sid` VARCHAR(36) NOT NULL, `expires` DATETIME, `data` TEXT, \
          `createdAt` DATETIME NOT NULL, `updatedAt` DATETIME NOT NULL, PRIMARY KEY (`sid`)) ENGINE=InnoDB"
@@ -371,7 +382,9 @@ async fn sequelize_text_columns_that_are_too_small_refuse_with_an_encode_error()
     assert_eq!(store.get(&id).await.unwrap().unwrap().expires_at(), Some(expires));
 
     // A hand-made table on PostgreSQL whose data column is narrower than TEXT.
-    let table = format!("\"{}\"", common::table("seqnarrow"));
+    let name = common::table("seqnarrow");
+    let _dropped_too = drop_at_end(&postgres_url(), &name);
+    let table = format!("\"{name}\"");
     let create = format!(
         "CREATE TABLE {table} (sid VARCHAR(36) PRIMARY KEY, expires TIMESTAMPTZ, data VARCHAR(64), \
          \"createdAt\" TIMESTAMPTZ NOT NULL, \"updatedAt\" TIMESTAMPTZ NOT NULL)"

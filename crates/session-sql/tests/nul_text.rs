@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{builder, session_in, table, urls};
+use common::{builder, drop_at_end, session_in, table, urls};
 use session_core::{Error, Session, SessionId, Store};
 use session_sql::Column;
 
@@ -33,7 +33,9 @@ fn names_the_column(result: Result<impl std::fmt::Debug, Error>, what: &str) {
 async fn text_holding_nul_is_refused_naming_the_column_and_nothing_is_written() {
     let test = async {
         for (name, url) in urls() {
-            let store = builder(&url, &table("nul"))
+            let table = table("nul");
+            let _dropped = drop_at_end(&url, &table);
+            let store = builder(&url, &table)
                 .column(Column::text("user_id"))
                 .build()
                 .await

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{builder, raw::Raw, table, urls};
+use common::{builder, drop_at_end, raw::Raw, table, urls};
 use session_core::{Error, expiry::unix_millis};
 use time::OffsetDateTime;
 
@@ -22,6 +22,7 @@ async fn a_purge_behind_a_lock_ends_in_time_and_a_dropped_store_purges_no_more()
     let test = async {
         for (name, url) in urls() {
             let table = table("purgelock");
+            let _dropped = drop_at_end(&url, &table);
             let store = builder(&url, &table).timeout(TIMEOUT).build().await.unwrap();
             let raw = Raw::connect(&url).await;
             let past = unix_millis(OffsetDateTime::now_utc()) - 60_000;

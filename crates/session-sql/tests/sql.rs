@@ -6,7 +6,7 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{builder, postgres_url, raw::Raw, session_in, sqlite_file_url, table, urls};
+use common::{builder, drop_at_end, postgres_url, raw::Raw, session_in, sqlite_file_url, table, urls};
 use session_core::{Error, SessionId, Store};
 use session_sql::SqlStore;
 use time::OffsetDateTime;
@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 async fn migrate_is_idempotent_and_safe_from_many_tasks_at_once() {
     for (name, url) in urls() {
         let table = table("migrate");
+        let _dropped = drop_at_end(&url, &table);
         let stores: Vec<SqlStore> = futures_util::future::try_join_all(
             (0..8).map(|_| builder(&url, &table).create_table_if_missing(false).build()),
         )
@@ -108,6 +109,7 @@ async fn bad_urls_and_unreachable_servers_give_clear_errors() {
 async fn purge_deletes_fifty_thousand_expired_rows_in_batches_and_keeps_live_ones() {
     for (name, url) in urls() {
         let table = table("purge");
+        let _dropped = drop_at_end(&url, &table);
         let store = builder(&url, &table)
             .purge_batch(5_000)
             .tombstone_grace(Duration::from_millis(200))
@@ -184,6 +186,7 @@ async fn expect_a_task_to_end(before: usize, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_background_purge_runs_and_stops_on_request_or_with_the_store() {
     let (url, table) = (sqlite_file_url(&table("bg")), table("bg"));
+    let _dropped = drop_at_end(&url, &table);
     let mut store = builder(&url, &table)
         .purge_interval(Some(Duration::from_millis(100)))
         .build()
@@ -225,12 +228,9 @@ async fn the_background_purge_runs_and_stops_on_request_or_with_the_store() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_creates_on_sqlite_never_report_database_is_locked() {
-    let store = Arc::new(
-        builder(&sqlite_file_url(&table("locked")), &table("locked"))
-            .build()
-            .await
-            .unwrap(),
-    );
+    let (url, table) = (sqlite_file_url(&table("locked")), table("locked"));
+    let _dropped = drop_at_end(&url, &table);
+    let store = Arc::new(builder(&url, &table).build().await.unwrap());
     let tasks: Vec<_> = (0..200)
         .map(|n| {
             let store = Arc::clone(&store);
@@ -255,6 +255,8 @@ async fn concurrent_creates_on_sqlite_never_report_database_is_locked() {
 async fn a_terminated_postgres_session_is_a_typed_error_then_the_next_call_recovers() {
     let url = postgres_url();
     let name = table("victim");
+    let table = table("kill");
+    let _dropped = drop_at_end(&url, &table);
     let options: sqlx::postgres::PgConnectOptions = url
         .parse::<sqlx::postgres::PgConnectOptions>()
         .unwrap()
@@ -266,7 +268,7 @@ async fn a_terminated_postgres_session_is_a_typed_error_then_the_next_call_recov
         .unwrap();
     let store = SqlStore::builder()
         .pg_pool(pool.clone())
-        .table(table("kill"))
+        .table(&table)
         .purge_interval(None)
         .build()
         .await
@@ -354,6 +356,7 @@ async fn extra_columns_are_filled_indexed_and_find_or_destroy_sessions() {
     use session_sql::Column;
     for (name, url) in urls() {
         let table = table("cols");
+        let _dropped = drop_at_end(&url, &table);
         let store = builder(&url, &table)
             .column(Column::text("user_id"))
             .column(Column::bigint("org").from_key("tenant"))
@@ -514,6 +517,7 @@ async fn a_sea_orm_connection_without_a_pool_is_refused_not_a_panic() {
 async fn a_sea_orm_store_shares_the_apps_table_with_a_sqlx_store() {
     let db = sea_orm::Database::connect(postgres_url()).await.unwrap();
     let table = table("shared");
+    let _dropped = drop_at_end(&postgres_url(), &table);
     let orm = SqlStore::builder()
         .sea_orm(&db)
         .table(&table)

@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::{
     sync::{
         Arc,
@@ -12,7 +14,9 @@ use std::{
 
 use async_trait::async_trait;
 use axum::{Router, body::Body, http::Request, routing::get};
+use common::{delete_database_at_end, delete_keys_at_end, drop_table_at_end};
 use http_body_util::BodyExt as _;
+use session_conformance::Cleanup;
 use session_core::{Error, Session, SessionId, SessionStream, Store};
 use session_tower::TowerStore;
 use time::OffsetDateTime;
@@ -130,9 +134,11 @@ async fn relogin_on_a_store_without_tombstones() {
         .unwrap();
     relogin_gets_a_fresh_id(memory).await;
     let url = env("REDIS_URL", "redis://127.0.0.1:6379");
+    let prefix = unique("relogin");
+    let _deleted = delete_keys_at_end(&url, &prefix);
     let redis = session_redis::RedisStore::builder()
         .url(&url)
-        .prefix(unique("relogin"))
+        .prefix(&prefix)
         .tombstone_grace(std::time::Duration::ZERO)
         .build()
         .await
@@ -163,9 +169,11 @@ async fn memory() {
 #[tokio::test]
 async fn redis() {
     let url = env("REDIS_URL", "redis://127.0.0.1:6379");
+    let prefix = format!("{}:", unique("r"));
+    let _deleted = delete_keys_at_end(&url, &prefix);
     let store = session_redis::RedisStore::builder()
         .url(&url)
-        .prefix(format!("{}:", unique("r")))
+        .prefix(&prefix)
         .build()
         .await;
     scenario(store.unwrap_or_else(|e| panic!("Redis at {url} must be reachable: {e}"))).await;
@@ -177,45 +185,55 @@ async fn redis_cluster() {
         "REDIS_CLUSTER_URL",
         "redis-cluster://127.0.0.1:7101?node=127.0.0.1:7102&node=127.0.0.1:7103",
     );
+    let prefix = format!("{}:", unique("rc"));
+    let _deleted = delete_keys_at_end(&url, &prefix);
     let store = session_redis::RedisStore::builder()
         .url(&url)
-        .prefix(format!("{}:", unique("rc")))
+        .prefix(&prefix)
         .build()
         .await;
     scenario(store.unwrap_or_else(|e| panic!("the Redis cluster at {url} must be reachable: {e}"))).await;
 }
 
-async fn sql(url: &str) -> session_sql::SqlStore {
+/// A store on a fresh table at `url`, and the table's removal.
+async fn sql(url: &str) -> (session_sql::SqlStore, Cleanup) {
+    let table = unique("s");
+    let dropped = drop_table_at_end(url, &table);
     let store = session_sql::SqlStore::builder()
         .url(url)
-        .table(unique("s"))
+        .table(table)
         .purge_interval(None)
         .build()
         .await;
-    store.unwrap_or_else(|e| panic!("the database at {url} must be reachable: {e}"))
+    let store = store.unwrap_or_else(|e| panic!("the database at {url} must be reachable: {e}"));
+    (store, dropped)
 }
 
 #[tokio::test]
 async fn postgres() {
-    scenario(sql(&env("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")).await).await;
+    let (store, _dropped) = sql(&env("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")).await;
+    scenario(store).await;
 }
 
 #[tokio::test]
 async fn mariadb() {
-    scenario(sql(&env("MYSQL_URL", "mysql://root@127.0.0.1:3306/test")).await).await;
+    let (store, _dropped) = sql(&env("MYSQL_URL", "mysql://root@127.0.0.1:3306/test")).await;
+    scenario(store).await;
 }
 
 #[tokio::test]
 async fn sqlite() {
-    scenario(sql("sqlite::memory:").await).await;
+    scenario(sql("sqlite::memory:").await.0).await;
 }
 
 #[tokio::test]
 async fn couch_with_cache() {
     let url = env("COUCH_URL", "http://127.0.0.1:5984");
+    let database = unique("c");
+    let _deleted = delete_database_at_end(&url, &database);
     let store = session_couch::CouchStore::builder()
         .url(&url)
-        .database(unique("c"))
+        .database(&database)
         .cache(true)
         .purge_interval(None)
         .build()
@@ -225,7 +243,7 @@ async fn couch_with_cache() {
 
 #[tokio::test]
 async fn expired_deletion_purges_the_backend() {
-    let store = sql("sqlite::memory:").await;
+    let (store, _) = sql("sqlite::memory:").await;
     for _ in 0..2 {
         let session = Session::new().expiring_at(OffsetDateTime::now_utc() + Duration::from_millis(100));
         store.set(&SessionId::generate(), &session).await.unwrap();

@@ -6,7 +6,7 @@ pub(crate) mod throwaway;
 
 use std::time::{Duration, Instant};
 
-use session_conformance::Settings;
+use session_conformance::{Cleanup, Settings};
 use session_core::Session;
 use session_couch::{CouchStore, CouchStoreBuilder, Layout};
 use time::OffsetDateTime;
@@ -97,7 +97,12 @@ pub(crate) async fn cached_pair(
 /// The conformance suite's teardown: deletes the check's database (a
 /// database that was never created is fine).
 pub(crate) async fn delete_database(settings: Settings) {
-    let url = format!("{}/{}", couch_url(), settings.namespace);
+    delete_named(settings.namespace).await;
+}
+
+/// Deletes database `name` on the shared server (one never created is fine).
+async fn delete_named(name: String) {
+    let url = format!("{}/{name}", couch_url());
     let response = reqwest::Client::new()
         .delete(&url)
         .send()
@@ -108,4 +113,10 @@ pub(crate) async fn delete_database(settings: Settings) {
         status.is_success() || status == reqwest::StatusCode::NOT_FOUND,
         "DELETE {url} answered {status}"
     );
+}
+
+/// Deletes database `name` on the shared server when the value returned
+/// goes out of scope: at the end of the test, passed or failed.
+pub(crate) fn delete_at_end(name: &str) -> Cleanup {
+    Cleanup::new(delete_named(name.to_owned()))
 }

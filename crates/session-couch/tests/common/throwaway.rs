@@ -1,12 +1,16 @@
 //! A CouchDB-compatible server of the test's own, on a free port, started
 //! from the installed test server's files and faulted by its PID.
 
-use std::time::{Duration, Instant};
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
 
-/// A throwaway server; killed when dropped.
+/// A throwaway server; killed, and its data folder removed, when dropped.
 pub(crate) struct Throwaway {
     child: tokio::process::Child,
     port: u16,
+    data: PathBuf,
 }
 
 /// A port nothing listens on right now.
@@ -46,7 +50,7 @@ impl Throwaway {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Self { child, port }
+        Self { child, port, data }
     }
 
     pub(crate) fn url(&self) -> String {
@@ -84,5 +88,22 @@ impl Throwaway {
             .kill()
             .await
             .expect("the throwaway server can be killed");
+    }
+}
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        // Gone first, so that it writes nothing into the folder once removed.
+        let _ = self.child.start_kill();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if let Err(e) = std::fs::remove_dir_all(&self.data)
+            && e.kind() != std::io::ErrorKind::NotFound
+            && !std::thread::panicking()
+        {
+            panic!("removing {}: {e}", self.data.display());
+        }
     }
 }

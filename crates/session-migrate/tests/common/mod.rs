@@ -4,12 +4,15 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::Duration;
+use session_conformance::Cleanup;
+use std::{io::Read as _, io::Write as _, time::Duration};
 
 use futures_util::{StreamExt as _, stream};
 use session_core::{Session, SessionId, Store};
+use session_migrate::{Backend, Endpoint};
 use session_redis::RedisStore;
 use session_sql::SqlStore;
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 /// Sessions in the scale tests: enough for CI's time. Raise to 100_000 for
@@ -114,4 +117,100 @@ pub(crate) async fn assert_lacks(store: &dyn Store, ids: &[SessionId]) {
             );
         })
         .await;
+}
+
+/// Removes what `endpoint` names when the value returned goes out of scope,
+/// at the end of the test, passed or failed: its Redis keys (its prefix
+/// from [`unique`], free of glob characters), its SQL table (a SQLite file:
+/// the file) or its CouchDB database.
+pub(crate) fn remove_at_end(endpoint: &Endpoint) -> Cleanup {
+    Cleanup::new(remove(endpoint.clone()))
+}
+
+async fn remove(endpoint: Endpoint) {
+    let url = endpoint.url.as_str();
+    let named = |name: Option<String>| name.unwrap_or_else(|| panic!("{endpoint} names nothing to remove"));
+    match endpoint.backend().unwrap() {
+        Backend::Redis => delete_keys(url, &named(endpoint.prefix.clone())).await,
+        Backend::Sql => drop_table(url, &named(endpoint.table.clone())).await,
+        Backend::Couch => delete_database(url, &named(endpoint.database.clone())),
+        _ => unreachable!("a backend these tests do not use"),
+    }
+}
+
+/// Deletes every key starting with `prefix` (standalone Redis).
+async fn delete_keys(url: &str, prefix: &str) {
+    use fred::interfaces::{ClientLike as _, KeysInterface as _};
+    let config = fred::types::config::Config::from_url(url).unwrap();
+    let client = fred::types::Builder::from_config(config).build().unwrap();
+    client.init().await.unwrap();
+    let mut cursor = "0".to_owned();
+    loop {
+        let (next, keys): (String, Vec<fred::types::Key>) = client
+            .scan_page(cursor, format!("{prefix}*"), Some(1000), None)
+            .await
+            .unwrap();
+        if !keys.is_empty() {
+            let _: i64 = client.del(keys).await.unwrap();
+        }
+        if next == "0" {
+            break;
+        }
+        cursor = next;
+    }
+    client.quit().await.unwrap();
+}
+
+async fn drop_table(url: &str, table: &str) {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = format!("{path}{suffix}");
+            if let Err(e) = std::fs::remove_file(&file)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                panic!("removing {file}: {e}");
+            }
+        }
+    } else if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let drop = format!("DROP TABLE IF EXISTS \"{table}\"");
+        sqlx::query(AssertSqlSafe(drop)).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::MySqlPool::connect(url).await.unwrap();
+        let drop = format!("DROP TABLE IF EXISTS `{table}`");
+        sqlx::query(AssertSqlSafe(drop)).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+/// `DELETE /{database}` over plain HTTP/1.1 (none of this crate's
+/// dependencies is an HTTP client); a database never made is fine.
+fn delete_database(url: &str, database: &str) {
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap_or_else(|e| panic!("{host}: {e}"));
+    write!(
+        stream,
+        "DELETE /{database} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply.split(' ').nth(1).unwrap_or_default();
+    assert!(
+        ["200", "202", "404"].contains(&status),
+        "DELETE {url}/{database}: {reply}"
+    );
+}
+
+/// The Redis prefix and the PostgreSQL table of a test labelled `label`,
+/// both removed when the returned cleanups drop.
+pub(crate) fn redis_and_postgres(label: &str) -> (String, String, [Cleanup; 2]) {
+    let (prefix, table) = (unique(label), unique(label));
+    let removed = [
+        Endpoint::new(redis_url()).prefix(&prefix),
+        Endpoint::new(postgres_url()).table(&table),
+    ]
+    .map(|made| remove_at_end(&made));
+    (prefix, table, removed)
 }

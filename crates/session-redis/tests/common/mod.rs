@@ -5,7 +5,7 @@
 pub(crate) mod proxy;
 pub(crate) mod throwaway;
 
-use session_conformance::Settings;
+use session_conformance::{Cleanup, Settings};
 use session_redis::RedisStore;
 
 /// Standalone Redis; `./scripts/test` starts it and sets `REDIS_URL`.
@@ -53,7 +53,7 @@ pub(crate) async fn near_cached_store_for(url: String, settings: Settings) -> Re
         .url(&url)
         .prefix(format!("{}:", settings.namespace))
         .lifetimes(settings.lifetimes)
-        .near_cache(session_redis::NearCache::new(10_000))
+        .near_cache(session_redis::NearCacheOptions::new(10_000))
         .build()
         .await
         .unwrap_or_else(|e| panic!("Redis at {url} must be reachable (run ./scripts/test): {e}"))
@@ -96,12 +96,16 @@ pub(crate) fn unique_prefix(label: &str) -> String {
 /// under the check's prefix on every primary (none is expected once the
 /// store is cleared; this removes what a failed check left).
 pub(crate) async fn delete_prefix(url: String, settings: Settings) {
+    delete_matching(url, format!("{}:*", settings.namespace)).await;
+}
+
+/// Deletes every key matching `pattern` on every primary.
+async fn delete_matching(url: String, pattern: String) {
     use fred::{
         interfaces::{ClientLike, ClusterInterface, KeysInterface},
         types::Key,
     };
     let client = raw_client(&url).await;
-    let pattern = format!("{}:*", settings.namespace);
     let nodes = if client.is_clustered() {
         let state = client
             .cached_cluster_state()
@@ -133,4 +137,11 @@ pub(crate) async fn delete_prefix(url: String, settings: Settings) {
         }
     }
     let _ = client.quit().await;
+}
+
+/// Deletes every key under `prefix` (from [`unique_prefix`]: no glob
+/// characters) at `url` when the value returned goes out of scope: at the
+/// end of the test, passed or failed.
+pub(crate) fn delete_at_end(url: &str, prefix: &str) -> Cleanup {
+    Cleanup::new(delete_matching(url.to_owned(), format!("{prefix}*")))
 }

@@ -6,7 +6,7 @@ pub(crate) mod raw;
 
 use std::time::Duration;
 
-use session_conformance::Settings;
+use session_conformance::{Cleanup, Settings};
 use session_core::{Session, SessionId};
 use session_sql::{SqlStore, SqlStoreBuilder};
 use time::OffsetDateTime;
@@ -139,6 +139,12 @@ pub(crate) async fn node_store_for(layout: session_sql::Layout, url: String, set
 /// check's namespace, or deletes its SQLite file (a database in memory goes
 /// with its pool).
 pub(crate) async fn drop_table(url: String, settings: Settings) {
+    drop_named(url, settings.namespace).await;
+}
+
+/// Drops `table` at `url`, or deletes the SQLite file `url` names (a
+/// database in memory goes with its pool).
+async fn drop_named(url: String, table: String) {
     if url.contains(":memory:") {
         return;
     }
@@ -154,7 +160,13 @@ pub(crate) async fn drop_table(url: String, settings: Settings) {
         return;
     }
     let raw = raw::Raw::connect(&url).await;
-    raw.execute(format!("DROP TABLE IF EXISTS {}", settings.namespace))
-        .await;
+    raw.execute(format!("DROP TABLE IF EXISTS {table}")).await;
     raw.close().await;
+}
+
+/// Drops `table` at `url`, or deletes the SQLite file `url` names, when the
+/// value returned goes out of scope: at the end of the test, passed or
+/// failed. Made before the stores on the table, it outlives them.
+pub(crate) fn drop_at_end(url: &str, table: &str) -> Cleanup {
+    Cleanup::new(drop_named(url.to_owned(), table.to_owned()))
 }
