@@ -3,9 +3,10 @@
 #   ensure_postgres   answers on 127.0.0.1:5432 (started if stopped), database `test`
 #   ensure_mariadb    answers on 127.0.0.1:3306 (started if stopped), database `test`
 #
-# Each also drops the tables earlier test runs left in `test` (names starting
-# with `sc_`, from the conformance suite, `t_`, from the SQL tests, or
-# `interop_`, from the Express interop tests).
+# Each also drops the tables a failed earlier test run left in `test` (names
+# starting with `sc_`, from the conformance suite, `t_`, from the SQL tests,
+# `m_`, from session-migrate's, `tw_`, from session-tower's, or `interop_`,
+# from the Express interop tests).
 
 postgres_answers() {
   psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1
@@ -24,7 +25,7 @@ ensure_postgres() {
     psql -h 127.0.0.1 -U postgres -d postgres -qc 'create database test'
   psql -h 127.0.0.1 -U postgres -d test -qAt >/dev/null <<'SQL'
 DO $$ DECLARE t record; BEGIN
-  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND (tablename LIKE 'sc\_%' OR tablename LIKE 't\_%' OR tablename LIKE 'interop\_%') LOOP
+  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND (tablename LIKE 'sc\_%' OR tablename LIKE 't\_%' OR tablename LIKE 'm\_%' OR tablename LIKE 'tw\_%' OR tablename LIKE 'interop\_%') LOOP
     -- CASCADE: a test's child table may reference it (clear_scale's foreign key).
     EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', t.tablename);
   END LOOP;
@@ -47,7 +48,7 @@ ensure_mariadb() {
   fi
   mariadb -uroot -h127.0.0.1 -e 'create database if not exists test'
   local drops
-  drops=$(mariadb -uroot -h127.0.0.1 -N -e "select concat('drop table if exists test.\`', table_name, '\`;') from information_schema.tables where table_schema = 'test' and (table_name like 'sc\\_%' or table_name like 't\\_%' or table_name like 'interop\\_%')")
+  drops=$(mariadb -uroot -h127.0.0.1 -N -e "select concat('drop table if exists test.\`', table_name, '\`;') from information_schema.tables where table_schema = 'test' and (table_name like 'sc\\_%' or table_name like 't\\_%' or table_name like 'm\\_%' or table_name like 'tw\\_%' or table_name like 'interop\\_%')")
   # Child tables with foreign keys may come in any order.
   [ -z "$drops" ] || mariadb -uroot -h127.0.0.1 test -e "SET FOREIGN_KEY_CHECKS = 0; $drops"
 }
