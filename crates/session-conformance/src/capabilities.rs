@@ -153,3 +153,30 @@ impl Capabilities {
                 .any(|prefix| key.starts_with(prefix.as_str()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declarations_keep_to_what_a_check_can_use() {
+        let declared = Capabilities::full()
+            .reserving_prefix("")
+            .reserving_prefix("_")
+            .max_id_len(1)
+            .page_size(1)
+            .page_size(10_001)
+            .page_size(250);
+        assert!(!declared.is_reserved("user"), "an empty prefix reserves nothing");
+        assert!(declared.is_reserved("_id") && !declared.is_reserved("id_"));
+        assert_eq!(
+            declared.max_id_len, 2,
+            "an id limit of 2 leaves a shorter id to compare"
+        );
+        assert_eq!(
+            Capabilities::full().max_id_len(1_000).max_id_len,
+            SessionId::MAX_LEN
+        );
+        assert_eq!(declared.page_sizes, [250]);
+    }
+}

@@ -78,3 +78,32 @@ impl Drop for Cleanup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::panic)]
+    fn a_cleanup_that_fails_fails_the_test() {
+        let dropped = std::panic::catch_unwind(|| drop(Cleanup::new(async { panic!("no server") })));
+        assert!(dropped.is_err(), "a failed cleanup must not pass silently");
+    }
+
+    #[test]
+    fn a_cleanup_runs_once_from_inside_a_busy_runtime() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("a runtime: {e}"));
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = std::sync::Arc::clone(&runs);
+        runtime.block_on(async move {
+            let _cleanup = Cleanup::new(async move {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        });
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+}
