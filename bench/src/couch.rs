@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use couch_rs::{Client, database::Database};
 use serde_json::{Value, json};
-use session_core::{SessionData, expiry::unix_millis};
+use session_core::{SessionData, backend::unix_millis};
 use session_couch::CouchStore;
 
 use crate::subject::{Ours, Outcome, Subject, Subjects, data, found, ids_and_session, later};

@@ -15,7 +15,7 @@ use fred::{
         config::{Config, ReconnectPolicy, UnresponsiveConfig},
     },
 };
-use session_core::{SessionData, expiry::unix_millis};
+use session_core::{SessionData, backend::unix_millis};
 use session_redis::{NearCacheOptions, RedisStore};
 
 use crate::{

@@ -182,7 +182,7 @@ fn start() -> (f64, Instant) {
 /// own writes would take minutes), the store's `set` for the others.
 async fn fill<S: Store>(backend: &str, store: &S, sessions: u64) -> Result<(), String> {
     if let Some(db) = Db::ALL.into_iter().find(|db| db.name() == backend) {
-        return bulk_fill(db, sessions, session_core::expiry::unix_millis(later())).await;
+        return bulk_fill(db, sessions, session_core::backend::unix_millis(later())).await;
     }
     let session = Session::from_data(data()).expiring_at(later());
     let results: Vec<Result<(), String>> = stream::iter(1..=sessions)
@@ -220,7 +220,7 @@ async fn purge(
     emit: impl Fn(ScaleRow),
 ) -> Result<(), String> {
     let past = OffsetDateTime::now_utc() - Duration::from_secs(60);
-    bulk_fill(db, sessions, session_core::expiry::unix_millis(past)).await?;
+    bulk_fill(db, sessions, session_core::backend::unix_millis(past)).await?;
     let (before, _) = start();
     let report = store.purge_expired_report().await.map_err(|e| e.to_string())?;
     emit(ScaleRow {

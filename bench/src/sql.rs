@@ -5,7 +5,7 @@
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use session_core::{SessionData, expiry::unix_millis};
+use session_core::{SessionData, backend::unix_millis};
 use session_sql::SqlStore;
 use sqlx::{
     MySqlPool, PgPool, SqlitePool,

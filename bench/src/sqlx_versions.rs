@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::{SessionData, expiry::unix_millis};
+use session_core::{SessionData, backend::unix_millis};
 use time::OffsetDateTime;
 
 use crate::subject::{Outcome, Subject, Subjects, data, found, later};

@@ -119,7 +119,7 @@ async fn expiry_is_fresh(store: &dyn Store, browser: &Browser, node: SocketAddr,
     let in_node = browser.whoami(node).await["expires"].clone();
     let in_node = in_node
         .as_str()
-        .and_then(session_core::express::parse_js_date)
+        .and_then(session_core::backend::express::parse_js_date)
         .unwrap_or_else(|| panic!("{after}: Node's expiry {in_node}"));
     assert!(fresh(in_node), "{after}: Node's expiry {in_node}");
     assert!(

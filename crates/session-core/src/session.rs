@@ -6,7 +6,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::{Error, expiry::truncate_to_millis};
+use crate::{Error, backend::truncate_to_millis};
 
 /// The data of a session: a JSON object.
 pub type SessionData = serde_json::Map<String, Value>;
@@ -23,9 +23,9 @@ pub type SessionData = serde_json::Map<String, Value>;
 ///   write only, so cloning a session, or an in-memory store handing one out,
 ///   costs a reference count rather than a deep copy.
 /// * **Express.** A session read through an Express layout also carries
-///   express-session's `cookie` object ([`express_cookie`](Self::express_cookie)),
-///   kept exactly as Node wrote it so it is written back unchanged; it is not
-///   part of the data (see [`express`](crate::express)).
+///   express-session's `cookie` object, kept exactly as Node wrote it so it
+///   is written back unchanged; it is not part of the data. Stores reach it
+///   through [`SessionParts`](crate::backend::SessionParts).
 /// * **Privacy.** [`Debug`](fmt::Debug) shows how many keys the session has and
 ///   its expiry, never the data.
 ///
@@ -42,9 +42,9 @@ pub type SessionData = serde_json::Map<String, Value>;
 /// ```
 #[derive(Clone, Default, PartialEq)]
 pub struct Session {
-    data: Arc<SessionData>,
+    pub(crate) data: Arc<SessionData>,
     expires_at: Option<OffsetDateTime>,
-    express_cookie: Option<Arc<SessionData>>,
+    pub(crate) express_cookie: Option<Arc<SessionData>>,
 }
 
 impl Session {
@@ -58,15 +58,6 @@ impl Session {
         Self {
             data: Arc::new(data),
             expires_at: None,
-            express_cookie: None,
-        }
-    }
-
-    /// A session built from shared data, as stores hand them out.
-    pub fn from_shared(data: Arc<SessionData>, expires_at: Option<OffsetDateTime>) -> Self {
-        Self {
-            data,
-            expires_at: expires_at.map(truncate_to_millis),
             express_cookie: None,
         }
     }
@@ -94,26 +85,8 @@ impl Session {
         self.expires_at.is_some_and(|at| at <= now)
     }
 
-    /// express-session's `cookie` object, when the session was read through
-    /// an Express layout (or given one): every key Node wrote, unknown ones
-    /// included. Stores of this project's own layouts neither keep nor
-    /// return it.
-    pub fn express_cookie(&self) -> Option<&SessionData> {
-        self.express_cookie.as_deref()
-    }
-
-    /// Sets or clears the `cookie` object an Express layout writes back.
-    pub fn set_express_cookie(&mut self, cookie: Option<SessionData>) {
-        self.express_cookie = cookie.map(Arc::new);
-    }
-
     /// The data.
     pub fn data(&self) -> &SessionData {
-        &self.data
-    }
-
-    /// The data, shared: what a store keeps to avoid copying it.
-    pub fn shared_data(&self) -> &Arc<SessionData> {
         &self.data
     }
 
@@ -197,6 +170,7 @@ impl fmt::Debug for Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::SessionParts;
     use time::macros::datetime;
 
     #[test]

@@ -11,6 +11,7 @@
 //! * fills, marks and removals of one id serialize on its stripe, so a check
 //!   and the insert that follows it are one step.
 
+use session_core::backend::SessionParts;
 use std::{
     hash::{BuildHasher, RandomState},
     sync::{

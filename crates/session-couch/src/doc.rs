@@ -14,14 +14,14 @@
 //! 2^53 into doubles. A codec whose output is not JSON stores base64 in
 //! `data_b64` instead.
 
+use session_core::backend::SessionParts;
 use std::sync::Arc;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use serde::Deserialize;
 use session_core::{
-    Codec, Error, Session, SessionData, SessionId,
+    Codec, Error, Session, SessionData, SessionId, backend,
     backend::{Occupant, encode},
-    expiry,
 };
 
 pub(crate) const PREFIX: &str = "s:";
@@ -79,7 +79,7 @@ impl Stored<'_> {
     pub(crate) fn session(&self, codec: &dyn Codec) -> Result<Session, Error> {
         Ok(Session::from_shared(
             Arc::new(self.data(codec)?),
-            Some(expiry::from_unix_millis(self.expires_at)?),
+            Some(backend::from_unix_millis(self.expires_at)?),
         ))
     }
 }

@@ -14,9 +14,8 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use session_core::{
-    Clock, Codec,
+    Clock, Codec, backend,
     backend::{BackgroundTask, Occupant, within},
-    expiry,
 };
 
 use crate::{
@@ -115,12 +114,12 @@ impl Feed {
             return None;
         }
         let stored = doc::parse(change.doc?.get().as_bytes()).ok()?;
-        let now = expiry::unix_millis(self.clock.now());
+        let now = backend::unix_millis(self.clock.now());
         if stored.occupant(now) != Occupant::Live {
             return None;
         }
         let data = stored.data(&*self.codec).ok()?;
-        let expires_at = expiry::from_unix_millis(stored.expires_at).ok()?;
+        let expires_at = backend::from_unix_millis(stored.expires_at).ok()?;
         Some(Entry::new(Arc::new(data), expires_at, &stored.rev))
     }
 }

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use session_core::{Clock, Error, expiry};
+use session_core::{Clock, Error, backend};
 
 use crate::{doc, http::Couch};
 
@@ -72,7 +72,7 @@ pub(crate) async fn purge(couch: &Couch, clock: &dyn Clock, batch: usize) -> Res
     let mut deleted = 0;
     let mut progress = Progress::new();
     loop {
-        let now = expiry::unix_millis(clock.now());
+        let now = backend::unix_millis(clock.now());
         let query = json!({
             "selector": {
                 "expires_at": { "$lte": now },

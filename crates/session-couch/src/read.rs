@@ -1,14 +1,14 @@
 //! Reads from the server: one session (a `get` the cache could not answer),
 //! and `_all_docs` pages for `all_stream` and `length`.
 
+use session_core::backend::SessionParts;
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use session_core::{
-    Error, Result, Session, SessionId,
+    Error, Result, Session, SessionId, backend,
     backend::{Occupant, Page},
-    expiry,
 };
 
 use crate::{
@@ -54,11 +54,11 @@ impl CouchStore {
             return Ok(None);
         };
         let stored = doc::parse(&body)?;
-        if stored.occupant(expiry::unix_millis(inner.clock.now())) != Occupant::Live {
+        if stored.occupant(backend::unix_millis(inner.clock.now())) != Occupant::Live {
             return Ok(None);
         }
         let data = Arc::new(stored.data(&*inner.codec)?);
-        let expires_at = expiry::from_unix_millis(stored.expires_at)?;
+        let expires_at = backend::from_unix_millis(stored.expires_at)?;
         if let (Some(cache), Some(ticket)) = (&inner.cache, ticket) {
             cache.fill(id, ticket, Entry::new(Arc::clone(&data), expires_at, &stored.rev));
         }
@@ -75,7 +75,7 @@ impl CouchStore {
     ) -> Result<Option<After>> {
         let body = self.inner.couch.all_docs(doc::PREFIX, after, PAGE, true).await?;
         let page: AllDocs<'_> = serde_json::from_slice(&body).map_err(|e| Error::Decode(Box::new(e)))?;
-        let now = expiry::unix_millis(self.inner.clock.now());
+        let now = backend::unix_millis(self.inner.clock.now());
         for row in &page.rows {
             let Some(raw) = row.doc else { continue };
             match doc::parse(raw.get().as_bytes()) {

@@ -2,12 +2,12 @@
 //! table, then `PUT`, `DELETE` or nothing; a revision conflict means the
 //! document changed meanwhile, so read again and decide again.
 
+use session_core::backend::SessionParts;
 use std::sync::Arc;
 
 use session_core::{
-    Error, Result, Session, SessionData, SessionId,
+    Error, Result, Session, SessionData, SessionId, backend,
     backend::{Effect, Occupant, Write, check_storable, decide},
-    expiry,
 };
 use time::OffsetDateTime;
 
@@ -80,11 +80,11 @@ impl CouchStore {
             Change::Session(session) => inner.lifetimes.expiry_of(session, now),
             Change::Expiry(at) => inner.lifetimes.expiry_or_default(at, now),
         };
-        let expires_ms = expiry::unix_millis(expires_at);
+        let expires_ms = backend::unix_millis(expires_at);
         let doc_id = doc::doc_id(id);
         for attempt in 0..WRITE_ATTEMPTS {
             let ticket = inner.cache.as_ref().map(Cache::ticket);
-            let expired = expires_ms <= expiry::unix_millis(inner.clock.now());
+            let expired = expires_ms <= backend::unix_millis(inner.clock.now());
             let current = self.current(id, &doc_id, write, expired, attempt).await?;
             let decision = decide(write, current.occupant, expired);
             decision.answer()?;
@@ -157,7 +157,7 @@ impl CouchStore {
             return Ok(Current::NONE);
         };
         let stored = doc::parse(&body)?;
-        let occupant = stored.occupant(expiry::unix_millis(inner.clock.now()));
+        let occupant = stored.occupant(backend::unix_millis(inner.clock.now()));
         let data = if write == Write::Touch && occupant == Occupant::Live {
             Some(Arc::new(stored.data(&*inner.codec)?))
         } else {
@@ -184,7 +184,7 @@ impl CouchStore {
             };
             let written = match (until, rev) {
                 (Some(until), rev) => {
-                    let body = doc::tombstone_body(&doc_id, rev.as_deref(), expiry::unix_millis(until));
+                    let body = doc::tombstone_body(&doc_id, rev.as_deref(), backend::unix_millis(until));
                     inner.couch.put(&doc_id, body).await?
                 }
                 (None, Some(rev)) => inner.couch.delete(&doc_id, &rev).await?,

@@ -184,7 +184,7 @@ async fn purge_deletes_ten_thousand_expired_documents_in_batches_and_keeps_live_
         .build()
         .await
         .unwrap();
-    let past = session_core::expiry::unix_millis(OffsetDateTime::now_utc()) - 1;
+    let past = session_core::backend::unix_millis(OffsetDateTime::now_utc()) - 1;
     let http = reqwest::Client::new();
     for chunk in 0..10 {
         let docs: Vec<_> = (0..1000)

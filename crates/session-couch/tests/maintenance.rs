@@ -44,7 +44,7 @@ async fn exists(db: &str, doc_id: &str) -> bool {
 }
 
 fn past() -> i64 {
-    session_core::expiry::unix_millis(time::OffsetDateTime::now_utc()) - 1000
+    session_core::backend::unix_millis(time::OffsetDateTime::now_utc()) - 1000
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 
 mod common;
 
+use session_core::backend::SessionParts;
 use std::{sync::Arc, time::Duration};
 
 use common::{couch_url, unique_db};
@@ -15,9 +16,9 @@ use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
 use session_core::{
     Error, Session, SessionId, Store,
+    backend::express::js_date,
+    backend::{truncate_to_millis, unix_millis},
     clock::SkewedClock,
-    expiry::{truncate_to_millis, unix_millis},
-    express::js_date,
 };
 use session_couch::{CouchStore, CouchStoreBuilder, Layout};
 use time::OffsetDateTime;

@@ -11,6 +11,7 @@
 //! a clock stepping forwards ends it as the application would expect.
 //! Tombstones use the monotonic clock alone: their grace is a duration.
 
+use session_core::backend::SessionParts;
 use std::{
     collections::HashMap,
     sync::Arc,

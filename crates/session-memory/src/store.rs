@@ -1,5 +1,6 @@
 //! `MemoryStore`: the `Store` contract on a moka cache.
 
+use session_core::backend::SessionParts;
 use std::{
     fmt,
     hash::{BuildHasher, RandomState},

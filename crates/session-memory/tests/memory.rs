@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // in tests a panic is the failure report
 
+use session_core::backend::SessionParts;
 use std::{sync::Arc, time::Duration};
 
 use serde_json::json;

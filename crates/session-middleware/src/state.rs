@@ -1,5 +1,6 @@
 //! What one request knows about its session, from the first use to the end.
 
+use session_core::backend::SessionParts;
 use std::sync::Arc;
 
 use session_core::{SessionData, SessionId};

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use session_core::{
     Codec, Error, Session,
-    express::{self, Flavor},
+    backend::express::{self, Flavor},
 };
 use time::OffsetDateTime;
 
@@ -16,7 +16,7 @@ use crate::{keys::Namespace, record, scripts::Scripts};
 /// | | `Native` (default) | `ConnectRedis` | `ConnectRedisSession` |
 /// |---|---|---|---|
 /// | key | prefix, a space, the id (`sess <id>`) | prefix and id (`sess:<id>`) | prefix and id (`sessions:<id>`) |
-/// | value | a kind byte, the expiry, the codec's payload | express-session's JSON: a `cookie` object and the data's keys ([`session_core::express`]) | the same JSON with `cookie.expires` and a top-level `lastModified` in unix ms |
+/// | value | a kind byte, the expiry, the codec's payload | express-session's JSON: a `cookie` object and the data's keys ([`session_core::backend::express`]) | the same JSON with `cookie.expires` and a top-level `lastModified` in unix ms |
 /// | expiry | in the value, judged by the app's clock | the key's TTL | the key's TTL |
 /// | logout | a tombstone refuses late writes for the grace window | `DEL`: connect-redis has no tombstones | the value `TOMBSTONE` for the grace window, honoured by both sides |
 ///
@@ -146,7 +146,7 @@ impl Layout {
             )))],
             Self::ConnectRedis => vec![Value::from(quoted()?)],
             Self::ConnectRedisSession => vec![
-                Value::from(session_core::expiry::unix_millis(expires_at).to_string()),
+                Value::from(session_core::backend::unix_millis(expires_at).to_string()),
                 Value::from(quoted()?),
             ],
         })

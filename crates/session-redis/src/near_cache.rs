@@ -30,6 +30,7 @@
 //! that way, so it bumps a generation instead, and an entry filled under an
 //! older generation is never served.
 
+use session_core::backend::SessionParts;
 use std::{
     collections::HashMap,
     sync::{

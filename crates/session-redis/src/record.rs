@@ -16,7 +16,6 @@ use bytes::Bytes;
 use session_core::{
     Codec, Error, Session, SessionData,
     backend::{self, Occupant},
-    expiry,
 };
 use time::OffsetDateTime;
 
@@ -42,7 +41,7 @@ impl Record<'_> {
 
 /// The 8 bytes of an instant, as stored in a header.
 pub(crate) fn millis_bytes(at: OffsetDateTime) -> [u8; 8] {
-    expiry::unix_millis(at).to_be_bytes()
+    backend::unix_millis(at).to_be_bytes()
 }
 
 pub(crate) fn live(
@@ -90,9 +89,9 @@ pub(crate) fn session_at(
     now: OffsetDateTime,
 ) -> Result<Option<Session>, Error> {
     match parse(bytes).ok_or_else(|| foreign(bytes))? {
-        Record::Live { expires_at, payload } if expires_at > expiry::unix_millis(now) => {
+        Record::Live { expires_at, payload } if expires_at > backend::unix_millis(now) => {
             let data = codec.decode(payload)?;
-            let at = expiry::from_unix_millis(expires_at)?;
+            let at = backend::from_unix_millis(expires_at)?;
             Ok(Some(Session::from_data(data).expiring_at(at)))
         }
         _ => Ok(None),
@@ -104,7 +103,7 @@ pub(crate) fn is_live_at(bytes: &[u8], now: OffsetDateTime) -> bool {
     let header = bytes.get(..HEADER_LEN).unwrap_or(bytes);
     // A header alone parses as a tombstone only with no payload: judge the kind byte.
     match header.first() {
-        Some(&LIVE) => parse(header).is_some_and(|r| r.occupant(expiry::unix_millis(now)) == Occupant::Live),
+        Some(&LIVE) => parse(header).is_some_and(|r| r.occupant(backend::unix_millis(now)) == Occupant::Live),
         _ => false,
     }
 }

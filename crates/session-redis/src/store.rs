@@ -10,9 +10,8 @@ use fred::{
     types::{Expiration, Key, Value, scripts::Script},
 };
 use session_core::{
-    Clock, Codec, Lifetimes, Result, Session, SessionId, SessionStream, Store,
+    Clock, Codec, Lifetimes, Result, Session, SessionId, SessionStream, Store, backend,
     backend::{Write, decide},
-    expiry,
 };
 use time::OffsetDateTime;
 
@@ -227,9 +226,9 @@ impl RedisStore {
             .layout
             .value(&*settings.codec, session, expires_at, now)?;
         let args = vec![
-            Value::from(expiry::unix_millis(now)),
+            Value::from(backend::unix_millis(now)),
             Value::Bytes(record),
-            Value::from(expiry::unix_millis(expires_at)),
+            Value::from(backend::unix_millis(expires_at)),
         ];
         Ok((args, expires_at <= now))
     }
@@ -315,8 +314,8 @@ impl Store for RedisStore {
         let now = self.now();
         let expires_at = self.settings().lifetimes.expiry_or_default(expires_at, now);
         let mut args = vec![
-            Value::from(expiry::unix_millis(now)),
-            Value::from(expiry::unix_millis(expires_at)),
+            Value::from(backend::unix_millis(now)),
+            Value::from(backend::unix_millis(expires_at)),
         ];
         args.extend(self.settings().layout.touch_stamp(expires_at)?);
         self.script(

@@ -43,15 +43,15 @@ mod cluster_near_cache {
 fn connect_redis() -> Capabilities {
     Capabilities::full()
         .without_tombstones()
-        .reserving_keys([session_core::express::COOKIE_KEY])
+        .reserving_keys([session_core::backend::express::COOKIE_KEY])
 }
 
 /// connect-redis-session's layout keeps every rule (its `TOMBSTONE` is a
 /// tombstone); only its own keys cannot be data.
 fn connect_redis_session() -> Capabilities {
     Capabilities::full().reserving_keys([
-        session_core::express::COOKIE_KEY,
-        session_core::express::LAST_MODIFIED_KEY,
+        session_core::backend::express::COOKIE_KEY,
+        session_core::backend::express::LAST_MODIFIED_KEY,
     ])
 }
 

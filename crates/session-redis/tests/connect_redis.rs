@@ -12,7 +12,8 @@ use fred::{
     types::{Expiration, SetOptions},
 };
 use serde_json::{Value, json};
-use session_core::{Error, Session, SessionId, Store, express};
+use session_core::backend::SessionParts;
+use session_core::{Error, Session, SessionId, Store, backend::express};
 use session_redis::{Layout, RedisStore};
 use time::OffsetDateTime;
 
@@ -45,7 +46,7 @@ async fn rust_writes_what_connect_redis_reads() {
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
     let expires =
-        session_core::expiry::truncate_to_millis(OffsetDateTime::now_utc() + time::Duration::hours(1));
+        session_core::backend::truncate_to_millis(OffsetDateTime::now_utc() + time::Duration::hours(1));
     let mut session = Session::new().expiring_at(expires);
     session.insert("user", "ada").unwrap();
     store.set(&id, &session).await.unwrap();

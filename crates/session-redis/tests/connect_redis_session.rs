@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::{delete_at_end, raw_client, standalone_url, unique_prefix};
 use fred::{interfaces::KeysInterface, types::Expiration};
 use serde_json::{Value, json};
-use session_core::{Error, Session, SessionId, Store, expiry};
+use session_core::{Error, Session, SessionId, Store, backend};
 use session_redis::{Layout, RedisStore};
 use time::OffsetDateTime;
 
@@ -48,15 +48,15 @@ async fn values_keys_and_ttls_are_connect_redis_sessions() {
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
     let key = format!("{prefix}{}", id.as_str());
-    let expires = expiry::truncate_to_millis(OffsetDateTime::now_utc() + time::Duration::minutes(30));
+    let expires = backend::truncate_to_millis(OffsetDateTime::now_utc() + time::Duration::minutes(30));
     let mut session = Session::new().expiring_at(expires);
     session.insert("n", 1).unwrap();
-    let before = expiry::unix_millis(OffsetDateTime::now_utc());
+    let before = backend::unix_millis(OffsetDateTime::now_utc());
     store.set(&id, &session).await.unwrap();
 
     let value: String = raw.get(&key).await.unwrap();
     let value: Value = serde_json::from_str(&value).unwrap();
-    assert_eq!(value["cookie"]["expires"], json!(expiry::unix_millis(expires)));
+    assert_eq!(value["cookie"]["expires"], json!(backend::unix_millis(expires)));
     let stamp = value["lastModified"].as_i64().unwrap();
     assert!(stamp >= before && stamp <= before + 5_000, "{stamp}");
     assert_eq!(value["n"], json!(1));
@@ -83,11 +83,11 @@ async fn what_node_writes_is_read_and_its_tombstone_honoured() {
     let raw = raw_client(&standalone_url()).await;
     let id = SessionId::generate();
     let key = format!("{prefix}{}", id.as_str());
-    let expires = expiry::truncate_to_millis(OffsetDateTime::now_utc() + time::Duration::minutes(10));
-    let ms = expiry::unix_millis(expires);
+    let expires = backend::truncate_to_millis(OffsetDateTime::now_utc() + time::Duration::minutes(10));
+    let ms = backend::unix_millis(expires);
     // Its serializer spreads the Cookie's own properties, `_expires` included.
     let node = json!({
-        "cookie": {"path": "/", "_expires": session_core::express::js_date(expires).unwrap(),
+        "cookie": {"path": "/", "_expires": session_core::backend::express::js_date(expires).unwrap(),
                    "originalMaxAge": 600_000, "httpOnly": true, "secure": true, "sameSite": "lax",
                    "expires": ms},
         "lastModified": ms - 600_000, "user": "ada"
@@ -104,10 +104,10 @@ async fn what_node_writes_is_read_and_its_tombstone_honoured() {
     let later = expires + time::Duration::minutes(10);
     store.touch(&id, Some(later)).await.unwrap();
     let value: Value = serde_json::from_str(&raw.get::<String, _>(&key).await.unwrap()).unwrap();
-    assert_eq!(value["cookie"]["expires"], json!(expiry::unix_millis(later)));
+    assert_eq!(value["cookie"]["expires"], json!(backend::unix_millis(later)));
     assert_eq!(
         value["cookie"]["_expires"],
-        json!(session_core::express::js_date(later).unwrap())
+        json!(session_core::backend::express::js_date(later).unwrap())
     );
     assert_eq!(value["cookie"]["sameSite"], json!("lax"));
     assert_eq!(store.get(&id).await.unwrap().unwrap().expires_at(), Some(later));

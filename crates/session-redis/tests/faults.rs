@@ -320,7 +320,7 @@ async fn a_skewed_clock_neither_drops_tombstones_nor_sessions_early() {
         );
         assert_eq!(
             store.get(&live).await.unwrap().and_then(|s| s.expires_at()),
-            Some(session_core::expiry::truncate_to_millis(
+            Some(session_core::backend::truncate_to_millis(
                 clock_now + Duration::from_secs(120)
             ))
         );

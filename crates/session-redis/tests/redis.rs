@@ -65,7 +65,7 @@ async fn key_value_and_pttl_are_as_documented() {
     let expiry_ms = i64::from_be_bytes(value[1..9].try_into().unwrap());
     assert_eq!(
         expiry_ms,
-        session_core::expiry::unix_millis(session.expires_at().unwrap())
+        session_core::backend::unix_millis(session.expires_at().unwrap())
     );
     assert_eq!(
         &value[9..],

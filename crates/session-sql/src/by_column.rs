@@ -1,6 +1,6 @@
 //! Finding and ending sessions by an extra column's value.
 
-use session_core::{Error, Result, Session, SessionId, backend::within, expiry::unix_millis};
+use session_core::{Error, Result, Session, SessionId, backend::unix_millis, backend::within};
 
 use crate::{
     SqlStore,

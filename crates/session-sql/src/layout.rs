@@ -4,8 +4,8 @@
 use session_core::{
     Error, Result, Session, SessionId,
     backend::encode,
-    expiry::from_unix_millis,
-    express::{self, Flavor},
+    backend::express::{self, Flavor},
+    backend::from_unix_millis,
 };
 use time::OffsetDateTime;
 
@@ -18,7 +18,7 @@ use crate::{Dialect, store::StoredSession};
 /// |---|---|---|---|
 /// | databases | all three | PostgreSQL | PostgreSQL, MySQL/MariaDB, SQLite |
 /// | table (default) | `sessions`: `id`, `data`, `expires_at`, `destroyed` | `session`: `sid varchar`, `sess json`, `expire timestamp(6)` | `Sessions`: `sid varchar(36)`, `expires`, `data text`, `createdAt`, `updatedAt` |
-/// | data | the codec's bytes | express-session's JSON: a `cookie` object and the data's keys ([`session_core::express`]) | the same JSON, as text |
+/// | data | the codec's bytes | express-session's JSON: a `cookie` object and the data's keys ([`session_core::backend::express`]) | the same JSON, as text |
 /// | expiry | unix ms, judged by the app's clock | `expire`: wall-clock time in the Node connections' time zone ([`time_zone`](crate::SqlStoreBuilder::time_zone)) | `expires`: `timestamptz` on PostgreSQL, a UTC `DATETIME` on MySQL, `YYYY-MM-DD HH:MM:SS.mmm +00:00` text on SQLite |
 /// | logout | a tombstone refuses late writes for the grace window | `DELETE`: no tombstones | `DELETE`: no tombstones |
 ///

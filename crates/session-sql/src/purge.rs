@@ -8,8 +8,8 @@ use std::{
 
 use session_core::{
     Clock, Error,
+    backend::unix_millis,
     backend::{BackgroundTask, spawn_purge, within},
-    expiry::unix_millis,
 };
 
 use crate::{

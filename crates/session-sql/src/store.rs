@@ -5,8 +5,8 @@ use std::{fmt, sync::Arc};
 use async_trait::async_trait;
 use session_core::{
     Codec, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store,
+    backend::unix_millis,
     backend::{BackgroundTask, Page, paged, within},
-    expiry::unix_millis,
 };
 use time::OffsetDateTime;
 

@@ -3,8 +3,8 @@
 
 use session_core::{
     Result, Session, SessionId,
+    backend::unix_millis,
     backend::{Effect, Occupant, Write, decide},
-    expiry::unix_millis,
 };
 use time::OffsetDateTime;
 

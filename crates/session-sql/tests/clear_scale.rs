@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{builder, drop_at_end, mysql_url, postgres_url, raw::Raw, session_in, table, urls};
-use session_core::{SessionId, Store, expiry::unix_millis};
+use session_core::{SessionId, Store, backend::unix_millis};
 use time::OffsetDateTime;
 
 const ROWS: u32 = 200_000;

@@ -84,7 +84,7 @@ mod sea_orm_sqlite {
 fn node_tables() -> Capabilities {
     Capabilities::full()
         .without_tombstones()
-        .reserving_keys([session_core::express::COOKIE_KEY])
+        .reserving_keys([session_core::backend::express::COOKIE_KEY])
 }
 
 /// connect-session-sequelize's table also holds ids of at most 36 bytes

@@ -6,6 +6,7 @@
 
 mod common;
 
+use session_core::backend::SessionParts;
 use std::time::Duration;
 
 use common::{

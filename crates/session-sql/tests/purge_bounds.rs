@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{builder, drop_at_end, raw::Raw, table, urls};
-use session_core::{Error, expiry::unix_millis};
+use session_core::{Error, backend::unix_millis};
 use time::OffsetDateTime;
 
 const TIMEOUT: Duration = Duration::from_secs(2);

@@ -117,7 +117,7 @@ async fn purge_deletes_fifty_thousand_expired_rows_in_batches_and_keeps_live_one
             .await
             .unwrap();
         let raw = Raw::connect(&url).await;
-        let later = session_core::expiry::unix_millis(OffsetDateTime::now_utc() + Duration::from_secs(3600));
+        let later = session_core::backend::unix_millis(OffsetDateTime::now_utc() + Duration::from_secs(3600));
         for chunk in 0..50 {
             let values: Vec<String> = (0..1_000)
                 .map(|n| format!("('bulk-{chunk}-{n}', {}, {later}, FALSE)", raw.blob()))
@@ -139,7 +139,7 @@ async fn purge_deletes_fifty_thousand_expired_rows_in_batches_and_keeps_live_one
             store.destroy(id).await.unwrap(); // tombstones lapsing in 200 ms
         }
         assert_eq!(store.length().await.unwrap(), 50_090, "{name}");
-        let past = session_core::expiry::unix_millis(OffsetDateTime::now_utc()) - 1;
+        let past = session_core::backend::unix_millis(OffsetDateTime::now_utc()) - 1;
         raw.execute(format!(
             "UPDATE {table} SET expires_at = {past} WHERE id LIKE 'bulk-%'"
         ))

@@ -15,7 +15,7 @@
 //! An id that holds no document gets a deleted document holding only the
 //! tombstone; a deleted one gets its tombstone renewed.
 
-use session_core::{Result, SessionId, expiry};
+use session_core::{Result, SessionId, backend};
 
 use super::{doc, leaf};
 use crate::{
@@ -32,7 +32,7 @@ impl CouchStore {
             .inner
             .lifetimes
             .tombstone_until(self.inner.clock.now())
-            .map(expiry::unix_millis);
+            .map(backend::unix_millis);
         self.pouch_end(id, until).await
     }
 
@@ -52,7 +52,7 @@ impl CouchStore {
             let found = leaf::find(couch, &doc_id, now, inner.lifetimes.default_ttl()).await?;
             let raw = found.raw.as_deref().unwrap_or(b"{}");
             let carried = doc::Meta::of(raw).ok().and_then(|meta| meta.destroyed_until());
-            let in_force = carried.filter(|at| *at > expiry::unix_millis(now));
+            let in_force = carried.filter(|at| *at > backend::unix_millis(now));
             let marker = until.max(in_force);
             let written = match (found.rev.as_deref(), found.undeleted, marker) {
                 (None, _, None) => return Ok(()),

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! The body between `_id`/`_rev` and `$ts` is exactly what
-//! [`session_core::express`] writes. Reading strips every key that is
+//! [`session_core::backend::express`] writes. Reading strips every key that is
 //! CouchDB's (`_id`, `_rev`, `_deleted`, any other starting with `_`) or the
 //! stores' (`$ts`, `$dirty`, `$commit`, `$destroyed`), so they never surface
 //! as data, and writing refuses data holding one of them.
@@ -18,10 +18,9 @@ use std::{borrow::Cow, time::Duration};
 use serde::Deserialize;
 use serde_json::{Map, Value, value::RawValue};
 use session_core::{
-    Error, Session, SessionId,
+    Error, Session, SessionId, backend,
     backend::check_storable,
-    expiry,
-    express::{self, COOKIE_KEY, Flavor},
+    backend::express::{self, COOKIE_KEY, Flavor},
 };
 use time::OffsetDateTime;
 
@@ -122,7 +121,7 @@ pub(crate) fn body(
     // No `$dirty`: a Node process merges this document into its cached
     // copy, and a `false` there would cancel a change it has not committed
     // yet (its commit timer writes only dirty sessions).
-    let stamp = format!(",\"{TS}\":{}}}", expiry::unix_millis(now));
+    let stamp = format!(",\"{TS}\":{}}}", backend::unix_millis(now));
     body.extend_from_slice(stamp.as_bytes());
     Ok(body)
 }
@@ -234,7 +233,7 @@ pub(crate) fn decode(raw: &[u8], default_ttl: Duration) -> Result<Session, Error
         (Some(at), _) => at,
         (None, Some(written)) => time::Duration::try_from(default_ttl)
             .ok()
-            .and_then(|ttl| expiry::from_unix_millis(written).ok()?.checked_add(ttl))
+            .and_then(|ttl| backend::from_unix_millis(written).ok()?.checked_add(ttl))
             .ok_or_else(|| Error::Decode("`$ts` plus the default TTL is not a time".into()))?,
         (None, None) => {
             return Err(Error::Decode(
@@ -252,7 +251,7 @@ pub(crate) fn decode(raw: &[u8], default_ttl: Duration) -> Result<Session, Error
 /// # Errors
 /// As [`decode`].
 pub(crate) fn live(raw: &[u8], now: OffsetDateTime, default_ttl: Duration) -> Result<Option<Session>, Error> {
-    if Meta::of(raw)?.is_tombstone_at(expiry::unix_millis(now)) {
+    if Meta::of(raw)?.is_tombstone_at(backend::unix_millis(now)) {
         return Ok(None);
     }
     let session = decode(raw, default_ttl)?;
@@ -332,6 +331,7 @@ fn json_string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use session_core::backend::SessionParts;
     use time::macros::datetime;
 
     use super::*;

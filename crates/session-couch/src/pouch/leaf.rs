@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use session_core::{Error, Session, backend::Occupant, expiry};
+use session_core::{Error, Session, backend, backend::Occupant};
 use time::OffsetDateTime;
 
 use super::doc::{self, Meta};
@@ -88,7 +88,7 @@ fn judge(meta: Meta, raw: &[u8], now: OffsetDateTime, default_ttl: Duration) -> 
         session: None,
         raw: Some(raw.to_vec()),
     };
-    if meta.is_tombstone_at(expiry::unix_millis(now)) {
+    if meta.is_tombstone_at(backend::unix_millis(now)) {
         found.occupant = Occupant::Tombstone;
     } else if !meta.deleted {
         if !doc::is_session(raw) {

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use session_core::{Clock, Error, expiry, express};
+use session_core::{Clock, Error, backend, backend::express};
 use time::OffsetDateTime;
 
 use super::doc::{self, DESTROYED, TS};
@@ -66,7 +66,7 @@ struct Candidate {
 impl Candidate {
     /// Whether the session expired by `now`, with no tombstone in force.
     fn is_due(&self, now: OffsetDateTime, default_ttl: Duration) -> bool {
-        let now_ms = expiry::unix_millis(now);
+        let now_ms = backend::unix_millis(now);
         let guarded = self
             .destroyed
             .as_ref()
@@ -79,7 +79,7 @@ impl Candidate {
                 .ts
                 .as_ref()
                 .and_then(doc::millis)
-                .and_then(|ts| expiry::from_unix_millis(ts).ok())
+                .and_then(|ts| backend::from_unix_millis(ts).ok())
                 .zip(time::Duration::try_from(default_ttl).ok())
                 .and_then(|(ts, ttl)| ts.checked_add(ttl)),
             _ => None,

@@ -13,9 +13,8 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 use session_core::{
-    Error, Result, SessionId,
+    Error, Result, SessionId, backend,
     backend::{Effect, Write, decide},
-    expiry,
 };
 
 use super::{
@@ -106,7 +105,7 @@ impl CouchStore {
         let Some(body) = couch.revision(doc_id, &covered, false).await? else {
             return Ok(());
         };
-        let now = expiry::unix_millis(self.inner.clock.now());
+        let now = backend::unix_millis(self.inner.clock.now());
         match Meta::of(&body)?.destroyed_until() {
             Some(until) if until > now => {
                 self.pouch_end(id, Some(until)).await?;

@@ -9,7 +9,7 @@
 //! `cookie.expires`:
 //!
 //! ```
-//! use session_core::{Session, express};
+//! use session_core::{Session, backend::{SessionParts, express}};
 //! use time::macros::datetime;
 //!
 //! let json = br#"{"cookie":{"originalMaxAge":3600000,"expires":"2030-01-02T03:04:05.678Z",
@@ -39,8 +39,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     Error, Session, SessionData,
-    backend::check_storable,
-    expiry::{truncate_to_millis, unix_millis},
+    backend::{SessionParts, check_storable, from_unix_millis, truncate_to_millis, unix_millis},
 };
 
 /// The top-level key express-session keeps its cookie object under.
@@ -166,7 +165,7 @@ pub fn decode_as(flavor: Flavor, bytes: &[u8]) -> Result<Session, Error> {
         ),
         Some(Value::Number(ms)) => Some(
             ms.as_i64()
-                .and_then(|ms| crate::expiry::from_unix_millis(ms).ok())
+                .and_then(|ms| from_unix_millis(ms).ok())
                 .ok_or_else(|| Error::Decode("`cookie.expires` is not a time in unix milliseconds".into()))?,
         ),
         Some(_) => {
@@ -224,7 +223,7 @@ pub const SAME_WRITE: time::Duration = time::Duration::seconds(2);
 /// it lies within [`SAME_WRITE`] of the store's; otherwise the store's.
 ///
 /// ```
-/// use session_core::express::reconcile_expiry;
+/// use session_core::backend::express::reconcile_expiry;
 /// use time::{Duration, macros::datetime};
 ///
 /// let written = datetime!(2030-01-01 00:00:00.123 UTC);
