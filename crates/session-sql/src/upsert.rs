@@ -1,13 +1,11 @@
-//! How `set` and `create` write a row: one interface over the two ways the
-//! databases can do it atomically.
+//! The statements `set` and `create` write a row with: one of the two ways
+//! the databases can do it atomically (running them is in `writes`).
 
 use session_core::Error;
 
 use crate::{
-    db::Db,
     dialect::Dialect,
-    error::is_unique_violation,
-    statement::{Args, Names, Statement},
+    statement::{Names, Statement},
 };
 
 /// PostgreSQL and SQLite: insert, or update the row in the way unless the
@@ -32,12 +30,9 @@ const UPDATE: &str = "UPDATE {table} SET data = {data}, expires_at = {expires_at
 const INSERT: &str = "INSERT INTO {table} (id, data, expires_at, destroyed{extra_names}) \
                       VALUES ({id}, {data}, {expires_at}, FALSE{extra_values})";
 
-/// Writes a session row under a guard: each method says whether it wrote.
-/// A `false` means something the guard refuses held the id at that moment;
-/// the caller asks the rule table what.
-///
-/// Every method takes the row as `Args` with `id`, `data`, `expires_at`,
-/// the extra columns' values and `now`.
+/// The statements that write a session row under a guard. Each takes the
+/// row as `Args` with `id`, `data`, `expires_at`, the extra columns' values
+/// and `now`, and changes no row when the guard refuses.
 #[derive(Debug, Clone)]
 pub(crate) enum Upsert {
     /// PostgreSQL and SQLite: one `INSERT ... ON CONFLICT DO UPDATE ...
@@ -101,43 +96,6 @@ impl Upsert {
         })
     }
 
-    /// Writes `row` unless an active tombstone holds the id: `set`.
-    pub(crate) async fn unless_tombstone(&self, db: &Db, row: Args<'_>) -> Result<bool, Error> {
-        match self {
-            Self::OneStatement { unless_tombstone, .. } => Ok(db.execute(unless_tombstone, row).await? > 0),
-            Self::UpdateThenInsert {
-                update_unless_tombstone,
-                insert,
-                ..
-            } => {
-                if db.execute(update_unless_tombstone, row).await? > 0 {
-                    return Ok(true);
-                }
-                // No row, or a tombstone: only a plain insert is safe now.
-                insert_if_absent(db, insert, row).await
-            }
-        }
-    }
-
-    /// Writes `row` only where no live session or active tombstone holds
-    /// the id: `create`.
-    pub(crate) async fn if_vacant(&self, db: &Db, row: Args<'_>) -> Result<bool, Error> {
-        match self {
-            Self::OneStatement { if_dead, .. } => Ok(db.execute(if_dead, row).await? > 0),
-            Self::UpdateThenInsert {
-                update_if_dead,
-                insert,
-                ..
-            } => {
-                if insert_if_absent(db, insert, row).await? {
-                    return Ok(true);
-                }
-                // A row is there: only a dead one may be replaced.
-                Ok(db.execute(update_if_dead, row).await? > 0)
-            }
-        }
-    }
-
     /// Every statement, for tests that look at them all.
     #[cfg(test)]
     pub(crate) fn statements(&self) -> Vec<&Statement> {
@@ -152,15 +110,6 @@ impl Upsert {
                 insert,
             } => vec![update_unless_tombstone, update_if_dead, insert],
         }
-    }
-}
-
-/// Inserts `row`; `false` when a row with its id is already there.
-async fn insert_if_absent(db: &Db, insert: &Statement, row: Args<'_>) -> Result<bool, Error> {
-    match db.try_execute(insert, row).await {
-        Ok(_) => Ok(true),
-        Err(error) if is_unique_violation(&error) => Ok(false),
-        Err(error) => Err(db.error(error)),
     }
 }
 

@@ -9,9 +9,11 @@ use session_core::{
 use time::OffsetDateTime;
 
 use crate::{
+    error::is_unique_violation,
     extra_columns::ExtraValue,
-    statement::Args,
+    statement::{Args, Statement},
     store::{Inner, Now},
+    upsert::Upsert,
 };
 
 /// A session as `set` and `create` write it.
@@ -49,7 +51,7 @@ impl Inner {
                 let remove = &self.statements.remove_unless_tombstone;
                 Ok(self.db.execute(remove, row).await? > 0)
             } else {
-                self.statements.upsert.unless_tombstone(&self.db, row).await
+                self.write_unless_tombstone(row).await
             }
         })
         .await
@@ -63,7 +65,7 @@ impl Inner {
                 // Nothing to store: only what holds the id decides the answer.
                 Ok(false)
             } else {
-                self.statements.upsert.if_vacant(&self.db, row).await
+                self.write_if_vacant(row).await
             }
         })
         .await
@@ -157,6 +159,55 @@ impl Inner {
         Err(session_core::Error::Backend(
             "a write kept racing with other writes of the same id".into(),
         ))
+    }
+
+    /// Writes `row` unless an active tombstone holds the id (`set`); `false`
+    /// when the guard refused and the rule table must say why.
+    async fn write_unless_tombstone(&self, row: Args<'_>) -> Result<bool> {
+        match &self.statements.upsert {
+            Upsert::OneStatement { unless_tombstone, .. } => {
+                Ok(self.db.execute(unless_tombstone, row).await? > 0)
+            }
+            Upsert::UpdateThenInsert {
+                update_unless_tombstone,
+                insert,
+                ..
+            } => {
+                if self.db.execute(update_unless_tombstone, row).await? > 0 {
+                    return Ok(true);
+                }
+                // No row, or a tombstone: only a plain insert is safe now.
+                self.insert_if_absent(insert, row).await
+            }
+        }
+    }
+
+    /// Writes `row` only where no live session or active tombstone holds
+    /// the id (`create`); `false` when the guard refused.
+    async fn write_if_vacant(&self, row: Args<'_>) -> Result<bool> {
+        match &self.statements.upsert {
+            Upsert::OneStatement { if_dead, .. } => Ok(self.db.execute(if_dead, row).await? > 0),
+            Upsert::UpdateThenInsert {
+                update_if_dead,
+                insert,
+                ..
+            } => {
+                if self.insert_if_absent(insert, row).await? {
+                    return Ok(true);
+                }
+                // A row is there: only a dead one may be replaced.
+                Ok(self.db.execute(update_if_dead, row).await? > 0)
+            }
+        }
+    }
+
+    /// Inserts `row`; `false` when a row with its id is already there.
+    async fn insert_if_absent(&self, insert: &Statement, row: Args<'_>) -> Result<bool> {
+        match self.db.try_execute(insert, row).await {
+            Ok(_) => Ok(true),
+            Err(error) if is_unique_violation(&error) => Ok(false),
+            Err(error) => Err(self.db.error(error)),
+        }
     }
 
     /// What holds `id` at `now`, for the rule table.
