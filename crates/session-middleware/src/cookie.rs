@@ -86,15 +86,22 @@ impl CookieSettings {
     /// holds a `%`, as Express's parser does. `None` when there is no such
     /// cookie or its escapes are malformed (where Express would keep the raw
     /// text, which can never carry a signature Express made).
+    ///
+    /// Headers are read as bytes, pair by pair, like Node's `cookie`
+    /// package: another cookie on the domain holding non-ASCII bytes (say
+    /// `theme=Zürich`) hides nothing but itself.
     pub(crate) fn read<'a>(&self, headers: &'a HeaderMap) -> Option<Cow<'a, str>> {
         let value = headers
             .get_all(COOKIE)
             .iter()
-            .filter_map(|header| header.to_str().ok())
-            .flat_map(|header| header.split(';'))
-            .filter_map(|pair| pair.split_once('='))
-            .find_map(|(name, value)| (name.trim_matches(is_blank) == self.name).then_some(value))?;
-        let value = value.trim_matches(is_blank);
+            .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
+            .filter_map(|pair| {
+                let equals = pair.iter().position(|&b| b == b'=')?;
+                Some((&pair[..equals], &pair[equals + 1..]))
+            })
+            .find_map(|(name, value)| (trim_blanks(name) == self.name.as_bytes()).then_some(value))?;
+        // Our own cookie is ASCII; one that is not cannot carry our signature.
+        let value = std::str::from_utf8(trim_blanks(value)).ok()?;
         // A value in double quotes counts without them.
         let value = value
             .strip_prefix('"')
@@ -149,9 +156,16 @@ impl CookieSettings {
     }
 }
 
-/// Spaces and tabs around names and values, which Express's parser trims.
-fn is_blank(c: char) -> bool {
-    c == ' ' || c == '\t'
+/// `bytes` without the spaces and tabs around them, which Express's parser
+/// trims from names and values.
+fn trim_blanks(bytes: &[u8]) -> &[u8] {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !blank(b))
+        .map_or(start, |last| last + 1);
+    &bytes[start..end]
 }
 
 /// Whether `text` can stand as a cookie attribute's value.
@@ -232,6 +246,29 @@ mod tests {
         );
         assert_eq!(read(&["connect.sidx=1; xconnect.sid=2; novalue"]), None);
         assert_eq!(read(&[]), None);
+    }
+
+    #[test]
+    fn other_cookies_with_non_ascii_bytes_hide_only_themselves() {
+        let read_bytes = |raw: &[u8]| {
+            let mut headers = HeaderMap::new();
+            headers.append(COOKIE, HeaderValue::from_bytes(raw).unwrap());
+            CookieSettings::default().read(&headers).map(Cow::into_owned)
+        };
+        // UTF-8 and Latin-1 spellings of Zürich, before and after ours.
+        for raw in [
+            "theme=Zürich; connect.sid=s%3Aid.sig".as_bytes(),
+            b"connect.sid=s%3Aid.sig; theme=Z\xfcrich",
+            b"theme=Z\xfcrich;connect.sid=s%3Aid.sig;x=\xff",
+        ] {
+            assert_eq!(read_bytes(raw).as_deref(), Some("s:id.sig"), "{raw:?}");
+        }
+        assert_eq!(
+            read_bytes(b"connect.sid=s:id\xfc.sig"),
+            None,
+            "a non-UTF-8 value is not ours"
+        );
+        assert_eq!(read_bytes(b"a=1;;  ;=;connect.sid=\t s:x \t"), Some("s:x".into()));
     }
 
     #[test]

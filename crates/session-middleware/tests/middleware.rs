@@ -53,6 +53,10 @@ async fn reads_and_writes_express_sessions_signed_cookie() {
     // Without a `%`, the value is taken as it is, `+` included, as Express does.
     let raw = EXPRESS_COOKIE.replace("%3A", ":").replace("%2B", "+");
     assert_eq!(send(&app(store.clone()), "/count", Some(&raw)).await.body, "43");
+
+    // Another app's cookie with non-ASCII text hides only itself, as in Node.
+    let mixed = format!("theme=Zürich; {EXPRESS_COOKIE}; city=Malmö");
+    assert_eq!(send(&app(store.clone()), "/count", Some(&mixed)).await.body, "44");
 }
 
 #[tokio::test]

@@ -249,11 +249,13 @@ pub fn cookie_for(id: &SessionId, secret: &str) -> String {
     )
 }
 
-/// GETs `path`, sending `cookie` if given.
+/// GETs `path`, sending `cookie` if given (as bytes: a browser may send
+/// other cookies holding non-ASCII text).
 pub async fn send(app: &Router, path: &str, cookie: Option<&str>) -> Reply {
     let mut request = Request::get(path);
     if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
+        let value = http::HeaderValue::from_bytes(cookie.as_bytes()).unwrap();
+        request = request.header("cookie", value);
     }
     let response = app
         .clone()
