@@ -85,7 +85,11 @@ impl SessionLayerBuilder {
         self
     }
 
-    /// The cookie's name (default `connect.sid`, express-session's).
+    /// The cookie's name (default `connect.sid`, express-session's). A name
+    /// starting with `__Secure-` needs [`secure`](Self::secure); one
+    /// starting with `__Host-` also needs path `/` and no domain, or
+    /// [`build`](Self::build) refuses it, since browsers would drop the
+    /// cookie.
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie.name = name.into();
         self
@@ -276,6 +280,14 @@ mod tests {
         ));
         assert!(refused(builder().secret("").build()));
         assert!(refused(builder().cookie_name("a;b").build()));
+        assert!(refused(
+            builder()
+                .cookie_name("__Host-sid")
+                .secure(true)
+                .path("/a")
+                .build()
+        ));
+        assert!(builder().cookie_name("__Host-sid").secure(true).build().is_ok());
         assert!(refused(builder().path("nope").build()));
         assert!(refused(builder().same_site(SameSite::None).build()));
         assert!(refused(builder().max_age(Some(Duration::ZERO)).build()));

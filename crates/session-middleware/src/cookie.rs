@@ -74,6 +74,21 @@ impl CookieSettings {
         {
             return refuse("domain must be visible ASCII other than ;");
         }
+        // Browsers drop cookies whose name prefix promises what the
+        // attributes do not keep (RFC 6265bis 4.1.3, matched in any case).
+        let prefixed = |prefix: &str| {
+            self.name
+                .get(..prefix.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+        };
+        if prefixed("__Secure-") && !self.secure {
+            return refuse("a cookie_name starting with __Secure- needs secure(true)");
+        }
+        if prefixed("__Host-") && (!self.secure || self.path != "/" || self.domain.is_some()) {
+            return refuse(
+                "a cookie_name starting with __Host- needs secure(true), path \"/\" and no domain",
+            );
+        }
         if self.same_site == SameSite::None && !self.secure {
             return refuse(
                 "same_site(SameSite::None) needs secure(true): browsers drop such cookies otherwise",
@@ -334,8 +349,23 @@ mod tests {
             |s| s.domain = Some(String::new()),
             |s| s.domain = Some("a.com; Secure".into()),
             |s| s.same_site = SameSite::None,
+            |s| s.name = "__Secure-sid".into(),
+            |s| s.name = "__secure-sid".into(),
+            |s| (s.name, s.secure) = ("__Host-sid".into(), false),
+            |s| (s.name, s.secure, s.path) = ("__Host-sid".into(), true, "/app".into()),
+            |s| (s.name, s.secure, s.domain) = ("__HOST-sid".into(), true, Some("a.com".into())),
         ] {
             assert!(matches!(check(bad), Err(Error::InvalidInput(_))));
+        }
+        for good in [
+            (|s: &mut CookieSettings| (s.name, s.secure) = ("__Secure-sid".into(), true))
+                as fn(&mut CookieSettings),
+            |s| (s.name, s.secure, s.path) = ("__Secure-sid".into(), true, "/app".into()),
+            |s| (s.name, s.secure) = ("__Host-sid".into(), true),
+            |s| s.name = "__Hostile".into(),
+            |s| s.name = "Host-__Secure-".into(),
+        ] {
+            assert!(check(good).is_ok());
         }
     }
 }
