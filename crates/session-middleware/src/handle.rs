@@ -121,19 +121,33 @@ impl Session {
         Ok(self.current(&mut state).await?.id.clone())
     }
 
-    /// Gives the session a new id, keeping its data: call it when a user
-    /// logs in, so an id planted or seen before the login is worth nothing.
+    /// Starts the user over in a new, empty session under a fresh id, as
+    /// express-session's `regenerate` does: call it when a user logs in, so
+    /// neither an id nor a value planted before the login survives it.
     ///
-    /// The old id is destroyed in the store right away and can never be
-    /// used again; the session is saved under a fresh id at the end of the
-    /// request, and the response carries the new cookie. (express-session's
-    /// `regenerate` also empties the session; here the data stays: remove
-    /// what should not survive the login.)
+    /// The old session is destroyed in the store right away (no read
+    /// needed) and can never be used again; what the handler inserts next
+    /// is saved under the fresh id at the end of the request, and the
+    /// response carries the new cookie. To carry the data over, use
+    /// [`regenerate_keeping_data`](Self::regenerate_keeping_data).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the old session cannot be destroyed;
+    /// the session is then unchanged.
+    pub async fn regenerate(&self) -> Result<(), SessionError> {
+        // Exactly a logout followed by a fresh start.
+        self.destroy().await
+    }
+
+    /// Gives the session a new id and keeps its data (tower-sessions'
+    /// `cycle_id`): the old id is destroyed in the store right away and the
+    /// data is saved under a fresh id at the end of the request. Only for
+    /// data that must survive a login; prefer [`regenerate`](Self::regenerate).
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store cannot be read or the old id
     /// cannot be destroyed; the session then keeps its id.
-    pub async fn regenerate(&self) -> Result<(), SessionError> {
+    pub async fn regenerate_keeping_data(&self) -> Result<(), SessionError> {
         let mut state = self.lock().await;
         let current = self.current(&mut state).await?;
         if current.stored.is_some() {

@@ -270,14 +270,48 @@ async fn rolling_sends_the_cookie_on_every_use() {
 }
 
 #[tokio::test]
-async fn regenerate_moves_the_data_to_a_new_id_and_ends_the_old_one() {
+async fn regenerate_starts_an_empty_session_and_ends_the_old_one() {
+    let store = Recorder::default();
+    let app = app(store.clone());
+    // A value planted before the login (here: a visit count).
+    let first = send(&app, "/count", None).await;
+    let old = first.id();
+    store.take();
+
+    let login = send(&app, "/login", Some(&first.cookie())).await;
+    assert_eq!(login.body, "welcome");
+    let new = login.id();
+    assert_ne!(new, old);
+    assert_eq!(store.methods(), ["destroy", "create"], "no read needed");
+    let stored = store.inner.get(&new).await.unwrap().unwrap();
+    assert_eq!(
+        stored.get::<u64>("visits").unwrap(),
+        None,
+        "nothing from before the login survives it"
+    );
+    assert_eq!(stored.get::<String>("user").unwrap().as_deref(), Some("ada"));
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        store.inner.get(&old).await.unwrap(),
+        None,
+        "the old id holds nothing"
+    );
+    assert!(
+        matches!(store.inner.set(&old, &stored).await, Err(Error::Destroyed)),
+        "and is tombstoned"
+    );
+    assert_eq!(send(&app, "/read", Some(&login.cookie())).await.body, "none");
+}
+
+#[tokio::test]
+async fn regenerate_keeping_data_moves_the_data_to_a_new_id_and_ends_the_old_one() {
     let store = Recorder::default();
     let app = app(store.clone());
     let first = send(&app, "/count", None).await;
     let old = first.id();
     store.take();
 
-    let login = send(&app, "/login", Some(&first.cookie())).await;
+    let login = send(&app, "/login-keeping-data", Some(&first.cookie())).await;
     assert_eq!(login.body, "welcome");
     let new = login.id();
     assert_ne!(new, old);

@@ -38,7 +38,7 @@ async fn a_whole_session_on_redis() {
         "{expires_at}"
     );
 
-    let login = send(&app, "/login", Some(&cookie)).await;
+    let login = send(&app, "/login-keeping-data", Some(&cookie)).await;
     assert_ne!(login.id(), first.id());
     assert_eq!(store.get(&first.id()).await.unwrap(), None, "the old id is gone");
     assert!(matches!(

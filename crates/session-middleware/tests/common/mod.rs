@@ -142,9 +142,16 @@ async fn ignore(_session: Session) -> &'static str {
     "hello"
 }
 
-/// Logs in: a new id, the data kept, a user added.
+/// Logs in: a new, empty session, a user added.
 async fn login(session: Session) -> Result<&'static str, SessionError> {
     session.regenerate().await?;
+    session.insert("user", "ada").await?;
+    Ok("welcome")
+}
+
+/// Logs in keeping the data: a new id, a user added.
+async fn login_keeping_data(session: Session) -> Result<&'static str, SessionError> {
+    session.regenerate_keeping_data().await?;
     session.insert("user", "ada").await?;
     Ok("welcome")
 }
@@ -194,6 +201,7 @@ pub fn app_with(
         .route("/rewrite", get(rewrite))
         .route("/ignore", get(ignore))
         .route("/login", get(login))
+        .route("/login-keeping-data", get(login_keeping_data))
         .route("/logout", get(logout))
         .route("/relogin", get(relogin))
         .route("/both", get(both))
