@@ -132,6 +132,14 @@ impl SessionLayerBuilder {
     /// the cookie's `Expires` and `Max-Age` match. `None` makes the cookie
     /// last until the browser closes, and leaves the session's lifetime to
     /// the store's default TTL.
+    ///
+    /// A session that carries express-session's cookie object (one Node
+    /// made, read through an Express layout) keeps its own lifetime, as
+    /// express-session does: its `originalMaxAge`, or a browser-session
+    /// cookie when that is `null`. A session started here is stored with a
+    /// cookie object holding this lifetime and the cookie's attributes
+    /// (`secure`, `httpOnly`, `domain`, `path`, `sameSite`), so Node sends
+    /// the same cookie when it serves the session.
     pub fn max_age(mut self, max_age: Option<Duration>) -> Self {
         self.max_age = max_age;
         self
@@ -159,8 +167,9 @@ impl SessionLayerBuilder {
     /// least `interval` (default: on every use, as express-session does),
     /// like connect-mongo's `touchAfter`. Fewer writes: an active session is
     /// written about once per `interval` instead of once per request, and
-    /// its store expiry lags the cookie's by at most `interval`. Keep it
-    /// well under `max_age`. Sharing sessions with session-pouchdb-store,
+    /// its store expiry lags the cookie's by at most `interval`, or by half
+    /// the session's lifetime when that is shorter (a session with a short
+    /// lifetime of its own is still touched while in use). Sharing sessions with session-pouchdb-store,
     /// whose commit stops for good after one conflicting write, it keeps
     /// Rust's writes to the changes a request makes.
     ///

@@ -2,11 +2,12 @@
 //! should become — express-session's rules with `resave: false` and
 //! `saveUninitialized: false`.
 
-use session_core::Error;
-use time::OffsetDateTime;
+use session_core::{Error, backend::SessionParts};
+use time::{Duration, OffsetDateTime};
 
 use crate::{
     config::{Config, CookieUpdate},
+    node_cookie,
     state::{Current, State},
 };
 
@@ -25,12 +26,20 @@ pub(crate) async fn commit(config: &Config, state: State) -> Result<CookieUpdate
     let State::Ready(mut current) = state else {
         return Ok(CookieUpdate::Keep); // never used: nothing to do
     };
-    let expires_at = config.max_age.map(|age| config.clock.now().saturating_add(age));
+    // Node's rule where Node set one: the session's own lifetime.
+    let lifetime = node_cookie::lifetime(&current.session, config.max_age);
+    let now = config.clock.now();
+    let expiry = lifetime.map(|age| (now.saturating_add(age), age));
+    let expires_at = expiry.map(|(at, _)| at);
     let changed = current.changed();
     if current.stored.is_none() {
         return if changed {
             current.session.set_expires_at(expires_at);
-            create(config, current, expires_at).await
+            if current.session.express_cookie().is_none() {
+                let cookie = node_cookie::object(&config.cookie, lifetime);
+                current.session.set_express_cookie(Some(cookie));
+            }
+            create(config, current, expiry).await
         } else if current.destroyed {
             Ok(CookieUpdate::Clear)
         } else {
@@ -41,7 +50,7 @@ pub(crate) async fn commit(config: &Config, state: State) -> Result<CookieUpdate
     let written = if changed {
         current.session.set_expires_at(expires_at);
         config.store.set(&current.id, &current.session).await
-    } else if config.touch && !touched_lately(config, &current, expires_at) {
+    } else if config.touch && !touched_lately(config, &current, expiry) {
         config.store.touch(&current.id, expires_at).await
     } else {
         Ok(())
@@ -51,7 +60,7 @@ pub(crate) async fn commit(config: &Config, state: State) -> Result<CookieUpdate
         // cookie has none to follow.
         Ok(()) if config.rolling || (changed && expires_at.is_some()) => Ok(CookieUpdate::Send {
             id: current.id,
-            expires_at,
+            expiry,
         }),
         Ok(()) => Ok(CookieUpdate::Keep),
         // Destroyed meanwhile: it stays destroyed, and no cookie goes out,
@@ -64,11 +73,13 @@ pub(crate) async fn commit(config: &Config, state: State) -> Result<CookieUpdate
     }
 }
 
-/// Whether a touch to `expires_at` would move the stored expiry by less
-/// than [`touch_after`](crate::SessionLayerBuilder::touch_after).
-fn touched_lately(config: &Config, current: &Current, expires_at: Option<OffsetDateTime>) -> bool {
-    match (config.touch_after, current.session.expires_at(), expires_at) {
-        (Some(after), Some(stored), Some(new)) => new - stored < after,
+/// Whether a touch to `expiry` would move the stored expiry by less than
+/// [`touch_after`](crate::SessionLayerBuilder::touch_after), or by less than
+/// half the session's own lifetime when that is shorter: a short-lived
+/// session must be touched while it is in use, or it lapses.
+fn touched_lately(config: &Config, current: &Current, expiry: Option<(OffsetDateTime, Duration)>) -> bool {
+    match (config.touch_after, current.session.expires_at(), expiry) {
+        (Some(after), Some(stored), Some((new, lifetime))) => new - stored < after.min(lifetime / 2),
         _ => false,
     }
 }
@@ -78,7 +89,7 @@ fn touched_lately(config: &Config, current: &Current, expires_at: Option<OffsetD
 async fn create(
     config: &Config,
     mut current: Current,
-    expires_at: Option<OffsetDateTime>,
+    expiry: Option<(OffsetDateTime, Duration)>,
 ) -> Result<CookieUpdate, Error> {
     let mut attempt = 1;
     loop {
@@ -86,7 +97,7 @@ async fn create(
             Ok(()) => {
                 return Ok(CookieUpdate::Send {
                     id: current.id,
-                    expires_at,
+                    expiry,
                 });
             }
             Err(error) if error.is_refusal() && attempt < CREATE_ATTEMPTS => {

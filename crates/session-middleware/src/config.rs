@@ -45,10 +45,11 @@ pub(crate) struct Config {
 pub(crate) enum CookieUpdate {
     /// Nothing: no `Set-Cookie`.
     Keep,
-    /// Send the cookie for `id`, persistent until `expires_at` when set.
+    /// Send the cookie for `id`; with `expiry` (when, and the lifetime
+    /// that led there) a persistent one, else a browser-session cookie.
     Send {
         id: SessionId,
-        expires_at: Option<OffsetDateTime>,
+        expiry: Option<(OffsetDateTime, time::Duration)>,
     },
     /// Tell the browser to drop the cookie.
     Clear,
@@ -60,10 +61,7 @@ impl Config {
         match update {
             CookieUpdate::Keep => Ok(None),
             CookieUpdate::Clear => self.cookie.clear().map(Some),
-            CookieUpdate::Send { id, expires_at } => {
-                let expiry = expires_at.zip(self.max_age);
-                self.cookie.set(&self.signer.sign(&id), expiry).map(Some)
-            }
+            CookieUpdate::Send { id, expiry } => self.cookie.set(&self.signer.sign(&id), expiry).map(Some),
         }
     }
 }

@@ -45,6 +45,7 @@ mod cookie;
 mod error;
 mod handle;
 mod layer;
+mod node_cookie;
 mod signing;
 mod state;
 mod uri_component;

@@ -10,7 +10,7 @@
 )]
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
@@ -23,7 +23,9 @@ use axum::{
     routing::get,
 };
 use http_body_util::BodyExt as _;
-use session_core::{Error, Session as Stored, SessionId, SessionStream, Store};
+use session_core::{
+    Error, Session as Stored, SessionData, SessionId, SessionStream, Store, backend::SessionParts,
+};
 use session_memory::MemoryStore;
 use session_middleware::{CookieSigner, Session, SessionError, SessionLayer, SessionLayerBuilder};
 use time::OffsetDateTime;
@@ -43,15 +45,45 @@ pub struct Call {
 }
 
 /// A memory store that records every call and fails the methods named in
-/// `failing`.
+/// `failing`. Made with [`Recorder::express`], it also keeps each session's
+/// express-session cookie object, as the Express layouts do.
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
     pub inner: MemoryStore,
     calls: Arc<Mutex<Vec<Call>>>,
     failing: Arc<Mutex<HashSet<&'static str>>>,
+    /// `Some` when cookie objects are kept: the one written for each id.
+    cookies: Option<Arc<Mutex<HashMap<SessionId, SessionData>>>>,
 }
 
 impl Recorder {
+    /// A recorder that keeps express-session's cookie objects, like a store
+    /// in an Express layout.
+    pub fn express() -> Self {
+        Self {
+            cookies: Some(Arc::default()),
+            ..Self::default()
+        }
+    }
+
+    /// The cookie object kept for `id`.
+    pub fn cookie_object(&self, id: &SessionId) -> Option<SessionData> {
+        self.cookies.as_ref()?.lock().unwrap().get(id).cloned()
+    }
+
+    /// Stores `session` under `id` without recording a call, cookie object
+    /// included.
+    pub async fn seed(&self, id: &SessionId, session: &Stored) {
+        self.keep_cookie(id, session);
+        self.inner.set(id, session).await.unwrap();
+    }
+
+    fn keep_cookie(&self, id: &SessionId, session: &Stored) {
+        if let (Some(cookies), Some(cookie)) = (&self.cookies, session.express_cookie()) {
+            cookies.lock().unwrap().insert(id.clone(), cookie.clone());
+        }
+    }
+
     /// The calls so far, forgetting them.
     pub fn take(&self) -> Vec<Call> {
         std::mem::take(&mut *self.calls.lock().unwrap())
@@ -88,15 +120,23 @@ impl Recorder {
 impl Store for Recorder {
     async fn get(&self, id: &SessionId) -> session_core::Result<Option<Stored>> {
         self.record("get", id, None)?;
-        self.inner.get(id).await
+        let mut session = self.inner.get(id).await?;
+        if let Some(session) = &mut session {
+            session.set_express_cookie(self.cookie_object(id));
+        }
+        Ok(session)
     }
     async fn set(&self, id: &SessionId, session: &Stored) -> session_core::Result<()> {
         self.record("set", id, session.expires_at())?;
-        self.inner.set(id, session).await
+        self.inner.set(id, session).await?;
+        self.keep_cookie(id, session);
+        Ok(())
     }
     async fn create(&self, id: &SessionId, session: &Stored) -> session_core::Result<()> {
         self.record("create", id, session.expires_at())?;
-        self.inner.create(id, session).await
+        self.inner.create(id, session).await?;
+        self.keep_cookie(id, session);
+        Ok(())
     }
     async fn touch(&self, id: &SessionId, expires_at: Option<OffsetDateTime>) -> session_core::Result<()> {
         self.record("touch", id, expires_at)?;
