@@ -7,7 +7,7 @@ use axum_core::extract::FromRequestParts;
 use http::request::Parts;
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use session_core::SessionId;
+use session_core::{Error, SessionId};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
@@ -20,7 +20,10 @@ use crate::{
 /// handle to clone.
 ///
 /// Nothing is read from the store until a handler first uses the session,
-/// so requests that never do cost no store call. Every clone shares one
+/// so requests that never do cost no store call. A stored session the store
+/// cannot read ([`Error::Decode`](session_core::Error::Decode), say Node
+/// data Rust cannot hold) counts as an unknown one: the request gets a
+/// fresh session, and the log a warning (without the id). Every clone shares one
 /// state behind a per-request lock, so clones used at the same time (in
 /// `tokio::join!`, say) see each other's changes. What to save is decided
 /// when the response is made; see [`SessionLayer`](crate::SessionLayer).
@@ -203,7 +206,17 @@ impl Session {
     async fn current<'a>(&self, state: &'a mut State) -> Result<&'a mut Current, SessionError> {
         if let State::Unread = state {
             let loaded = match &self.request.cookie_id {
-                Some(id) => self.request.config.store.get(id).await?.map(|s| (id.clone(), s)),
+                Some(id) => match self.request.config.store.get(id).await {
+                    Ok(found) => found.map(|s| (id.clone(), s)),
+                    // What the store holds cannot be read here (say Node data
+                    // Rust cannot hold): the user starts over, as with an
+                    // unknown id, rather than failing every request.
+                    Err(error @ (Error::Decode(_) | Error::InvalidId(_))) => {
+                        tracing::warn!(%error, "the stored session cannot be read; a fresh one replaces it");
+                        None
+                    }
+                    Err(error) => return Err(error.into()),
+                },
                 None => None,
             };
             // A cookie whose session is gone (expired, destroyed) gets a new

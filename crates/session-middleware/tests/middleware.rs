@@ -136,6 +136,34 @@ async fn tampered_cookies_get_a_fresh_session_and_nothing_is_written_for_their_i
 }
 
 #[tokio::test]
+async fn a_session_the_store_cannot_read_is_replaced_by_a_fresh_one() {
+    let store = Recorder::default();
+    let app = app(store.clone());
+    let first = send(&app, "/count", None).await;
+    send(&app, "/count", Some(&first.cookie())).await;
+    store.make_unreadable(&first.id());
+    store.take();
+
+    for _ in 0..2 {
+        let reply = send(&app, "/read", Some(&first.cookie())).await;
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (StatusCode::OK, "none"),
+            "not a 500"
+        );
+    }
+    let fresh = send(&app, "/count", Some(&first.cookie())).await;
+    assert_eq!((fresh.status, fresh.body.as_str()), (StatusCode::OK, "1"));
+    assert_ne!(
+        fresh.id(),
+        first.id(),
+        "a new id: nothing is written over what Node holds"
+    );
+    assert_eq!(store.methods(), ["get", "get", "get", "create"]);
+    assert_eq!(send(&app, "/read", Some(&fresh.cookie())).await.body, "1");
+}
+
+#[tokio::test]
 async fn a_signed_id_the_store_does_not_hold_is_never_adopted() {
     let store = Recorder::default();
     let chosen = SessionId::parse("chosen-by-someone-else").unwrap();

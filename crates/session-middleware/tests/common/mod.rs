@@ -54,6 +54,9 @@ pub struct Recorder {
     failing: Arc<Mutex<HashSet<&'static str>>>,
     /// `Some` when cookie objects are kept: the one written for each id.
     cookies: Option<Arc<Mutex<HashMap<SessionId, SessionData>>>>,
+    /// Ids whose `get` answers `Error::Decode`, as for data the store
+    /// cannot read.
+    unreadable: Arc<Mutex<HashSet<SessionId>>>,
 }
 
 impl Recorder {
@@ -94,6 +97,11 @@ impl Recorder {
         self.take().into_iter().map(|call| call.method).collect()
     }
 
+    /// Makes `get(id)` answer `Error::Decode` from now on.
+    pub fn make_unreadable(&self, id: &SessionId) {
+        self.unreadable.lock().unwrap().insert(id.clone());
+    }
+
     pub fn fail(&self, method: &'static str) {
         self.failing.lock().unwrap().insert(method);
     }
@@ -120,6 +128,9 @@ impl Recorder {
 impl Store for Recorder {
     async fn get(&self, id: &SessionId) -> session_core::Result<Option<Stored>> {
         self.record("get", id, None)?;
+        if self.unreadable.lock().unwrap().contains(id) {
+            return Err(Error::Decode("a lone UTF-16 surrogate in the stored JSON".into()));
+        }
         let mut session = self.inner.get(id).await?;
         if let Some(session) = &mut session {
             session.set_express_cookie(self.cookie_object(id));
