@@ -18,6 +18,8 @@ const ADMIN_COOKIE: &str = "demo_admin";
 #[derive(Clone, Debug)]
 pub(crate) struct Guard {
     admin_token: Arc<str>,
+    /// Whether the token was made here rather than given by the operator.
+    generated: bool,
     /// The origin forms must come from, when the demo is served behind a
     /// proxy (`--public-url`); otherwise `http://` plus the request's Host.
     public_origin: Option<Arc<str>>,
@@ -27,20 +29,23 @@ impl Guard {
     /// `admin_token`, or a fresh random one; `public_url` as given by
     /// `--public-url` (its scheme, host and port are kept).
     pub(crate) fn new(admin_token: Option<String>, public_url: Option<&str>) -> Result<Self, String> {
-        let admin_token = match admin_token {
-            Some(token) if token.len() >= 16 => token,
+        let (admin_token, generated) = match admin_token {
+            Some(token) if token.len() >= 16 => (token, false),
             Some(_) => return Err("the admin token must be at least 16 characters".into()),
-            None => random_token()?,
+            None => (random_token()?, true),
         };
         let public_origin = public_url.map(origin_of).transpose()?;
         Ok(Self {
             admin_token: Arc::from(admin_token),
+            generated,
             public_origin: public_origin.map(Arc::from),
         })
     }
 
-    pub(crate) fn admin_token(&self) -> &str {
-        &self.admin_token
+    /// The admin token when it was made here, to be shown to the operator
+    /// once; `None` when the operator gave it.
+    pub(crate) fn generated_token(&self) -> Option<&str> {
+        self.generated.then_some(&*self.admin_token)
     }
 
     /// Whether cookies need the Secure flag: served over https.

@@ -58,12 +58,17 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("session demo on http://{listen}/ with store {}", opened.label);
-    println!("admin pages: http://{listen}/admin?token={}", guard.admin_token());
+    println!("session demo on http://{listen}/ with store {}", opened.shown);
+    // A token the operator chose is theirs already: printing it would only
+    // put it in a log.
+    match guard.generated_token() {
+        Some(token) => println!("admin pages: http://{listen}/admin?token={token}"),
+        None => println!("admin pages: http://{listen}/admin (with the admin token you gave)"),
+    }
     let app = pages::router(
         pages::App {
             store: opened.store,
-            label: Arc::from(opened.label),
+            label: Arc::from(opened.kind),
         },
         guard,
     );

@@ -129,3 +129,30 @@ fn it_serves_both_pages_on_the_memory_store() {
     );
     assert!(admin.contains("Live sessions: <strong>1</strong>"), "{admin}");
 }
+
+#[test]
+fn an_admin_token_the_operator_gave_is_never_printed() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let token = "operator-chosen-token-0123456789";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_session-demo"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("SESSION_STORE_URL")
+        .env("DEMO_ADMIN_TOKEN", token)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let printed: Vec<String> = {
+        use std::io::BufRead;
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        lines.map_while(Result::ok).take(2).collect()
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(printed.len(), 2, "{printed:?}");
+    assert!(printed[1].contains("/admin"), "{printed:?}");
+    assert!(!printed.concat().contains(token), "{printed:?}");
+}
