@@ -1,4 +1,8 @@
-# Helpers shared by the service scripts. Sourced by scripts/test.
+# Helpers shared by the service scripts. Sourced by scripts/test, and first
+# by anyone starting one service by hand.
+
+# Where the servers the scripts install and start keep their files.
+: "${SESSION_SERVICES_DIR:=/var/tmp/session-stores-services}"
 
 wait_for() { # seconds, description, command...
   local seconds=$1 what=$2; shift 2

@@ -6,7 +6,6 @@
 # Servers this script starts keep running for the next test run; their files
 # (pid, log, nodes.conf) live under $SESSION_SERVICES_DIR.
 
-: "${SESSION_SERVICES_DIR:=/var/tmp/session-stores-services}"
 REDIS_CLUSTER_PORTS=(7101 7102 7103)
 
 need_redis_binaries() {
