@@ -7,9 +7,11 @@ use session_core::{Error, backend::BuilderOptions};
 use crate::{
     CouchStore, Layout, address,
     cache::{self, Cache},
+    documents::Documents,
     feed::{self, Feed},
     http::Couch,
-    pouch, purge,
+    native::Native,
+    pouch::Pouch,
     store::Inner,
 };
 
@@ -236,10 +238,6 @@ impl CouchStoreBuilder {
                 self.database
             )));
         }
-        match self.layout {
-            Layout::Native => purge::ensure_index(&couch).await?,
-            Layout::PouchDbStore => pouch::purge::ensure_index(&couch).await?,
-        }
 
         let options = self.options;
         let purge_batch = options.purge_batch as usize;
@@ -253,6 +251,23 @@ impl CouchStoreBuilder {
             };
             Cache::new(&limits, Arc::clone(&options.clock))
         });
+        // The one place the layout is looked at: from here on the store
+        // calls its documents.
+        let documents: Arc<dyn Documents> = match self.layout {
+            Layout::Native => Arc::new(Native {
+                couch: couch.clone(),
+                codec: Arc::clone(&options.codec),
+                clock: Arc::clone(&options.clock),
+                lifetimes,
+                cache: cache.clone(),
+            }),
+            Layout::PouchDbStore => Arc::new(Pouch {
+                couch: couch.clone(),
+                clock: Arc::clone(&options.clock),
+                lifetimes,
+            }),
+        };
+        documents.ensure_index().await?;
         if let Some(cache) = &cache {
             tasks.push(feed::follow(Feed {
                 couch: couch.clone(),
@@ -263,19 +278,19 @@ impl CouchStoreBuilder {
             }));
         }
         if let Some(interval) = options.purge_interval {
-            let (couch, clock, layout) = (couch.clone(), Arc::clone(&options.clock), self.layout);
-            let default_ttl = lifetimes.default_ttl();
+            let documents = Arc::clone(&documents);
             // A run may take at most one interval: the next one is due then.
             tasks.push(session_core::backend::spawn_purge(
                 interval,
                 interval,
                 move || {
-                    let (couch, clock) = (couch.clone(), Arc::clone(&clock));
-                    async move { layout.purge(&couch, &*clock, default_ttl, purge_batch).await }
+                    let documents = Arc::clone(&documents);
+                    async move { documents.purge(purge_batch).await }
                 },
             ));
         }
         Ok(CouchStore::from_inner(Inner {
+            documents,
             couch,
             layout: self.layout,
             lifetimes,

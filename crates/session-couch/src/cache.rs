@@ -26,8 +26,8 @@ use session_core::{Clock, Session, SessionData, SessionId, backend::Lease};
 use time::OffsetDateTime;
 
 use crate::{
-    doc,
     marks::{self, Marks},
+    revision,
 };
 
 /// A live session as the cache holds it.
@@ -62,7 +62,7 @@ impl Entry {
     }
 
     fn generation(&self) -> u64 {
-        doc::generation(&self.rev)
+        revision::generation(&self.rev)
     }
 }
 

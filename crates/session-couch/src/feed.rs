@@ -20,8 +20,9 @@ use session_core::{
 
 use crate::{
     cache::{Cache, Entry},
-    doc,
     http::Couch,
+    native::doc,
+    revision,
 };
 
 /// What the feed task needs.
@@ -102,7 +103,7 @@ impl Feed {
             other => other.to_string(),                    // PouchDB: a number
         };
         if let Ok(id) = doc::session_id(&change.id) {
-            let generation = change.changes.first().map_or(0, |c| doc::generation(&c.rev));
+            let generation = change.changes.first().map_or(0, |c| revision::generation(&c.rev));
             self.cache.observe(&id, generation, || self.live_entry(&change));
         }
         Some(seq)

@@ -7,17 +7,19 @@
 //! whole request URL (the session id, and credentials if the app's client
 //! has them in its URL) in a `Referer` header: every request here goes out
 //! without it.
+//!
+//! Every request but the continuous feed carries the store's timeout
+//! (reqwest's own, which covers the whole body), so no request outlasts it,
+//! whoever sends it: the purge, `clear` and the builder rely on that. Store
+//! calls bound their whole run on top.
 
 use std::{collections::HashMap, time::Duration};
 
 use bytes::Bytes;
-use reqwest::{Method, Response, StatusCode, header::REFERER};
-use session_core::{Error, backend::within};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, header::REFERER};
+use session_core::Error;
 
-use crate::{
-    doc,
-    errors::{from_reqwest, unexpected},
-};
+use crate::errors::{from_reqwest, unexpected};
 
 /// Outcome of a write that names a revision.
 pub(crate) enum PutOutcome {
@@ -34,45 +36,51 @@ pub(crate) struct Couch {
     pub(crate) timeout: Duration,
 }
 
+/// A document id as one percent-encoded path segment.
+pub(crate) fn encode_id(doc_id: &str) -> String {
+    percent_encoding::utf8_percent_encode(doc_id, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The path of a document: the database, then the percent-encoded id.
+pub(crate) fn path(db: &str, doc_id: &str) -> String {
+    format!("/{db}/{}", encode_id(doc_id))
+}
+
 impl Couch {
-    /// Sends `request` without a `Referer` and returns the response's head.
-    async fn execute(&self, request: reqwest::RequestBuilder) -> Result<Response, Error> {
-        let (client, request) = request.build_split();
-        let mut request = request.map_err(|e| from_reqwest(e, self.timeout))?;
-        request.headers_mut().remove(REFERER);
-        client
-            .execute(request)
-            .await
-            .map_err(|e| from_reqwest(e, self.timeout))
-    }
-
-    /// One request and its whole body, within the store's timeout.
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<(StatusCode, Bytes), Error> {
-        let call = async {
-            let response = self.execute(request).await?;
-            let status = response.status();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| from_reqwest(e, self.timeout))?;
-            Ok((status, body))
-        };
-        within(self.timeout, call).await
-    }
-
+    /// A request to `path`, through couch_rs (its base URL, credentials and
+    /// JSON headers) but without its `Referer`.
     fn req(
         &self,
         method: Method,
         path: &str,
         query: Option<&HashMap<String, String>>,
-    ) -> reqwest::RequestBuilder {
-        self.client.req(method, path, query)
+    ) -> Result<RequestBuilder, Error> {
+        let (client, request) = self.client.req(method, path, query).build_split();
+        let mut request = request.map_err(|e| from_reqwest(e, self.timeout))?;
+        request.headers_mut().remove(REFERER);
+        Ok(RequestBuilder::from_parts(client, request))
+    }
+
+    /// Sends a request made by [`req`](Self::req), bounded by the store's
+    /// timeout, and reads its whole body.
+    async fn send(&self, request: RequestBuilder) -> Result<(StatusCode, Bytes), Error> {
+        let response = request
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| from_reqwest(e, self.timeout))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| from_reqwest(e, self.timeout))?;
+        Ok((status, body))
     }
 
     /// The document `doc_id`, if it exists (deleted documents do not).
     pub(crate) async fn get(&self, doc_id: &str) -> Result<Option<Bytes>, Error> {
         match self
-            .send(self.req(Method::GET, &doc::path(&self.db, doc_id), None))
+            .send(self.req(Method::GET, &path(&self.db, doc_id), None)?)
             .await?
         {
             (StatusCode::OK, body) => Ok(Some(body)),
@@ -87,7 +95,7 @@ impl Couch {
     pub(crate) async fn leaves(&self, doc_id: &str) -> Result<Option<Bytes>, Error> {
         let query = HashMap::from([("open_revs".to_owned(), "all".to_owned())]);
         let request = self
-            .req(Method::GET, &doc::path(&self.db, doc_id), Some(&query))
+            .req(Method::GET, &path(&self.db, doc_id), Some(&query))?
             // Without it CouchDB answers multipart.
             .header(reqwest::header::ACCEPT, "application/json");
         match self.send(request).await? {
@@ -111,7 +119,7 @@ impl Couch {
             ("revs".to_owned(), history.to_string()),
         ]);
         match self
-            .send(self.req(Method::GET, &doc::path(&self.db, doc_id), Some(&query)))
+            .send(self.req(Method::GET, &path(&self.db, doc_id), Some(&query))?)
             .await?
         {
             (StatusCode::OK, body) => Ok(Some(body)),
@@ -129,7 +137,7 @@ impl Couch {
             ("limit".to_owned(), limit.to_string()),
         ]);
         let path = format!("/{}/_changes", self.db);
-        match self.send(self.req(Method::GET, &path, Some(&query))).await? {
+        match self.send(self.req(Method::GET, &path, Some(&query))?).await? {
             (StatusCode::OK, body) => Ok(body),
             (status, body) => Err(unexpected("GET _changes", status, &body, None)),
         }
@@ -137,16 +145,14 @@ impl Couch {
 
     /// Writes a document body (which names its `_rev`, if any).
     pub(crate) async fn put(&self, doc_id: &str, body: Vec<u8>) -> Result<PutOutcome, Error> {
-        let request = self
-            .req(Method::PUT, &doc::path(&self.db, doc_id), None)
-            .body(body);
+        let request = self.req(Method::PUT, &path(&self.db, doc_id), None)?.body(body);
         written(self.send(request).await?, "PUT document", doc_id)
     }
 
     /// Deletes revision `rev` of a document.
     pub(crate) async fn delete(&self, doc_id: &str, rev: &str) -> Result<PutOutcome, Error> {
         let query = HashMap::from([("rev".to_owned(), rev.to_owned())]);
-        let request = self.req(Method::DELETE, &doc::path(&self.db, doc_id), Some(&query));
+        let request = self.req(Method::DELETE, &path(&self.db, doc_id), Some(&query))?;
         match self.send(request).await? {
             (StatusCode::NOT_FOUND, _) => Ok(PutOutcome::Conflict),
             other => written(other, "DELETE document", doc_id),
@@ -178,7 +184,7 @@ impl Couch {
             query.insert("skip".to_owned(), "1".to_owned());
         }
         let path = format!("/{}/_all_docs", self.db);
-        match self.send(self.req(Method::GET, &path, Some(&query))).await? {
+        match self.send(self.req(Method::GET, &path, Some(&query))?).await? {
             (StatusCode::OK, body) => Ok(body),
             (status, body) => Err(unexpected("GET _all_docs", status, &body, None)),
         }
@@ -188,7 +194,7 @@ impl Couch {
     /// `_compact`).
     pub(crate) async fn post(&self, endpoint: &str, body: &serde_json::Value) -> Result<Bytes, Error> {
         let path = format!("/{}/{endpoint}", self.db);
-        let request = self.req(Method::POST, &path, None).body(body.to_string());
+        let request = self.req(Method::POST, &path, None)?.body(body.to_string());
         match self.send(request).await? {
             (status, body) if status.is_success() => Ok(body),
             (status, body) => Err(unexpected(endpoint, status, &body, None)),
@@ -198,7 +204,7 @@ impl Couch {
     /// Creates the database unless it exists.
     pub(crate) async fn ensure_database(&self) -> Result<(), Error> {
         match self
-            .send(self.req(Method::PUT, &format!("/{}", self.db), None))
+            .send(self.req(Method::PUT, &format!("/{}", self.db), None)?)
             .await?
         {
             (status, _) if status.is_success() || status == StatusCode::PRECONDITION_FAILED => Ok(()),
@@ -209,7 +215,7 @@ impl Couch {
     /// The database's current `update_seq`, as text (`None` if it is missing).
     pub(crate) async fn update_seq(&self) -> Result<Option<String>, Error> {
         match self
-            .send(self.req(Method::GET, &format!("/{}", self.db), None))
+            .send(self.req(Method::GET, &format!("/{}", self.db), None)?)
             .await?
         {
             (StatusCode::OK, body) => {
@@ -228,7 +234,7 @@ impl Couch {
     /// Whether the database exists.
     pub(crate) async fn database_exists(&self) -> Result<bool, Error> {
         match self
-            .send(self.req(Method::GET, &format!("/{}", self.db), None))
+            .send(self.req(Method::GET, &format!("/{}", self.db), None)?)
             .await?
         {
             (StatusCode::OK, _) => Ok(true),
@@ -246,11 +252,15 @@ impl Couch {
             ("since".to_owned(), since.to_owned()),
             ("heartbeat".to_owned(), heartbeat.as_millis().to_string()),
         ]);
-        let request = self
-            .req(Method::GET, &format!("/{}/_changes", self.db), Some(&query))
+        // Not `send`: the feed stays open for good, so it has no timeout
+        // (its caller bounds the opening, and its silences).
+        let response = self
+            .req(Method::GET, &format!("/{}/_changes", self.db), Some(&query))?
             // A compressed continuous feed can be held back by the server.
-            .header(reqwest::header::ACCEPT_ENCODING, "identity");
-        let response = self.execute(request).await?;
+            .header(reqwest::header::ACCEPT_ENCODING, "identity")
+            .send()
+            .await
+            .map_err(|e| from_reqwest(e, self.timeout))?;
         if response.status().is_success() {
             return Ok(response);
         }

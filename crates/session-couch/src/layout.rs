@@ -2,12 +2,6 @@
 //! or session-pouchdb-store's, so a Rust service and an Express app share
 //! the same sessions.
 
-use std::time::Duration;
-
-use session_core::{Clock, Error};
-
-use crate::{http::Couch, pouch, purge};
-
 /// The stored layout (set with
 /// [`CouchStoreBuilder::layout`](crate::CouchStoreBuilder::layout)).
 ///
@@ -149,22 +143,6 @@ pub fn node_shareable_id() -> session_core::SessionId {
         let id = session_core::SessionId::generate();
         if !id.as_str().starts_with('_') {
             return id;
-        }
-    }
-}
-
-impl Layout {
-    /// One purge run of this layout's expired sessions: how many it deleted.
-    pub(crate) async fn purge(
-        self,
-        couch: &Couch,
-        clock: &dyn Clock,
-        default_ttl: Duration,
-        batch: usize,
-    ) -> Result<u64, Error> {
-        match self {
-            Self::Native => purge::purge(couch, clock, batch).await,
-            Self::PouchDbStore => pouch::purge::purge(couch, clock, default_ttl, batch).await,
         }
     }
 }

@@ -23,20 +23,22 @@
 #![forbid(unsafe_code)]
 
 mod address;
+mod all_docs;
 mod builder;
+mod bulk;
 mod cache;
 mod compact;
-mod doc;
+mod documents;
 mod errors;
 mod feed;
 mod http;
 mod layout;
 mod marks;
+mod native;
 mod pouch;
-mod purge;
-mod read;
+mod retry;
+mod revision;
 mod store;
-mod write;
 
 pub use builder::CouchStoreBuilder;
 pub use layout::{Layout, node_shareable_id};

@@ -9,7 +9,12 @@ use session_core::{
 };
 use time::OffsetDateTime;
 
-use crate::{Layout, cache::Cache, http::Couch, write::Change};
+use crate::{
+    Layout,
+    cache::Cache,
+    documents::{Change, Documents},
+    http::Couch,
+};
 
 /// A session store on CouchDB (or any server speaking its API), through
 /// [`couch_rs`], with an optional in-process cache kept in sync across
@@ -71,6 +76,8 @@ pub struct CouchStore {
 }
 
 pub(crate) struct Inner {
+    /// The layout's documents, chosen by the builder: every call goes there.
+    pub(crate) documents: Arc<dyn Documents>,
     pub(crate) couch: Couch,
     pub(crate) layout: Layout,
     pub(crate) lifetimes: Lifetimes,
@@ -159,16 +166,7 @@ impl CouchStore {
     /// a row deleted nothing of what they found (deletes refused, say by a
     /// validation function), rather than trying forever.
     pub async fn purge_expired(&self) -> Result<u64> {
-        let inner = &self.inner;
-        inner
-            .layout
-            .purge(
-                &inner.couch,
-                &*inner.clock,
-                inner.lifetimes.default_ttl(),
-                inner.purge_batch,
-            )
-            .await
+        self.inner.documents.purge(self.inner.purge_batch).await
     }
 
     /// Asks the server to compact the database, reclaiming the space of
@@ -210,82 +208,71 @@ impl fmt::Debug for CouchStore {
     }
 }
 
+// Reads are bounded here by the timeout. Writes and `destroy` are not: the
+// layer runs them in `retry::retry`, which holds the whole call to the
+// timeout (a second deadline here would only lengthen every write's call
+// chain).
 #[async_trait]
 impl Store for CouchStore {
     async fn get(&self, id: &SessionId) -> Result<Option<Session>> {
         if let Some(entry) = self.inner.cache.as_ref().and_then(|cache| cache.live(id)) {
             return Ok(Some(entry.into_session()));
         }
-        match self.inner.layout {
-            Layout::Native => within(self.timeout(), self.fetch(id)).await,
-            Layout::PouchDbStore => within(self.timeout(), self.pouch_get(id)).await,
-        }
+        within(self.timeout(), self.inner.documents.get(id)).await
     }
 
     async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
-        within(
-            self.timeout(),
-            self.write_layout(id, Write::Set, Change::Session(session)),
-        )
-        .await
+        self.inner
+            .documents
+            .write(id, Write::Set, Change::Session(session))
+            .await
     }
 
     async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
-        within(
-            self.timeout(),
-            self.write_layout(id, Write::Create, Change::Session(session)),
-        )
-        .await
+        self.inner
+            .documents
+            .write(id, Write::Create, Change::Session(session))
+            .await
     }
 
     async fn touch(&self, id: &SessionId, expires_at: Option<OffsetDateTime>) -> Result<()> {
         if self.inner.disable_touch {
             return Ok(());
         }
-        within(
-            self.timeout(),
-            self.write_layout(id, Write::Touch, Change::Expiry(expires_at)),
-        )
-        .await
+        self.inner
+            .documents
+            .write(id, Write::Touch, Change::Expiry(expires_at))
+            .await
     }
 
     async fn destroy(&self, id: &SessionId) -> Result<()> {
-        match self.inner.layout {
-            Layout::Native => within(self.timeout(), self.tombstone(id)).await,
-            Layout::PouchDbStore => within(self.timeout(), self.pouch_destroy(id)).await,
-        }
+        self.inner.documents.destroy(id).await
     }
 
     fn all_stream(&self) -> SessionStream<'_> {
-        match self.inner.layout {
-            Layout::Native => paged(None, move |after| within(self.timeout(), self.page(after))),
-            Layout::PouchDbStore => paged(None, move |after| within(self.timeout(), self.pouch_page(after))),
-        }
+        paged(None, move |after| {
+            within(self.timeout(), self.inner.documents.page(after))
+        })
     }
 
     async fn length(&self) -> Result<u64> {
-        match self.inner.layout {
-            Layout::Native => within(self.timeout(), self.count()).await,
-            Layout::PouchDbStore => within(self.timeout(), self.pouch_count()).await,
-        }
+        within(self.timeout(), self.inner.documents.count()).await
     }
 
+    // Bounded by the timeout per request, not as a whole: it takes a round
+    // per thousand documents.
     async fn clear(&self) -> Result<()> {
-        let _emptied = self.inner.cache.as_ref().map(crate::write::EmptyOnDrop);
-        match self.inner.layout {
-            Layout::Native => crate::purge::delete_all(&self.inner.couch).await,
-            Layout::PouchDbStore => crate::pouch::clear::clear(&self.inner.couch).await,
-        }
+        let _emptied = self.inner.cache.as_ref().map(EmptyOnDrop);
+        self.inner.documents.clear().await
     }
 }
 
-impl CouchStore {
-    /// `set`, `create` or `touch`, in the store's layout.
-    async fn write_layout(&self, id: &SessionId, write: Write, change: Change<'_>) -> Result<()> {
-        match self.inner.layout {
-            Layout::Native => self.write(id, write, change).await,
-            Layout::PouchDbStore => self.pouch_write(id, write, change).await,
-        }
+/// Empties the cache when dropped, whether `clear` finished or not.
+struct EmptyOnDrop<'a>(&'a Cache);
+
+impl Drop for EmptyOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.clear();
     }
 }
 

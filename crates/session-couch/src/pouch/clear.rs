@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use session_core::Error;
 
 use super::doc::{self, Meta};
-use crate::{http::Couch, purge::write_all};
+use crate::{bulk::write_all, http::Couch};
 
 /// Documents per `_changes` page of `clear`.
 const CLEAR_PAGE: usize = 1000;

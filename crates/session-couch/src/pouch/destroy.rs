@@ -1,4 +1,5 @@
-//! Logout that sticks for Node too: `destroy` in the PouchDbStore layout.
+//! Logout that sticks for Node too: ending a session in the PouchDbStore
+//! layout (`destroy`, and a write whose expiry is past).
 //!
 //! A Node process running session-pouchdb-store may hold the session in its
 //! memory, kept up to date by merging each changed document into its copy
@@ -17,25 +18,16 @@
 
 use session_core::{Result, SessionId, backend};
 
-use super::{doc, leaf};
+use super::{
+    Pouch, doc,
+    leaf::{self, Need},
+};
 use crate::{
-    CouchStore,
     http::PutOutcome,
-    write::{WRITE_ATTEMPTS, back_off, gave_up},
+    retry::{Attempt, retry},
 };
 
-impl CouchStore {
-    /// `destroy` in the PouchDbStore layout: the session ended, and a
-    /// tombstone for the grace window (none when it is zero).
-    pub(crate) async fn pouch_destroy(&self, id: &SessionId) -> Result<()> {
-        let until = self
-            .inner
-            .lifetimes
-            .tombstone_until(self.inner.clock.now())
-            .map(backend::unix_millis);
-        self.pouch_end(id, until).await
-    }
-
+impl Pouch {
     /// Ends the session `id` holds, for Node and this store both, leaving a
     /// tombstone until `until` (unix ms) if given, or a later one the
     /// document already carries.
@@ -43,41 +35,39 @@ impl CouchStore {
     /// # Errors
     /// A backend error; [`Error::Decode`](session_core::Error::Decode) when
     /// the id holds a document that is not a session (it is left alone).
-    pub(crate) async fn pouch_end(&self, id: &SessionId, until: Option<i64>) -> Result<()> {
-        let inner = &self.inner;
-        let couch = &inner.couch;
-        let doc_id = doc::doc_id(id);
-        for attempt in 0..WRITE_ATTEMPTS {
-            let now = inner.clock.now();
-            let found = leaf::find(couch, &doc_id, now, inner.lifetimes.default_ttl()).await?;
+    pub(crate) async fn end(&self, id: &SessionId, until: Option<i64>) -> Result<()> {
+        let couch = &self.couch;
+        let doc_id = &doc::doc_id(id);
+        retry(couch.timeout, |_| async move {
+            let now = self.clock.now();
+            let found = leaf::find(couch, doc_id, now, Need::Tombstone).await?;
             let raw = found.raw.as_deref().unwrap_or(b"{}");
             let carried = doc::Meta::of(raw).ok().and_then(|meta| meta.destroyed_until());
             let in_force = carried.filter(|at| *at > backend::unix_millis(now));
             let marker = until.max(in_force);
             let written = match (found.rev.as_deref(), found.undeleted, marker) {
-                (None, _, None) => return Ok(()),
-                (None, _, Some(marker)) => couch.put(&doc_id, doc::bare_tombstone(&doc_id, marker)).await?,
-                (Some(_), false, marker) if marker.is_none() || marker == carried => return Ok(()),
+                (None, _, None) => return Ok(Attempt::Done(())),
+                (None, _, Some(marker)) => couch.put(doc_id, doc::bare_tombstone(doc_id, marker)).await?,
+                (Some(_), false, marker) if marker.is_none() || marker == carried => {
+                    return Ok(Attempt::Done(()));
+                }
                 (Some(rev), false, marker) => {
-                    let renewed = doc::revoked(raw, &doc_id, Some(rev), true, marker)?;
-                    couch.put(&doc_id, renewed).await?
+                    let renewed = doc::revoked(raw, doc_id, Some(rev), true, marker)?;
+                    couch.put(doc_id, renewed).await?
                 }
                 (Some(rev), true, marker) => {
-                    let revoke = doc::revoked(raw, &doc_id, Some(rev), false, marker)?;
-                    match couch.put(&doc_id, revoke).await? {
+                    let revoke = doc::revoked(raw, doc_id, Some(rev), false, marker)?;
+                    match couch.put(doc_id, revoke).await? {
                         PutOutcome::Rev(rev) => {
-                            let delete = doc::revoked(raw, &doc_id, Some(&rev), true, marker)?;
-                            couch.put(&doc_id, delete).await?
+                            let delete = doc::revoked(raw, doc_id, Some(&rev), true, marker)?;
+                            couch.put(doc_id, delete).await?
                         }
                         PutOutcome::Conflict => PutOutcome::Conflict,
                     }
                 }
             };
-            match written {
-                PutOutcome::Rev(_) => return Ok(()),
-                PutOutcome::Conflict => back_off(attempt).await,
-            }
-        }
-        Err(gave_up())
+            Ok(written.into())
+        })
+        .await
     }
 }

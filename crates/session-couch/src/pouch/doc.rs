@@ -19,7 +19,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value, value::RawValue};
 use session_core::{
     Error, Session, SessionId, backend,
-    backend::check_storable,
     backend::express::{self, COOKIE_KEY, Flavor},
 };
 use time::OffsetDateTime;
@@ -88,20 +87,24 @@ pub(crate) fn session_id(doc_id: &str) -> Option<SessionId> {
     SessionId::parse(&id).ok()
 }
 
-/// The body `set`, `create` and `touch` write: `session` as express-session
-/// stores it, expiring at `expires_at`, written at `now`.
+/// A session as express-session stores it, without the object's braces:
+/// what a write's body holds between `_id`/`_rev` and `$ts`.
+pub(crate) struct Encoded(Vec<u8>);
+
+/// `session` as express-session stores it, expiring at `expires_at`,
+/// written at `now`: encoded once per write, before anything is read or
+/// sent, so data this layout cannot store never reaches the server.
 ///
 /// # Errors
 /// [`Error::Encode`] when the data holds a key that is not data here, or
 /// anything [`express::encode_as`] refuses.
-pub(crate) fn body(
-    doc_id: &str,
-    rev: Option<&str>,
+pub(crate) fn encode(
     session: &Session,
     expires_at: OffsetDateTime,
     now: OffsetDateTime,
-) -> Result<Vec<u8>, Error> {
-    refuse_store_keys(session)?;
+) -> Result<Encoded, Error> {
+    refuse_keys(session)?;
+    // This also refuses data nested deeper than the contract allows.
     let express = express::encode_as(Flavor::Json, session, expires_at, now)?;
     // `{"cookie":{...},...}`: never empty, it always has its cookie.
     let members = express
@@ -109,7 +112,13 @@ pub(crate) fn body(
         .and_then(|rest| rest.strip_suffix(b"}"))
         .filter(|members| !members.is_empty())
         .ok_or_else(|| Error::Encode("express-session's JSON is not an object with a cookie".into()))?;
-    let mut body = Vec::with_capacity(express.len() + doc_id.len() + 96);
+    Ok(Encoded(members.to_vec()))
+}
+
+/// The body `set`, `create` and `touch` write: the session, under its id
+/// and the revision it replaces, stamped `now`.
+pub(crate) fn body(doc_id: &str, rev: Option<&str>, session: &Encoded, now: OffsetDateTime) -> Vec<u8> {
+    let mut body = Vec::with_capacity(session.0.len() + doc_id.len() + 96);
     body.extend_from_slice(b"{\"_id\":");
     body.extend_from_slice(json_string(doc_id).as_bytes());
     if let Some(rev) = rev {
@@ -117,31 +126,21 @@ pub(crate) fn body(
         body.extend_from_slice(json_string(rev).as_bytes());
     }
     body.push(b',');
-    body.extend_from_slice(members);
+    body.extend_from_slice(&session.0);
     // No `$dirty`: a Node process merges this document into its cached
     // copy, and a `false` there would cancel a change it has not committed
     // yet (its commit timer writes only dirty sessions).
     let stamp = format!(",\"{TS}\":{}}}", backend::unix_millis(now));
     body.extend_from_slice(stamp.as_bytes());
-    Ok(body)
+    body
 }
 
-/// Refuses, before anything is read or sent, data this layout cannot
-/// store: keys that are not data here, and what the contract refuses.
+/// Refuses data keys that are not data in this layout: CouchDB's, the
+/// stores', and express-session's `cookie`.
 ///
 /// # Errors
 /// [`Error::Encode`], saying why.
-pub(crate) fn check(session: &Session) -> Result<(), Error> {
-    refuse_store_keys(session)?;
-    if session.data().contains_key(COOKIE_KEY) {
-        return Err(Error::Encode(
-            "the key `cookie` belongs to express-session; an Express layout cannot store it as data".into(),
-        ));
-    }
-    check_storable(session.data())
-}
-
-fn refuse_store_keys(session: &Session) -> Result<(), Error> {
+fn refuse_keys(session: &Session) -> Result<(), Error> {
     let data = session.data();
     let refused = if data.keys().any(|key| key.starts_with('_')) {
         Some("keys starting with `_` belong to CouchDB")
@@ -155,12 +154,17 @@ fn refuse_store_keys(session: &Session) -> Result<(), Error> {
     } else {
         None
     };
-    match refused {
-        Some(why) => Err(Error::Encode(
+    if let Some(why) = refused {
+        return Err(Error::Encode(
             format!("{why}; the PouchDbStore layout cannot store it as data").into(),
-        )),
-        None => Ok(()),
+        ));
     }
+    if data.contains_key(COOKIE_KEY) {
+        return Err(Error::Encode(
+            "the key `cookie` belongs to express-session; an Express layout cannot store it as data".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// What every write and destroy needs to know of a stored revision.
@@ -371,7 +375,7 @@ mod tests {
         let expires = datetime!(2030-01-02 00:00:00.5 UTC);
         let mut session = Session::new().expiring_at(expires);
         session.insert("user", "ada").unwrap();
-        let body = body("abc", Some("1-x"), &session, expires, now).unwrap();
+        let body = body("abc", Some("1-x"), &encode(&session, expires, now).unwrap(), now);
         let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["_id"], json!("abc"));
         assert_eq!(body["_rev"], json!("1-x"));
@@ -396,12 +400,12 @@ mod tests {
         ] {
             let mut session = Session::new();
             session.insert(key, 1).unwrap();
-            let refused = body("abc", None, &session, now, now);
+            let refused = encode(&session, now, now);
             assert!(matches!(refused, Err(Error::Encode(_))), "{key}");
         }
         let mut fine = Session::new();
         fine.insert("$other", 1).unwrap();
-        assert!(body("abc", None, &fine, now, now).is_ok());
+        assert!(encode(&fine, now, now).is_ok());
     }
 
     #[test]

@@ -10,7 +10,21 @@ use session_core::{Error, Session, backend, backend::Occupant};
 use time::OffsetDateTime;
 
 use super::doc::{self, Meta};
-use crate::{doc::generation, http::Couch};
+use crate::{http::Couch, revision::generation};
+
+/// How much of the winning leaf a write needs told.
+#[derive(Clone, Copy)]
+pub(crate) enum Need {
+    /// Only whether it is a tombstone in force: enough for `set` and
+    /// `destroy`, which do the same to a live session and an expired one
+    /// ([`Write::needs_liveness`](session_core::backend::Write::needs_liveness)),
+    /// so the session is never decoded.
+    Tombstone,
+    /// Whether it is a live session too, and that session (`create`,
+    /// `touch`); a cookie without a date expires `$ts` plus this default
+    /// TTL.
+    Liveness(Duration),
+}
 
 /// The winning leaf of a document, as a write sees it.
 pub(crate) struct Found {
@@ -18,9 +32,10 @@ pub(crate) struct Found {
     pub(crate) rev: Option<String>,
     /// Whether it is a document that is not deleted (expired or not).
     pub(crate) undeleted: bool,
-    /// What it is to the rule table.
+    /// What it is to the rule table. Judged for tombstones only, a session
+    /// is `Vacant`, live or not.
     pub(crate) occupant: Occupant,
-    /// The live session it holds.
+    /// The live session it holds (judged for liveness only).
     pub(crate) session: Option<Session>,
     /// Its body.
     pub(crate) raw: Option<Vec<u8>>,
@@ -43,7 +58,8 @@ struct Reply<'a> {
     ok: Option<&'a RawValue>,
 }
 
-/// Reads every leaf of `doc_id` and judges the winner at `now`.
+/// Reads every leaf of `doc_id` and judges the winner at `now`, as far as
+/// the write needs.
 ///
 /// # Errors
 /// A backend error, or [`Error::Decode`] when the winner is a document that
@@ -52,7 +68,7 @@ pub(crate) async fn find(
     couch: &Couch,
     doc_id: &str,
     now: OffsetDateTime,
-    default_ttl: Duration,
+    need: Need,
 ) -> Result<Found, Error> {
     let Some(body) = couch.leaves(doc_id).await? else {
         return Ok(Found::NOTHING);
@@ -68,7 +84,7 @@ pub(crate) async fn find(
     let Some((meta, raw)) = winner else {
         return Ok(Found::NOTHING);
     };
-    judge(meta, raw.get().as_bytes(), now, default_ttl)
+    judge(meta, raw.get().as_bytes(), now, need)
 }
 
 /// CouchDB's choice among conflicting leaves: a document that is not
@@ -79,8 +95,8 @@ fn wins(leaf: &Meta, over: &Meta) -> bool {
     (rank(leaf), leaf.rev.as_str()) > (rank(over), over.rev.as_str())
 }
 
-/// What the leaf `meta` (with body `raw`) is at `now`.
-fn judge(meta: Meta, raw: &[u8], now: OffsetDateTime, default_ttl: Duration) -> Result<Found, Error> {
+/// What the leaf `meta` (with body `raw`) is at `now`, as far as `need` asks.
+fn judge(meta: Meta, raw: &[u8], now: OffsetDateTime, need: Need) -> Result<Found, Error> {
     let mut found = Found {
         rev: None,
         undeleted: !meta.deleted,
@@ -98,7 +114,8 @@ fn judge(meta: Meta, raw: &[u8], now: OffsetDateTime, default_ttl: Duration) -> 
         }
         // A session whose expiry cannot be read is not live: writes may
         // replace it, `get` reports it.
-        if let Ok(session) = doc::decode(raw, default_ttl)
+        if let Need::Liveness(default_ttl) = need
+            && let Ok(session) = doc::decode(raw, default_ttl)
             && !session.is_expired_at(now)
         {
             found.occupant = Occupant::Live;
@@ -119,9 +136,13 @@ mod tests {
     const DAY: Duration = Duration::from_secs(86_400);
     const NOW: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
 
-    fn judged(body: serde_json::Value) -> Result<Found, Error> {
+    fn judged_as(need: Need, body: serde_json::Value) -> Result<Found, Error> {
         let raw = serde_json::to_vec(&body).unwrap();
-        judge(Meta::of(&raw).unwrap(), &raw, NOW, DAY)
+        judge(Meta::of(&raw).unwrap(), &raw, NOW, need)
+    }
+
+    fn judged(body: serde_json::Value) -> Result<Found, Error> {
+        judged_as(Need::Liveness(DAY), body)
     }
 
     #[test]
@@ -152,6 +173,25 @@ mod tests {
         assert_eq!(revoking.unwrap().occupant, Occupant::Tombstone);
 
         let foreign = judged(json!({"_rev": "1-d", "views": {}}));
+        assert!(matches!(foreign, Err(Error::Decode(_))));
+    }
+
+    #[test]
+    fn judged_for_tombstones_only_a_session_is_never_decoded() {
+        let tombstones = |body| judged_as(Need::Tombstone, body);
+        let live = tombstones(json!({"_rev": "2-a", "cookie": {"expires": "2030-01-01T00:00:01.000Z"}}));
+        let live = live.unwrap();
+        assert_eq!(
+            (live.occupant, live.rev.as_deref()),
+            (Occupant::Vacant, Some("2-a"))
+        );
+        assert!(live.undeleted && live.session.is_none() && live.raw.is_some());
+
+        let tombstone =
+            tombstones(json!({"_rev": "3-b", "_deleted": true, "$destroyed": 1_893_456_000_001_i64}));
+        assert_eq!(tombstone.unwrap().occupant, Occupant::Tombstone);
+
+        let foreign = tombstones(json!({"_rev": "1-d", "views": {}}));
         assert!(matches!(foreign, Err(Error::Decode(_))));
     }
 

@@ -5,15 +5,47 @@
 //! * [`doc`]: the document (its id, its body both ways, the revoked body);
 //! * [`leaf`]: what a write finds under an id, deleted revisions included;
 //! * [`read`]: `get`, `all_stream` and `length`;
-//! * [`write`]: `set`, `create` and `touch`, decided by the rule table;
+//! * [`write`](mod@write): `set`, `create` and `touch`, decided by the rule table,
+//!   and `destroy`;
 //! * [`destroy`]: the two-step logout and its tombstone;
 //! * [`purge`]: deleting expired sessions (Node never does);
 //! * [`clear`]: every session deleted, every tombstone lifted.
 
-pub(crate) mod clear;
-pub(crate) mod destroy;
-pub(crate) mod doc;
-pub(crate) mod leaf;
-pub(crate) mod purge;
-pub(crate) mod read;
-pub(crate) mod write;
+mod clear;
+mod destroy;
+mod doc;
+mod leaf;
+mod purge;
+mod read;
+mod write;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use session_core::{Clock, Lifetimes, Result};
+
+use crate::{documents::Upkeep, http::Couch};
+
+/// The PouchDbStore document layer, and what it works with. It has no
+/// cache: Node's writes would not reach it.
+pub(crate) struct Pouch {
+    pub(crate) couch: Couch,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) lifetimes: Lifetimes,
+}
+
+#[async_trait]
+impl Upkeep for Pouch {
+    async fn ensure_index(&self) -> Result<()> {
+        purge::ensure_index(&self.couch).await
+    }
+
+    async fn purge(&self, batch: usize) -> Result<u64> {
+        let default_ttl = self.lifetimes.default_ttl();
+        purge::purge(&self.couch, &*self.clock, default_ttl, batch).await
+    }
+
+    async fn clear(&self) -> Result<()> {
+        clear::clear(&self.couch).await
+    }
+}

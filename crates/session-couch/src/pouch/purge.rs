@@ -23,12 +23,12 @@ use time::OffsetDateTime;
 
 use super::doc::{self, DESTROYED, TS};
 use crate::{
+    bulk::{IdRev, Progress, delete},
     http::Couch,
-    purge::{IdRev, Progress, delete},
 };
 
 /// The design document and name of the Mango index.
-pub(crate) const INDEX: &str = "session-cookie-expiry";
+const INDEX: &str = "session-cookie-expiry";
 
 /// What the purge reads of each document it finds.
 const FIELDS: [&str; 5] = ["_id", "_rev", "cookie.expires", TS, DESTROYED];

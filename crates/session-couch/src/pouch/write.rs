@@ -1,7 +1,8 @@
-//! `set`, `create` and `touch`: read every leaf of the document (deleted
-//! ones hold the tombstones), ask the rule table, then put the document
-//! with the revision found, or end the session. A revision conflict means
-//! the document changed meanwhile: read again and decide again.
+//! Writes in the PouchDbStore layout: `set`, `create` and `touch` read
+//! every leaf of the document (deleted ones hold the tombstones), ask the
+//! rule table, then put the document with the revision found, or end the
+//! session, each attempt in [`retry`], which reads again and decides again
+//! after a revision conflict. `destroy` ends the session ([`destroy`](super::destroy)).
 //!
 //! A put without a revision (the id held no document) lands even on a
 //! deleted document that appeared since the read, a tombstone included:
@@ -9,8 +10,7 @@
 //! reads the revision it covered and, if that was a tombstone, ends the
 //! session again and answers `Destroyed`.
 
-use std::borrow::Cow;
-
+use async_trait::async_trait;
 use serde::Deserialize;
 use session_core::{
     Error, Result, SessionId, backend,
@@ -18,82 +18,103 @@ use session_core::{
 };
 
 use super::{
+    Pouch,
     doc::{self, Meta},
-    leaf::{self, Found},
+    leaf::{self, Found, Need},
 };
 use crate::{
-    CouchStore,
-    doc::generation,
+    documents::{Change, Writes},
     http::PutOutcome,
-    write::{Change, WRITE_ATTEMPTS, back_off, gave_up},
+    retry::{Attempt, retry},
+    revision::generation,
 };
 
-impl CouchStore {
-    /// `set`, `create` or `touch` in the PouchDbStore layout.
-    pub(crate) async fn pouch_write(&self, id: &SessionId, write: Write, change: Change<'_>) -> Result<()> {
-        let inner = &self.inner;
-        let default_ttl = inner.lifetimes.default_ttl();
-        if let Change::Session(session) = change {
-            doc::check(session)?;
-        }
-        let now = inner.clock.now();
+#[async_trait]
+impl Writes for Pouch {
+    /// `set`, `create` or `touch`, decided by the contract's rule table.
+    async fn write(&self, id: &SessionId, write: Write, change: Change<'_>) -> Result<()> {
+        let now = self.clock.now();
         let expires_at = match change {
-            Change::Session(session) => inner.lifetimes.expiry_of(session, now),
-            Change::Expiry(at) => inner.lifetimes.expiry_or_default(at, now),
+            Change::Session(session) => self.lifetimes.expiry_of(session, now),
+            Change::Expiry(at) => self.lifetimes.expiry_or_default(at, now),
         };
-        let doc_id = doc::doc_id(id);
-        for attempt in 0..WRITE_ATTEMPTS {
-            let now = inner.clock.now();
+        // Encoded once, before anything is read or sent: data this layout
+        // cannot store never reaches the server, and retries reuse it.
+        let encoded = match change {
+            Change::Session(session) => Some(doc::encode(session, expires_at, now)?),
+            Change::Expiry(_) => None,
+        };
+        // `set` decides the same on a live session as on an expired one, so
+        // it never decodes the session it replaces.
+        let need = if write.needs_liveness() {
+            Need::Liveness(self.lifetimes.default_ttl())
+        } else {
+            Need::Tombstone
+        };
+        let (doc_id, encoded) = (&doc::doc_id(id), encoded.as_ref());
+        retry(self.couch.timeout, |attempt| async move {
+            let now = self.clock.now();
             let expired = expires_at <= now;
             let found = if attempt == 0 && write == Write::Create && !expired {
                 // A put without revision fails on any document that is not
                 // deleted; a covered deleted one is checked afterwards.
                 Found::NOTHING
             } else {
-                leaf::find(&inner.couch, &doc_id, now, default_ttl).await?
+                leaf::find(&self.couch, doc_id, now, need).await?
             };
             let decision = decide(write, found.occupant, expired);
             decision.answer()?;
-            let written = match decision.effect {
-                Effect::Nothing => return Ok(()),
+            match decision.effect {
+                Effect::Nothing => return Ok(Attempt::Done(())),
                 // The written expiry is past: a document still there is ended
                 // as a logout is, for Node's copies too.
-                Effect::Remove if found.undeleted => return self.pouch_end(id, None).await,
-                Effect::Remove => return Ok(()),
-                Effect::Store => {
-                    let session = match change {
-                        Change::Session(session) => Cow::Borrowed(session),
-                        Change::Expiry(at) => {
-                            let Some(mut live) = found.session else {
-                                return Err(Error::Backend(
-                                    "a live session document without a session".into(),
-                                ));
-                            };
-                            // `None` keeps a browser-session cookie's `null`.
-                            live.set_expires_at(at);
-                            Cow::Owned(live)
-                        }
+                Effect::Remove if found.undeleted => return self.end(id, None).await.map(Attempt::Done),
+                Effect::Remove => return Ok(Attempt::Done(())),
+                Effect::Store => {}
+            }
+            let touched;
+            let session = match encoded {
+                Some(session) => session,
+                None => {
+                    // `touch`: the live session again, under its new expiry.
+                    let (Change::Expiry(at), Some(mut live)) = (change, found.session) else {
+                        return Err(Error::Backend("a live session document without a session".into()));
                     };
-                    let body = doc::body(&doc_id, found.rev.as_deref(), &session, expires_at, now)?;
-                    inner.couch.put(&doc_id, body).await?
+                    // `None` keeps a browser-session cookie's `null`.
+                    live.set_expires_at(at);
+                    touched = doc::encode(&live, expires_at, now)?;
+                    &touched
                 }
             };
-            match written {
+            let body = doc::body(doc_id, found.rev.as_deref(), session, now);
+            Ok(match self.couch.put(doc_id, body).await? {
                 PutOutcome::Rev(rev) if found.rev.is_none() && generation(&rev) > 1 => {
-                    return self.pouch_covered(id, &doc_id, &rev).await;
+                    self.covered(id, doc_id, &rev).await?;
+                    Attempt::Done(())
                 }
-                PutOutcome::Rev(_) => return Ok(()),
-                PutOutcome::Conflict => back_off(attempt).await,
-            }
-        }
-        Err(gave_up())
+                written => written.into(),
+            })
+        })
+        .await
     }
 
+    /// `destroy`: the session ended, and a tombstone for the grace window
+    /// (none when it is zero).
+    async fn destroy(&self, id: &SessionId) -> Result<()> {
+        let until = self
+            .lifetimes
+            .tombstone_until(self.clock.now())
+            .map(backend::unix_millis);
+        self.end(id, until).await
+    }
+}
+
+impl Pouch {
     /// After a put without revision landed as revision `rev` on top of a
     /// deleted document it did not see: if that document was a tombstone
     /// still in force, the session is ended again and the write refused.
-    async fn pouch_covered(&self, id: &SessionId, doc_id: &str, rev: &str) -> Result<()> {
-        let couch = &self.inner.couch;
+    async fn covered(&self, id: &SessionId, doc_id: &str, rev: &str) -> Result<()> {
+        let couch = &self.couch;
         let Some(covered) = couch
             .revision(doc_id, rev, true)
             .await?
@@ -105,10 +126,10 @@ impl CouchStore {
         let Some(body) = couch.revision(doc_id, &covered, false).await? else {
             return Ok(());
         };
-        let now = backend::unix_millis(self.inner.clock.now());
+        let now = backend::unix_millis(self.clock.now());
         match Meta::of(&body)?.destroyed_until() {
             Some(until) if until > now => {
-                self.pouch_end(id, Some(until)).await?;
+                self.end(id, Some(until)).await?;
                 Err(Error::Destroyed)
             }
             _ => Ok(()),

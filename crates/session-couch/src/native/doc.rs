@@ -37,16 +37,6 @@ pub(crate) fn session_id(doc_id: &str) -> Result<SessionId, Error> {
     SessionId::parse(id).map_err(|e| Error::Decode(Box::new(e)))
 }
 
-/// A document id as one percent-encoded path segment.
-pub(crate) fn encode_id(doc_id: &str) -> String {
-    percent_encoding::utf8_percent_encode(doc_id, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// The path of a document: the database, then the percent-encoded id.
-pub(crate) fn path(db: &str, doc_id: &str) -> String {
-    format!("/{db}/{}", encode_id(doc_id))
-}
-
 /// A stored document as read back.
 #[derive(Deserialize)]
 pub(crate) struct Stored<'a> {
@@ -88,28 +78,33 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Stored<'_>, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::Decode(Box::new(e)))
 }
 
-/// The body of a live session document. Data nested deeper than the
-/// contract allows is refused here, before anything is sent.
-pub(crate) fn live_body(
-    codec: &dyn Codec,
-    doc_id: &str,
-    rev: Option<&str>,
-    data: &SessionData,
-    expires_at: i64,
-) -> Result<Vec<u8>, Error> {
-    let mut body = header(doc_id, rev, expires_at, false);
+/// A session's data as its document holds it: the `data` member (or
+/// `data_b64`), encoded once and put in the body of every attempt.
+pub(crate) struct DataMember(Vec<u8>);
+
+/// Encodes `data` for a document. Data nested deeper than the contract
+/// allows is refused here, before anything is sent.
+pub(crate) fn encode_data(codec: &dyn Codec, data: &SessionData) -> Result<DataMember, Error> {
+    let encoded = encode(codec, data)?;
+    let mut member = Vec::with_capacity(encoded.len() + 16);
     if codec.is_json() {
-        let text = String::from_utf8(encode(codec, data)?).map_err(|e| Error::Encode(Box::new(e)))?;
-        body.extend_from_slice(b",\"data\":");
-        body.extend_from_slice(json_string(&text).as_bytes());
+        let text = String::from_utf8(encoded).map_err(|e| Error::Encode(Box::new(e)))?;
+        member.extend_from_slice(b",\"data\":");
+        member.extend_from_slice(json_string(&text).as_bytes());
     } else {
-        let encoded = STANDARD.encode(encode(codec, data)?);
-        body.extend_from_slice(b",\"data_b64\":\"");
-        body.extend_from_slice(encoded.as_bytes());
-        body.push(b'"');
+        member.extend_from_slice(b",\"data_b64\":\"");
+        member.extend_from_slice(STANDARD.encode(encoded).as_bytes());
+        member.push(b'"');
     }
+    Ok(DataMember(member))
+}
+
+/// The body of a live session document holding `data`.
+pub(crate) fn live_body(doc_id: &str, rev: Option<&str>, expires_at: i64, data: &DataMember) -> Vec<u8> {
+    let mut body = header(doc_id, rev, expires_at, false);
+    body.extend_from_slice(&data.0);
     body.push(b'}');
-    Ok(body)
+    body
 }
 
 /// The body of a tombstone lasting until `until` (unix ms).
@@ -135,14 +130,10 @@ fn json_string(text: &str) -> String {
     serde_json::Value::from(text).to_string()
 }
 
-/// The generation of a revision (`3-abc...` is 3).
-pub(crate) fn generation(rev: &str) -> u64 {
-    rev.split_once('-').and_then(|(n, _)| n.parse().ok()).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::path;
     use session_core::JsonCodec;
 
     #[test]
@@ -159,7 +150,12 @@ mod tests {
     fn bodies_parse_back() {
         let mut data = SessionData::new();
         data.insert("k".into(), "v\u{0}".into());
-        let body = live_body(&JsonCodec, "s:a\"b", Some("1-x"), &data, 42).unwrap();
+        let body = live_body(
+            "s:a\"b",
+            Some("1-x"),
+            42,
+            &encode_data(&JsonCodec, &data).unwrap(),
+        );
         let stored = parse(&body).unwrap();
         assert_eq!(
             (stored.rev.as_str(), stored.expires_at, stored.destroyed),
@@ -179,13 +175,7 @@ mod tests {
             value = serde_json::Value::Array(vec![value]);
         }
         let data = SessionData::from_iter([("deep".to_owned(), value)]);
-        let refused = live_body(&JsonCodec, "s:a", None, &data, 42);
+        let refused = encode_data(&JsonCodec, &data);
         assert!(matches!(refused, Err(Error::Encode(_))));
-    }
-
-    #[test]
-    fn generations_parse() {
-        assert_eq!(generation("12-abc"), 12);
-        assert_eq!(generation("garbage"), 0);
     }
 }
