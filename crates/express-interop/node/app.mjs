@@ -102,6 +102,10 @@ const shareableId = () => {
 };
 
 const app = express();
+// Behind a proxy on 127.0.0.1, as a deployment behind TLS is: a request that
+// says `X-Forwarded-Proto: https` is secure, so express-session sends a
+// session's Secure cookie on it (over plain http it sends none).
+app.set('trust proxy', 'loopback');
 app.use(session({
   store: await store(),
   ...(process.env.STORE === 'session-pouchdb-store' && { genid: shareableId }),
@@ -111,16 +115,31 @@ app.use(session({
   cookie: { maxAge: Number(process.env.MAX_AGE_MS || 3600000) },
 }));
 
-// Who is logged in, and every key of the session but the cookie.
+// Who is logged in, every key of the session but the cookie, and the
+// cookie's expiry and own lifetime (ms; null for a browser-session cookie).
 app.get('/whoami', (req, res) => {
   const { cookie, ...data } = req.session;
-  res.json({ user: req.session.user ?? null, data, expires: cookie.expires ?? null });
+  res.json({
+    user: req.session.user ?? null,
+    data,
+    expires: cookie.expires ?? null,
+    originalMaxAge: cookie.originalMaxAge ?? null,
+  });
 });
 
-// Log in: a new id (express-session's regenerate), then the user.
+// Log in: a new id (express-session's regenerate), then the user. With
+// maxAge=MS the session gets a lifetime of its own (express-session's
+// `req.session.cookie.maxAge = MS`); maxAge=null makes its cookie last for
+// the browser session (`req.session.cookie.maxAge = null`).
 app.post('/login', (req, res, next) => {
   const user = String(req.query.user);
+  const { maxAge } = req.query;
+  if (maxAge !== undefined && maxAge !== 'null' && !Number.isFinite(Number(maxAge))) {
+    return res.status(400).json({ error: 'maxAge: milliseconds or null' });
+  }
   const start = () => {
+    if (maxAge === 'null') req.session.cookie.maxAge = null;
+    else if (maxAge !== undefined) req.session.cookie.maxAge = Number(maxAge);
     req.session.user = user;
     req.session.save((err) => (err ? next(err) : res.json({ user })));
   };

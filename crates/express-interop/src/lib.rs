@@ -5,15 +5,22 @@
 //!
 //! | route | does |
 //! |---|---|
-//! | `GET /whoami` | `{"user": …, "data": {…every key but the cookie…}}` |
+//! | `GET /whoami` | `{"user": …, "data": {…every key but the cookie…}}`; Express adds the cookie's `expires` and `originalMaxAge` |
 //! | `POST /login?user=U` | a new session id, then `user = U` |
+//! | `POST /login?user=U&maxAge=MS` | (Express) the same, the session living `MS` ms of its own (`req.session.cookie.maxAge = MS`); `maxAge=null` makes it a browser-session cookie |
 //! | `POST /set?key=K&value=V` | one key of the session |
 //! | `POST /logout` | destroys the session |
 //!
 //! Both sign the cookie with the same secrets and name (`connect.sid`).
-//! [`two_way::share_logins_data_and_logouts`] is the run every pairing's
-//! test makes with one cookie jar.
+//! The Express app trusts `X-Forwarded-Proto` from 127.0.0.1 (`trust
+//! proxy`), so a request saying `https` gets a session's `Secure` cookie.
+//! [`two_way::share_logins_data_and_logouts`] and then
+//! [`lifetimes::keep_lifetimes_and_cookie_flags`] are the runs every
+//! pairing's test makes, each with its own cookie jar; further Rust apps
+//! on a pairing's store (`rolling`, other cookie attributes) come from
+//! [`Pairing::start_rust_app`](pairings::Pairing::start_rust_app).
 
+pub mod lifetimes;
 pub mod pairings;
 pub mod two_way;
 

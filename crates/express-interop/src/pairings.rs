@@ -1,7 +1,7 @@
 //! The pairings under test: for each Node store, the Express app and the
 //! Rust app started on one fresh namespace of the same server.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use session_core::{SessionId, Store};
 use session_couch::CouchStore;
@@ -19,14 +19,20 @@ pub struct Pairing {
     pub express: ExpressApp,
     /// The Rust app's address.
     pub rust: SocketAddr,
+    /// What the pairing sets on the Rust app's session layer (beside the
+    /// secrets and lifetime both apps share).
+    configure: Configure,
     /// What the pairing made on the server, removed by [`finish`](Self::finish).
     made: Made,
 }
 
+/// A pairing's settings of the Rust app's session layer.
+type Configure = fn(SessionLayerBuilder) -> SessionLayerBuilder;
+
 /// What a pairing made on its server.
 enum Made {
-    /// Keys under the store's prefix: its `clear` removes them.
-    Keys,
+    /// Redis keys under `prefix`: the store's `clear` removes them.
+    Keys { prefix: String },
     /// The SQL table `table` at `url` (for SQLite, the file).
     Table { url: String, table: String },
     /// The CouchDB database at this URL.
@@ -34,6 +40,39 @@ enum Made {
 }
 
 impl Pairing {
+    /// Another Rust app on the pairing's store, set up as
+    /// [`rust`](Self::rust) is and then by `configure` (e.g. `rolling`, or
+    /// other cookie attributes).
+    ///
+    /// # Errors
+    /// As [`start_rust_app`].
+    pub async fn start_rust_app(
+        &self,
+        configure: impl FnOnce(SessionLayerBuilder) -> SessionLayerBuilder,
+    ) -> Result<SocketAddr, Failure> {
+        let pairing = self.configure;
+        start_rust_app(Arc::clone(&self.store), |layer| configure(pairing(layer))).await
+    }
+
+    /// How long the session `id` has left as the server itself holds it,
+    /// where that is more than what the Rust store reads: the Redis key's
+    /// TTL (`PTTL`; [`Duration::MAX`] for a key without one). `None` for a
+    /// pairing whose store reads the expiry straight from the row or
+    /// document Node wrote.
+    ///
+    /// # Errors
+    /// When the server cannot be asked, or the key is missing.
+    pub async fn raw_ttl(&self, id: &SessionId) -> Result<Option<Duration>, Failure> {
+        let Made::Keys { prefix } = &self.made else {
+            return Ok(None);
+        };
+        match redis_pttl(&redis_url(), &format!("{prefix}{}", id.as_str())).await? {
+            -2 => Err(format!("no Redis key for session {}", id.redacted()).into()),
+            -1 => Ok(Some(Duration::MAX)),
+            ms => Ok(Some(Duration::from_millis(u64::try_from(ms).unwrap_or_default()))),
+        }
+    }
+
     /// Stops the Express app and removes what both apps made on the server:
     /// the sessions, and the table or database made for the pairing.
     ///
@@ -43,7 +82,7 @@ impl Pairing {
         // Node first, so that it writes nothing after the removal.
         drop(self.express);
         match self.made {
-            Made::Keys => self.store.clear().await?,
+            Made::Keys { .. } => self.store.clear().await?,
             Made::Table { url, table } => drop_table(&url, &table).await?,
             Made::Database(database) => {
                 let response = reqwest::Client::new().delete(&database).send().await?;
@@ -81,6 +120,27 @@ async fn drop_table(url: &str, table: &str) -> Result<(), Failure> {
 }
 
 type Failure = Box<dyn std::error::Error>;
+
+/// `PTTL key` on the Redis at `url` (`redis://host:port`), in RESP by hand:
+/// the answer in milliseconds, -1 for no TTL, -2 for no key.
+async fn redis_pttl(url: &str, key: &str) -> Result<i64, Failure> {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let address = url
+        .strip_prefix("redis://")
+        .ok_or_else(|| format!("not a redis:// URL: {url}"))?;
+    let address = address.rsplit_once('@').map_or(address, |(_, host)| host);
+    let address = address.split('/').next().unwrap_or(address);
+    let mut connection = tokio::io::BufReader::new(tokio::net::TcpStream::connect(address).await?);
+    let command = format!("*2\r\n$4\r\nPTTL\r\n${}\r\n{key}\r\n", key.len());
+    connection.get_mut().write_all(command.as_bytes()).await?;
+    let mut reply = String::new();
+    connection.read_line(&mut reply).await?;
+    reply
+        .trim_end()
+        .strip_prefix(':')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("PTTL {key}: {reply:?}").into())
+}
 
 /// Redis; `./scripts/test` starts it and sets `REDIS_URL`.
 pub fn redis_url() -> String {
@@ -142,7 +202,7 @@ pub async fn connect_redis() -> Result<Pairing, Failure> {
         &[("REDIS_URL", &redis_url()), ("PREFIX", &prefix)],
     )
     .await?;
-    pair(Arc::new(store), express, |layer| layer).await
+    pair(Arc::new(store), express, |layer| layer, Made::Keys { prefix }).await
 }
 
 /// session-pouchdb-store 0.4 and [`session_couch::Layout::PouchDbStore`],
@@ -165,14 +225,17 @@ pub async fn pouchdb_store() -> Result<Pairing, Failure> {
         .map_err(|e| format!("the CouchDB server must be reachable (run ./scripts/test): {e}"))?;
     let url = format!("{}/{database}", couch_url());
     let express = ExpressApp::start("session-pouchdb-store", &[("COUCH_DB_URL", &url)]).await?;
-    let mut pairing = pair(Arc::new(store), express, |layer| {
-        layer
-            .generate_id(session_couch::node_shareable_id)
-            .touch_after(std::time::Duration::from_secs(60))
-    })
-    .await?;
-    pairing.made = Made::Database(url);
-    Ok(pairing)
+    pair(
+        Arc::new(store),
+        express,
+        |layer| {
+            layer
+                .generate_id(session_couch::node_shareable_id)
+                .touch_after(Duration::from_secs(60))
+        },
+        Made::Database(url),
+    )
+    .await
 }
 
 /// A Node SQL store (`connect-pg-simple`, `connect-session-sequelize`) and
@@ -192,24 +255,25 @@ pub async fn sql(node_store: &str, layout: Layout, url: &str) -> Result<Pairing,
         .build()
         .await
         .map_err(|e| format!("the database at {url} must be reachable (run ./scripts/test): {e}"))?;
-    let mut pairing = pair(Arc::new(store), express, |layer| layer).await?;
-    pairing.made = Made::Table {
+    let made = Made::Table {
         url: url.to_owned(),
         table,
     };
-    Ok(pairing)
+    pair(Arc::new(store), express, |layer| layer, made).await
 }
 
 async fn pair(
     store: Arc<dyn Store>,
     express: ExpressApp,
-    configure: impl FnOnce(SessionLayerBuilder) -> SessionLayerBuilder,
+    configure: Configure,
+    made: Made,
 ) -> Result<Pairing, Failure> {
     let rust = start_rust_app(Arc::clone(&store), configure).await?;
     Ok(Pairing {
         store,
         express,
         rust,
-        made: Made::Keys,
+        configure,
+        made,
     })
 }

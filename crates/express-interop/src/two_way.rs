@@ -8,6 +8,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
+use reqwest::Method;
 use serde_json::Value;
 use session_core::{SessionId, Store};
 use time::OffsetDateTime;
@@ -18,6 +19,18 @@ use crate::{MAX_AGE, pairings::Pairing};
 /// write on a timer (session-pouchdb-store commits every second) or learn
 /// of a change from a feed.
 pub const SETTLE: Duration = Duration::from_secs(10);
+
+/// The session cookie's name, the same on both apps.
+pub const COOKIE_NAME: &str = "connect.sid";
+
+/// What an app answered: its JSON, and the session cookie it set.
+#[derive(Debug)]
+pub struct Answer {
+    /// The JSON body.
+    pub body: Value,
+    /// The `Set-Cookie` header for the session cookie, when one came.
+    pub set_cookie: Option<String>,
+}
 
 /// A browser's cookie jar and an HTTP client (one for both apps: the cookie
 /// has no port, as in a browser).
@@ -47,25 +60,52 @@ impl Browser {
 
     /// `POST path` on `app`; the JSON answer. Panics on a failed request.
     pub async fn post(&self, app: SocketAddr, path: &str) -> Value {
-        self.call(self.client.post(format!("http://{app}{path}")), app, path)
-            .await
+        self.send(Method::POST, app, path, &[]).await.body
     }
 
     /// `GET /whoami` on `app`.
     pub async fn whoami(&self, app: SocketAddr) -> Value {
-        self.call(self.client.get(format!("http://{app}/whoami")), app, "/whoami")
-            .await
+        self.send(Method::GET, app, "/whoami", &[]).await.body
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder, app: SocketAddr, path: &str) -> Value {
+    /// `method path` on `app` with `headers` besides the cookie; the JSON
+    /// answer and the session cookie the app set. Panics on a failed
+    /// request.
+    ///
+    /// The jar keeps and sends `Secure` cookies on 127.0.0.1 over plain
+    /// http, as browsers do for loopback addresses.
+    pub async fn send(
+        &self,
+        method: Method,
+        app: SocketAddr,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("http://{app}{path}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         let response = request
             .send()
             .await
             .unwrap_or_else(|e| panic!("{path} on {app}: {e}"));
         let status = response.status();
+        let mut session_cookies = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .filter(|value| value.starts_with(&format!("{COOKIE_NAME}=")))
+            .map(str::to_owned);
+        let set_cookie = session_cookies.next();
+        assert!(
+            session_cookies.next().is_none(),
+            "{path} on {app}: more than one session cookie"
+        );
         let body = response.text().await.unwrap_or_default();
         assert!(status.is_success(), "{path} on {app}: {status}: {body}");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path} on {app}: {e}: {body}"))
+        let body = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path} on {app}: {e}: {body}"));
+        Answer { body, set_cookie }
     }
 
     /// Polls `GET /whoami` on `app` until `field` (a JSON pointer) reads

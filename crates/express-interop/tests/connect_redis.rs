@@ -1,10 +1,12 @@
 //! A Rust app and an Express app (express-session + connect-redis 10 on
 //! node-redis 5) on one Redis, one cookie jar between them (see
-//! `express_interop::two_way`).
+//! `express_interop::two_way`), then sessions keeping their own lifetime
+//! and cookie attributes on either side (`express_interop::lifetimes`).
 
 #![allow(clippy::unwrap_used)]
 
 use express_interop::{
+    lifetimes::{NodeCookie, keep_lifetimes_and_cookie_flags},
     pairings,
     two_way::{NodeExpiry, share_logins_data_and_logouts},
 };
@@ -13,5 +15,6 @@ use express_interop::{
 async fn express_and_rust_share_logins_data_and_logouts() {
     let pairing = pairings::connect_redis().await.unwrap();
     share_logins_data_and_logouts(&pairing, NodeExpiry::Ends).await;
+    keep_lifetimes_and_cookie_flags(&pairing, NodeCookie::Attributes).await;
     pairing.finish().await.unwrap();
 }

@@ -1,12 +1,15 @@
 //! A Rust app and an Express app (express-session + session-pouchdb-store
 //! 0.4 on the CouchDB server) in one database, one cookie jar between them
-//! (see `express_interop::two_way`). Node writes reach the database on its
-//! one-second commit timer and learns of Rust's from the changes feed; the
-//! run waits for both.
+//! (see `express_interop::two_way`), then sessions keeping their own
+//! lifetime and cookie attributes on either side
+//! (`express_interop::lifetimes`; Node's cookies go out bare with this
+//! store). Node writes reach the database on its one-second commit timer
+//! and learns of Rust's from the changes feed; the run waits for both.
 
 #![allow(clippy::unwrap_used)]
 
 use express_interop::{
+    lifetimes::{NodeCookie, keep_lifetimes_and_cookie_flags},
     pairings,
     two_way::{NodeExpiry, share_logins_data_and_logouts},
 };
@@ -15,5 +18,6 @@ use express_interop::{
 async fn express_and_rust_share_logins_data_and_logouts() {
     let pairing = pairings::pouchdb_store().await.unwrap();
     share_logins_data_and_logouts(&pairing, NodeExpiry::ServesUntilSwept).await;
+    keep_lifetimes_and_cookie_flags(&pairing, NodeCookie::Bare).await;
     pairing.finish().await.unwrap();
 }

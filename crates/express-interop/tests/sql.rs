@@ -1,11 +1,13 @@
 //! A Rust app and an Express app on one SQL table, one cookie jar between
-//! them (see `express_interop::two_way`): connect-pg-simple 10 on
-//! PostgreSQL, connect-session-sequelize 8 (Sequelize 6) on PostgreSQL,
-//! MariaDB and SQLite.
+//! them (see `express_interop::two_way`, then `express_interop::lifetimes`
+//! for each session's own lifetime and cookie attributes):
+//! connect-pg-simple 10 on PostgreSQL, connect-session-sequelize 8
+//! (Sequelize 6) on PostgreSQL, MariaDB and SQLite.
 
 #![allow(clippy::unwrap_used)]
 
 use express_interop::{
+    lifetimes::{NodeCookie, keep_lifetimes_and_cookie_flags},
     pairings::{self, mysql_url, postgres_url, sqlite_url},
     two_way::{NodeExpiry, share_logins_data_and_logouts},
 };
@@ -14,6 +16,7 @@ use session_sql::Layout;
 async fn run(node_store: &str, layout: Layout, url: &str, node_expiry: NodeExpiry) {
     let pairing = pairings::sql(node_store, layout, url).await.unwrap();
     share_logins_data_and_logouts(&pairing, node_expiry).await;
+    keep_lifetimes_and_cookie_flags(&pairing, NodeCookie::Attributes).await;
     pairing.finish().await.unwrap();
 }
 
