@@ -8,9 +8,11 @@
 //! * [`Endpoint`] and [`open_source`] / [`open_target`]: a store from a URL
 //!   (every scheme of `RedisStore`, `SqlStore` and `CouchStore`) plus a
 //!   prefix, table, schema or database;
-//! * [`TowerRedisSource`] and [`TowerSqlSource`]: readers of the records
-//!   tower-sessions' own Redis and SQL stores write, so an app moving from
-//!   them to `session-tower` keeps its sessions;
+//! * the tower-sessions layout ([`Layout::TowerSessions`]): the records
+//!   tower-sessions' own Redis and SQL stores write, read by the backends
+//!   themselves (`session_redis::TowerSessionsSource`,
+//!   `session_sql::TowerSessionsSource`), so an app moving from them to
+//!   `session-tower` keeps its sessions;
 //! * [`FileCheckpoint`]: a checkpoint on disk, so a killed run resumes
 //!   without asking the target about what it already settled;
 //! * [`redact`]: URLs without their passwords, for every message.
@@ -33,10 +35,8 @@ mod checkpoint;
 mod endpoint;
 mod open;
 mod redact;
-mod tower;
 
 pub use checkpoint::FileCheckpoint;
 pub use endpoint::{Backend, Endpoint, Layout};
 pub use open::{OpenOptions, open_source, open_target};
 pub use redact::redact;
-pub use tower::{TowerRedisSource, TowerSqlSource};

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use session_core::{Error, Result, Store, migrate::Source};
 use session_couch::CouchStore;
-use session_redis::RedisStore;
-use session_sql::SqlStore;
+use session_redis::{RedisStore, RedisStoreBuilder};
+use session_sql::{SqlStore, SqlStoreBuilder};
 
-use crate::{Backend, Endpoint, Layout, TowerRedisSource, TowerSqlSource};
+use crate::{Backend, Endpoint, Layout};
 
 /// How the stores of a migration are opened.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +37,7 @@ impl Default for OpenOptions {
 /// | layout | Redis | SQL | CouchDB |
 /// |---|---|---|---|
 /// | [`Native`](Layout::Native) | [`RedisStore`], prefix default `sess` | [`SqlStore`], table default `sessions`, never created | [`CouchStore`], database default `sessions`, never created |
-/// | [`TowerSessions`](Layout::TowerSessions) | [`TowerRedisSource`], prefix default none | [`TowerSqlSource`], tower-sessions' table names | — |
+/// | [`TowerSessions`](Layout::TowerSessions) | [`session_redis::TowerSessionsSource`], prefix default none | [`session_sql::TowerSessionsSource`], tower-sessions' table names | — |
 /// | an Express store's | `ConnectRedis`, `ConnectRedisSession`: [`RedisStore`] in that layout, the Node store's prefix by default | `ConnectPgSimple`, `ConnectSessionSequelize`: [`SqlStore`] in that layout, the Node store's table by default | `SessionPouchDbStore`: [`CouchStore`] in that layout |
 ///
 /// Background purges are off: a migration only reads.
@@ -60,20 +60,13 @@ pub async fn open_source(side: &Endpoint, options: &OpenOptions) -> Result<Box<d
     let backend = side.backend()?;
     match (side.layout, backend) {
         (Layout::TowerSessions, Backend::Redis) => {
-            let prefix = side.prefix.as_deref().unwrap_or("");
-            Ok(Box::new(
-                TowerRedisSource::connect(&side.url, prefix, options.timeout).await?,
-            ))
+            let builder = redis_builder(side, options);
+            Ok(Box::new(builder.build_tower_sessions_source().await?))
         }
-        (Layout::TowerSessions, Backend::Sql) => Ok(Box::new(
-            TowerSqlSource::connect(
-                &side.url,
-                side.schema.as_deref(),
-                side.table.as_deref(),
-                options.timeout,
-            )
-            .await?,
-        )),
+        (Layout::TowerSessions, Backend::Sql) => {
+            let builder = sql_builder(side, options);
+            Ok(Box::new(builder.build_tower_sessions_source().await?))
+        }
         (Layout::TowerSessions, Backend::Couch) => Err(Error::InvalidInput(
             "tower-sessions has no CouchDB store: its records are read from Redis or SQL".into(),
         )),
@@ -115,31 +108,14 @@ async fn open_native(
 ) -> Result<Box<dyn Store>> {
     Ok(match backend {
         Backend::Redis => {
-            let mut builder = RedisStore::builder()
-                .url(&side.url)
-                .timeout(options.timeout)
-                // Bigger pages than an app's: fewer round trips per session read.
-                .scan_count(1000)
-                .layout(side.layout.redis().unwrap_or_default());
-            if let Some(prefix) = &side.prefix {
-                builder = builder.prefix(prefix);
-            }
+            let builder = redis_builder(side, options).layout(side.layout.redis().unwrap_or_default());
             Box::new(builder.build().await?)
         }
         Backend::Sql => {
-            let mut builder = SqlStore::builder()
-                .url(&side.url)
-                .timeout(options.timeout)
-                .max_connections(options.connections.max(1))
+            let builder = sql_builder(side, options)
                 .purge_interval(None)
                 .layout(side.layout.sql().unwrap_or_default())
                 .create_table_if_missing(create);
-            if let Some(table) = &side.table {
-                builder = builder.table(table);
-            }
-            if let Some(schema) = &side.schema {
-                builder = builder.schema(schema);
-            }
             Box::new(builder.build().await?)
         }
         Backend::Couch => {
@@ -155,6 +131,34 @@ async fn open_native(
             Box::new(builder.build().await?)
         }
     })
+}
+
+/// The Redis side's connection, prefix and paging, whatever it reads.
+fn redis_builder(side: &Endpoint, options: &OpenOptions) -> RedisStoreBuilder {
+    let builder = RedisStore::builder()
+        .url(&side.url)
+        .timeout(options.timeout)
+        // Bigger pages than an app's: fewer round trips per session read.
+        .scan_count(1000);
+    match &side.prefix {
+        Some(prefix) => builder.prefix(prefix),
+        None => builder,
+    }
+}
+
+/// The SQL side's connection, table and schema, whatever it reads.
+fn sql_builder(side: &Endpoint, options: &OpenOptions) -> SqlStoreBuilder {
+    let mut builder = SqlStore::builder()
+        .url(&side.url)
+        .timeout(options.timeout)
+        .max_connections(options.connections.max(1));
+    if let Some(table) = &side.table {
+        builder = builder.table(table);
+    }
+    if let Some(schema) = &side.schema {
+        builder = builder.schema(schema);
+    }
+    builder
 }
 
 /// A store, seen as what it is read through.

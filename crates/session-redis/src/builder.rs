@@ -13,6 +13,8 @@ use fred::{
 use session_core::Error;
 use session_core::backend::{BuilderOptions, within};
 
+#[cfg(feature = "tower-sessions")]
+use crate::TowerSessionsSource;
 use crate::{
     Durability, Layout, NearCacheOptions, RedisStore, connection::Connection, error::from_fred,
     keys::Namespace, near_cache::NearCache, store::Settings,
@@ -198,22 +200,8 @@ impl RedisStoreBuilder {
                 "the near cache works with the native layout only".into(),
             ));
         }
-        if self.scan_count == 0 || self.pool_size == 0 {
-            return Err(Error::InvalidInput(
-                "scan_count and pool_size must be positive".into(),
-            ));
-        }
-        let connection = match self.target.clone() {
-            None => {
-                return Err(Error::InvalidInput(
-                    "give the store a url, a client or a pool".into(),
-                ));
-            }
-            Some(Target::Client(client)) => Connection::borrowed_client(client),
-            Some(Target::Pool(pool)) => Connection::borrowed_pool(pool),
-            Some(Target::Url(url)) => self.connect(&url).await?,
-        }
-        .with_patience(self.options.timeout);
+        self.check_sizes()?;
+        let connection = self.connection().await?;
         let near = match self.near_cache {
             Some(options) => Some(self.near(options, &connection, &namespace).await?),
             None => None,
@@ -231,6 +219,77 @@ impl RedisStoreBuilder {
             near,
             layout: self.layout,
         }))
+    }
+
+    /// Builds a reader of the records tower-sessions-redis-store wrote,
+    /// instead of a store, on the same connection options: the
+    /// [`url`](Self::url), [`client`](Self::client) or [`pool`](Self::pool),
+    /// [`timeout`](Self::timeout), [`scan_count`](Self::scan_count),
+    /// [`pool_size`](Self::pool_size), [`reconnect_delay`](Self::reconnect_delay)
+    /// and the [`clock`](Self::clock) records' expiries are judged by. The
+    /// [`prefix`](Self::prefix) is taken as it is: keys are the prefix and
+    /// the id, with nothing between (default none, as
+    /// tower-sessions-redis-store 0.16 writes them). The options of a store
+    /// alone (layout, lifetimes, codec, durability, near cache) play no
+    /// part: the reader never writes. See [`TowerSessionsSource`] for what
+    /// it reads.
+    ///
+    /// ```no_run
+    /// use session_core::migrate::Source as _;
+    /// use session_redis::RedisStore;
+    ///
+    /// # async fn run() -> Result<(), session_core::Error> {
+    /// let tower = RedisStore::builder()
+    ///     .url("redis://127.0.0.1:6379")
+    ///     .build_tower_sessions_source()
+    ///     .await?;
+    /// println!("{} sessions to move", tower.count().await?);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// * [`Error::InvalidInput`]: no target given, a malformed URL, or an
+    ///   option out of range.
+    /// * [`Error::Unavailable`] / [`Error::Timeout`]: the server could not
+    ///   be reached within the timeout.
+    #[cfg(feature = "tower-sessions")]
+    pub async fn build_tower_sessions_source(self) -> Result<TowerSessionsSource, Error> {
+        self.options.check()?;
+        self.check_sizes()?;
+        let connection = self.connection().await?;
+        Ok(TowerSessionsSource::new(
+            connection,
+            self.prefix.unwrap_or_default(),
+            self.scan_count,
+            self.options.timeout,
+            self.options.clock,
+        ))
+    }
+
+    /// Checks the sizes both a store and a reader use.
+    fn check_sizes(&self) -> Result<(), Error> {
+        if self.scan_count == 0 || self.pool_size == 0 {
+            return Err(Error::InvalidInput(
+                "scan_count and pool_size must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The connection to the target: the app's client or pool, or
+    /// connections of the store's own to the URL.
+    async fn connection(&self) -> Result<Connection, Error> {
+        let connection = match self.target.clone() {
+            None => {
+                return Err(Error::InvalidInput(
+                    "give the store a url, a client or a pool".into(),
+                ));
+            }
+            Some(Target::Client(client)) => Connection::borrowed_client(client),
+            Some(Target::Pool(pool)) => Connection::borrowed_pool(pool),
+            Some(Target::Url(url)) => self.connect(&url).await?,
+        };
+        Ok(connection.with_patience(self.options.timeout))
     }
 
     async fn connect(&self, url: &str) -> Result<Connection, Error> {

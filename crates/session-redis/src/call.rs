@@ -17,6 +17,7 @@ use fred::{
     interfaces::{ClientLike, LuaInterface, ServerInterface},
     types::{ClusterHash, CustomCommand, Key, Value, config::Options, scripts::Script},
 };
+use futures_util::future::try_join_all;
 use session_core::Error;
 
 use crate::{connection::Connection, error::from_fred};
@@ -77,6 +78,19 @@ impl<'a> Call<'a> {
             Err(_) => Err(Error::Timeout(self.timeout)),
         };
         self.report(answer)
+    }
+
+    /// Runs `per_key` on every key of a page at once (fred pipelines them)
+    /// as one [`read`](Self::read), within what is left of the call.
+    pub(crate) async fn each_key<T, F>(
+        &self,
+        keys: &[Key],
+        per_key: impl Fn(Key) -> F,
+    ) -> Result<Vec<T>, Error>
+    where
+        F: Future<Output = Result<T, FredError>>,
+    {
+        self.read(try_join_all(keys.iter().cloned().map(per_key))).await
     }
 
     /// Runs `script` on `key` as a write, loading it first if the server

@@ -35,9 +35,10 @@ impl Namespace {
                  (the store puts a space between prefix and id)"
             )));
         }
+        let head = format!("{prefix}{SEPARATOR}");
         Ok(Self {
-            head: format!("{prefix}{SEPARATOR}"),
-            pattern: format!("{}{SEPARATOR}*", escape_glob(prefix)),
+            pattern: starting_with(&head),
+            head,
         })
     }
 
@@ -54,7 +55,7 @@ impl Namespace {
         }
         Ok(Self {
             head: prefix.to_owned(),
-            pattern: format!("{}*", escape_glob(prefix)),
+            pattern: starting_with(prefix),
         })
     }
 
@@ -87,6 +88,12 @@ impl Namespace {
         let id = key.as_bytes().strip_prefix(self.head.as_bytes())?;
         SessionId::parse(std::str::from_utf8(id).ok()?).ok()
     }
+}
+
+/// The `MATCH` pattern for every key that starts with `head`, its glob
+/// characters escaped, so `a*` matches keys starting `a*` and no others.
+pub(crate) fn starting_with(head: &str) -> String {
+    format!("{}*", escape_glob(head))
 }
 
 /// Escapes Redis glob metacharacters so the text matches only itself.

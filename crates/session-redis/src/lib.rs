@@ -3,7 +3,9 @@
 //! It follows every rule of [`session_core::Store`] and passes the
 //! `session-conformance` suite against standalone Redis and a 3-primary
 //! cluster. See [`RedisStore`] for how it works and [`RedisStoreBuilder`] for
-//! every option and its default.
+//! every option and its default. With the `tower-sessions` feature,
+//! `TowerSessionsSource` reads the records tower-sessions-redis-store
+//! wrote, so a migration moves them into any store.
 //!
 //! ```no_run
 //! use session_core::{Session, SessionId, Store};
@@ -33,9 +35,13 @@ mod scan;
 mod scripts;
 mod store;
 mod topology;
+#[cfg(feature = "tower-sessions")]
+mod tower_sessions;
 
 pub use builder::RedisStoreBuilder;
 pub use durability::Durability;
 pub use layout::Layout;
 pub use near_cache::NearCacheOptions;
 pub use store::RedisStore;
+#[cfg(feature = "tower-sessions")]
+pub use tower_sessions::TowerSessionsSource;

@@ -3,7 +3,8 @@
 //! Each page comes from one node, and the per-key commands that follow it
 //! are single-key, so nothing is ever sent across hash slots. Keys of other
 //! types (a hash someone put under the prefix) are never returned, so no
-//! per-key command can fail on them.
+//! per-key command can fail on them. A key `SCAN` returns twice (it may,
+//! while Redis resizes its table) is returned once.
 
 use std::{
     collections::HashSet,
@@ -18,9 +19,47 @@ use fred::{
 };
 use session_core::{Error, backend::within};
 
-use crate::error::from_fred;
+use crate::{call::Call, connection::Connection, error::from_fred, topology::SlotLayout};
 
-pub(crate) struct KeyScan {
+/// A [`KeyScan`] that ends by checking that the cluster's slots held still
+/// since it began (see [`SlotLayout`]): a scan that may have missed keys
+/// says so instead of ending as if it had seen them all.
+pub(crate) struct CheckedScan {
+    scan: KeyScan,
+    slots: SlotLayout,
+}
+
+impl CheckedScan {
+    /// Starts a scan of the string keys `pattern` matches on every primary
+    /// `connection` reaches, asking for `count` keys a page; each page, and
+    /// each look at the slots, within `timeout`.
+    pub(crate) async fn start(
+        connection: &Connection,
+        pattern: &str,
+        count: u32,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        let scan = KeyScan::new(connection.client().clone(), pattern, count, timeout)?;
+        let slots = SlotLayout::read(&scan.client, &Call::start(connection, timeout)).await?;
+        Ok(Self { scan, slots })
+    }
+
+    /// The next page of keys not returned before; `None` at the end, once
+    /// the slots are known to have held still.
+    ///
+    /// # Errors
+    /// As a `SCAN`, and [`Error::Unavailable`] when the slots moved.
+    pub(crate) async fn next_page(&mut self, connection: &Connection) -> Result<Option<Vec<Key>>, Error> {
+        let page = self.scan.next_page().await?;
+        if page.is_none() {
+            let call = Call::start(connection, self.scan.timeout);
+            self.slots.still_holds(&self.scan.client, &call).await?;
+        }
+        Ok(page)
+    }
+}
+
+struct KeyScan {
     client: Client,
     pattern: String,
     count: u32,
@@ -34,7 +73,7 @@ pub(crate) struct KeyScan {
 }
 
 impl KeyScan {
-    pub(crate) fn new(client: Client, pattern: &str, count: u32, timeout: Duration) -> Result<Self, Error> {
+    fn new(client: Client, pattern: &str, count: u32, timeout: Duration) -> Result<Self, Error> {
         let nodes = if client.is_clustered() {
             let primaries = client
                 .cached_cluster_state()
@@ -60,14 +99,9 @@ impl KeyScan {
         })
     }
 
-    /// The client the scan runs on.
-    pub(crate) fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// The next non-empty page of keys not returned before, or `None` when
     /// every node has been scanned to the end.
-    pub(crate) async fn next_page(&mut self) -> Result<Option<Vec<Key>>, Error> {
+    async fn next_page(&mut self) -> Result<Option<Vec<Key>>, Error> {
         while let Some(node) = self.nodes.last() {
             let (cursor, keys) = within(self.timeout, self.page(node.clone())).await?;
             if cursor == "0" {

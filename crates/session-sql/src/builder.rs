@@ -5,6 +5,8 @@ use std::sync::Arc;
 use session_core::Error;
 use session_core::backend::{BuilderOptions, within};
 
+#[cfg(feature = "tower-sessions")]
+use crate::TowerSessionsSource;
 use crate::{
     Column, Layout, SqlStore,
     bounds::ServerBounds,
@@ -279,67 +281,26 @@ impl SqlStoreBuilder {
             .map(|s| Ident::new("schema name", s))
             .transpose()?;
         let extras = self.extra_columns()?;
-        if self.max_connections == 0 {
-            return Err(Error::InvalidInput("max_connections must be positive".into()));
-        }
         let timeout = self.options.timeout;
-        let bounds = ServerBounds::for_timeout(timeout);
-        // A pool of the store's own bounds statements as each connection
-        // starts; the app's PostgreSQL pool is bounded per transaction.
-        let (pool, bounded_begin) = match self.target.clone() {
-            None => return Err(Error::InvalidInput("give the store a url or a pool".into())),
-            Some(Target::Pool(pool)) => {
-                let begin = bounds.begin_on_apps_pool(&pool);
-                (pool, begin)
-            }
-            Some(Target::Unsupported(why)) => return Err(Error::InvalidInput(why.into())),
-            Some(Target::Url(url)) => {
-                let settings = PoolSettings {
-                    max_connections: self.max_connections,
-                    timeout,
-                    bounds,
-                };
-                let pool = within(timeout, connect(&url, settings))
-                    .await
-                    .map_err(|e| match e {
-                        Error::Timeout(t) => Error::Unavailable(
-                            format!("could not connect to the database within {t:?}").into(),
-                        ),
-                        other => other,
-                    })?;
-                (pool, None)
-            }
-        };
-        // MariaDB's bounds go before every statement, so they hold on any
-        // connection, the app's included. MySQL has no such prefix.
-        let prefix = match &pool {
-            #[cfg(feature = "mysql")]
-            Pool::MySql(mysql) => within(timeout, mariadb_prefix(mysql, bounds)).await?,
-            #[allow(unreachable_patterns)]
-            _ => String::new(),
-        };
-        self.layout.check(pool.dialect())?;
+        let (db, prefix) = self.open(false).await?;
+        let dialect = db.dialect();
+        self.layout.check(dialect)?;
         let node_columns = match self.layout {
             Layout::Native => None,
             Layout::ConnectPgSimple => {
-                let zone = time_zone::resolve(&pool, self.time_zone.as_deref(), timeout).await?;
-                Some(NodeColumns::new(pool.dialect(), self.layout, &zone))
+                let zone = time_zone::resolve(&db.pool, self.time_zone.as_deref(), timeout).await?;
+                Some(NodeColumns::new(dialect, self.layout, &zone))
             }
-            layout => Some(NodeColumns::new(pool.dialect(), layout, "UTC")),
+            layout => Some(NodeColumns::new(dialect, layout, "UTC")),
         };
         let statements = Statements::new(Shape {
-            dialect: pool.dialect(),
+            dialect,
             schema: schema.as_ref(),
             table: &table,
             extras: &extras,
             prefix: &prefix,
             node: node_columns.as_ref(),
         })?;
-        let db = Db {
-            pool,
-            bounded_begin,
-            timeout,
-        };
         let purger = Purger {
             db: db.clone(),
             statement: statements.purge.clone(),
@@ -368,6 +329,102 @@ impl SqlStoreBuilder {
             store.migrate().await?;
         }
         Ok(store)
+    }
+
+    /// Builds a reader of the table tower-sessions-sqlx-store wrote,
+    /// instead of a store, on the same connection options: the
+    /// [`url`](Self::url) (SQLite's file is opened read-only) or the app's
+    /// pool, [`timeout`](Self::timeout) (with the bounds the database puts
+    /// on each statement), [`max_connections`](Self::max_connections), the
+    /// [`clock`](Self::clock) records' expiries are judged by, and the
+    /// [`table`](Self::table) and [`schema`](Self::schema), which default to
+    /// tower-sessions' own names (see [`TowerSessionsSource`]). The options
+    /// of a store alone (layout, lifetimes, codec, purging, columns, table
+    /// creation) play no part: the reader never writes.
+    ///
+    /// ```no_run
+    /// use session_core::migrate::Source as _;
+    /// use session_sql::SqlStore;
+    ///
+    /// # async fn run() -> Result<(), session_core::Error> {
+    /// let tower = SqlStore::builder()
+    ///     .url("postgres://app@127.0.0.1/app") // table "tower_sessions"."session"
+    ///     .build_tower_sessions_source()
+    ///     .await?;
+    /// println!("{} sessions to move", tower.count().await?);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// * [`Error::InvalidInput`]: no target, an unknown URL scheme, a schema
+    ///   for SQLite, a table or schema name that is not a plain identifier,
+    ///   or an option out of range.
+    /// * [`Error::Unavailable`]: the database could not be reached within
+    ///   the timeout.
+    #[cfg(feature = "tower-sessions")]
+    pub async fn build_tower_sessions_source(self) -> Result<TowerSessionsSource, Error> {
+        self.options.check()?;
+        // Checked before connecting: a bad name is never sent anywhere.
+        let ident = |what, name: &Option<String>| name.as_deref().map(|n| Ident::new(what, n)).transpose();
+        let (schema, table) = (
+            ident("schema name", &self.schema)?,
+            ident("table name", &self.table)?,
+        );
+        let (db, prefix) = self.open(true).await?;
+        TowerSessionsSource::new(db, &prefix, schema, table, self.options.clock)
+    }
+
+    /// The database: the app's pool, or one of the store's own on the URL
+    /// (`read_only`: opened to read another program's table), bounded by
+    /// the timeout; and the text put before every statement (MariaDB's
+    /// bounds, else nothing).
+    async fn open(&self, read_only: bool) -> Result<(Db, String), Error> {
+        if self.max_connections == 0 {
+            return Err(Error::InvalidInput("max_connections must be positive".into()));
+        }
+        let timeout = self.options.timeout;
+        let bounds = ServerBounds::for_timeout(timeout);
+        // A pool of the store's own bounds statements as each connection
+        // starts; the app's PostgreSQL pool is bounded per transaction.
+        let (pool, bounded_begin) = match self.target.clone() {
+            None => return Err(Error::InvalidInput("give the store a url or a pool".into())),
+            Some(Target::Pool(pool)) => {
+                let begin = bounds.begin_on_apps_pool(&pool);
+                (pool, begin)
+            }
+            Some(Target::Unsupported(why)) => return Err(Error::InvalidInput(why.into())),
+            Some(Target::Url(url)) => {
+                let settings = PoolSettings {
+                    max_connections: self.max_connections,
+                    timeout,
+                    bounds,
+                    read_only,
+                };
+                let pool = within(timeout, connect(&url, settings))
+                    .await
+                    .map_err(|e| match e {
+                        Error::Timeout(t) => Error::Unavailable(
+                            format!("could not connect to the database within {t:?}").into(),
+                        ),
+                        other => other,
+                    })?;
+                (pool, None)
+            }
+        };
+        // MariaDB's bounds go before every statement, so they hold on any
+        // connection, the app's included. MySQL has no such prefix.
+        let prefix = match &pool {
+            #[cfg(feature = "mysql")]
+            Pool::MySql(mysql) => within(timeout, mariadb_prefix(mysql, bounds)).await?,
+            #[allow(unreachable_patterns)]
+            _ => String::new(),
+        };
+        let db = Db {
+            pool,
+            bounded_begin,
+            timeout,
+        };
+        Ok((db, prefix))
     }
 
     /// The extra columns' names and kinds, checked.

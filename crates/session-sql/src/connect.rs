@@ -16,6 +16,10 @@ pub(crate) struct PoolSettings {
     /// each statement instead).
     #[cfg_attr(not(any(feature = "postgres", feature = "sqlite")), allow(dead_code))]
     pub(crate) bounds: ServerBounds,
+    /// Only reads (SQLite opens the file read-only, never creating it or
+    /// changing its journal); a reader of another program's table.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) read_only: bool,
 }
 
 /// The cargo feature a scheme of [`SqlStore::URL_SCHEMES`] needs.
@@ -84,7 +88,11 @@ async fn connect_sqlite(url: &str, settings: PoolSettings) -> Result<Pool, sqlx:
     let mut options =
         SqliteConnectOptions::from_str(url)?.busy_timeout(settings.bounds.sqlite_busy_timeout());
     let mut pool = SqlitePoolOptions::new().acquire_timeout(settings.timeout);
-    if in_memory {
+    if settings.read_only {
+        // Another program's file: open it as it is, changing nothing.
+        options = options.read_only(true);
+        pool = pool.max_connections(settings.max_connections);
+    } else if in_memory {
         // Each connection would see its own empty database: keep one, forever.
         pool = pool
             .max_connections(1)

@@ -3,6 +3,8 @@
 
 use session_core::Error;
 
+use crate::Dialect;
+
 /// A validated SQL identifier: 1 to 63 ASCII letters, digits and `_`, not
 /// starting with a digit. 63 is PostgreSQL's limit and within MySQL's 64.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,19 @@ impl Ident {
 
     pub(crate) fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// `table`, in `schema` if given, quoted for `dialect`: the name a
+/// statement's `{table}` stands for.
+pub(crate) fn qualified(dialect: Dialect, schema: Option<&Ident>, table: &Ident) -> String {
+    match schema {
+        Some(schema) => format!(
+            "{}.{}",
+            dialect.quote(schema.as_str()),
+            dialect.quote(table.as_str())
+        ),
+        None => dialect.quote(table.as_str()),
     }
 }
 
@@ -76,6 +91,20 @@ mod tests {
         }
         assert!(names[0] != names[1] && names[0] != names[2] && names[1] != names[2]);
         assert_eq!(index_name(&long, "user_id"), names[1], "the same name every time");
+    }
+
+    #[test]
+    fn qualified_names_are_quoted_per_dialect() {
+        let (schema, table) = (
+            Ident::new("schema", "app").unwrap(),
+            Ident::new("table", "s").unwrap(),
+        );
+        assert_eq!(
+            qualified(Dialect::Postgres, Some(&schema), &table),
+            "\"app\".\"s\""
+        );
+        assert_eq!(qualified(Dialect::MySql, Some(&schema), &table), "`app`.`s`");
+        assert_eq!(qualified(Dialect::Sqlite, None, &table), "\"s\"");
     }
 
     #[test]

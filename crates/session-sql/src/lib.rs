@@ -5,7 +5,9 @@
 //! (MySQL and MariaDB), `sqlite`. The store follows every rule of
 //! [`session_core::Store`] and passes the `session-conformance` suite on
 //! each. See [`SqlStore`] for how it works and [`SqlStoreBuilder`] for every
-//! option and its default.
+//! option and its default. With the `tower-sessions` feature,
+//! `TowerSessionsSource` reads the table tower-sessions-sqlx-store wrote,
+//! so a migration moves its sessions into any store.
 //!
 //! ```no_run
 //! use session_core::{Session, SessionId, Store};
@@ -43,6 +45,8 @@ mod statement;
 mod statements;
 mod store;
 mod time_zone;
+#[cfg(feature = "tower-sessions")]
+mod tower_sessions;
 mod upsert;
 mod writes;
 
@@ -52,3 +56,5 @@ pub use extra_columns::{Column, ColumnKind, ColumnValue};
 pub use layout::Layout;
 pub use purge::PurgeReport;
 pub use store::SqlStore;
+#[cfg(feature = "tower-sessions")]
+pub use tower_sessions::TowerSessionsSource;

@@ -10,7 +10,7 @@ use session_core::Error;
 use crate::{
     clear::Clear,
     dialect::Dialect,
-    ident::Ident,
+    ident::{self, Ident},
     schema::{self, Shape},
     statement::{Names, Statement},
     upsert::Upsert,
@@ -124,10 +124,7 @@ impl Statements {
     pub(crate) fn new(layout: Shape<'_>) -> Result<Self, Error> {
         let dialect = layout.dialect;
         let quote = |ident: &Ident| dialect.quote(ident.as_str());
-        let table = match layout.schema {
-            Some(schema) => format!("{}.{}", quote(schema), quote(layout.table)),
-            None => quote(layout.table),
-        };
+        let table = ident::qualified(dialect, layout.schema, layout.table);
         let extras: Vec<String> = layout.extras.iter().map(|(name, _)| quote(name)).collect();
         let names = Names {
             dialect,

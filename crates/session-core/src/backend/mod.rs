@@ -19,6 +19,8 @@
 //!   the options every builder shares, with one meaning each;
 //! * with the `tokio` feature, [`within`] (a call's deadline),
 //!   [`spawn_purge`] and [`BackgroundTask`] (work that ends with its store).
+//! * with the `tower-sessions` feature, [`tower_sessions`]: the records
+//!   tower-sessions' own stores write, for backends that read them.
 
 pub mod express;
 mod lease;
@@ -30,6 +32,8 @@ mod rules;
 mod storable;
 #[cfg(feature = "tokio")]
 mod tasks;
+#[cfg(feature = "tower-sessions")]
+pub mod tower_sessions;
 
 pub use lease::Lease;
 pub use millis::{from_unix_millis, truncate_to_millis, unix_millis};

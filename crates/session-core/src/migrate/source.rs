@@ -10,9 +10,10 @@ use crate::{Result, SessionStream, Store};
 /// Where a [`Migration`](super::Migration) reads sessions from.
 ///
 /// Every [`Store`] is a source (its [`all_stream`](Store::all_stream) and
-/// [`length`](Store::length)); a reader of records another program wrote (the
-/// `session-migrate` crate has one for tower-sessions' stores) implements
-/// this trait alone, so it never has to pretend it can be written to.
+/// [`length`](Store::length)); a reader of records another program wrote
+/// (`session-redis` and `session-sql` each have one for tower-sessions'
+/// stores, behind their `tower-sessions` feature) implements this trait
+/// alone, so it never has to pretend it can be written to.
 ///
 /// ```
 /// use session_core::{Error, Store, migrate::Source};
