@@ -115,12 +115,19 @@ fn cannot_open(what: &str, side: &Endpoint, error: &session_core::Error) -> Exit
     ExitCode::from(CANNOT_OPEN)
 }
 
-/// What a checkpoint belongs to: both sides in full (hashed, never stored).
+/// What a checkpoint belongs to: both sides, their URLs without secrets
+/// (the file keeps a hash of this, and a hash of a password can be guessed
+/// back).
 fn job(source: &Endpoint, target: &Endpoint) -> String {
     let side = |s: &Endpoint| {
         format!(
             "{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-            s.url, s.layout, s.prefix, s.table, s.schema, s.database
+            session_migrate::redact(&s.url),
+            s.layout,
+            s.prefix,
+            s.table,
+            s.schema,
+            s.database
         )
     };
     format!("{}\n->\n{}", side(source), side(target))

@@ -98,6 +98,51 @@ async fn a_killed_run_resumes_from_its_checkpoint_and_copies_the_rest_once() {
 }
 
 #[tokio::test]
+async fn a_checkpoint_does_not_depend_on_the_password() {
+    // Its file keeps a hash of the job, and a hash of a password can be
+    // guessed back: the job names the stores without their secrets, so a
+    // rerun with a rotated password resumes. (PostgreSQL here trusts
+    // loopback, so any password connects.)
+    let (prefix, table, _removed) = redis_and_postgres("ckpw");
+    let old = redis_store(&prefix).await;
+    let new = postgres_store(&table).await;
+    let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
+    let sessions: Vec<_> = (0..20)
+        .map(|n| (SessionId::generate(), session(n, expiry)))
+        .collect();
+    fill(&old, &sessions).await;
+    let checkpoint = std::env::temp_dir().join(format!("{}.ckpt", unique("ckpw")));
+    let run = |password: &str| {
+        let mut target = url::Url::parse(&postgres_url()).unwrap();
+        target.set_password(Some(password)).unwrap();
+        let mut command = binary();
+        command.args(["--source", &redis_url(), "--source-prefix", &prefix]);
+        command.args(["--target", target.as_str(), "--target-table", &table]);
+        command.arg("--checkpoint").arg(&checkpoint);
+        command
+    };
+    for (password, copied, earlier) in [("first-s3cret", 20, 0), ("rotated-s3cret", 0, 20)] {
+        let output = run(password).output().await.unwrap();
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{password}: {stdout}\n{stderr}");
+        assert_eq!(count(&stdout, "copied"), copied, "{password}: {stdout}");
+        assert_eq!(
+            count(&stdout, "done by an earlier run"),
+            earlier,
+            "{password}: {stdout}"
+        );
+        assert!(
+            !format!("{stdout}{stderr}").contains("s3cret"),
+            "{stdout}\n{stderr}"
+        );
+    }
+    assert_holds(&new, &sessions).await;
+    std::fs::remove_file(&checkpoint).unwrap();
+    old.clear().await.unwrap();
+    new.clear().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_dry_run_counts_and_writes_nothing() {
     let prefix = unique("dry");
     let _removed = remove_at_end(&Endpoint::new(redis_url()).prefix(&prefix));
@@ -171,6 +216,27 @@ async fn bad_urls_and_unreachable_servers_are_named_without_passwords() {
             ],
             1,
             "could not open the source redis://u:***@127.0.0.1:1",
+        ),
+        // Passwords holding what ends a user part in a URL.
+        (
+            vec![
+                "--source",
+                "redis://u:s3cret/x@127.0.0.1:1",
+                "--target",
+                "redis://127.0.0.1:6379",
+            ],
+            1,
+            "could not open the source redis://***@127.0.0.1:1",
+        ),
+        (
+            vec![
+                "--source",
+                "redis://127.0.0.1:6379",
+                "--target",
+                "postgres://u:s3cret?x@127.0.0.1:1/db",
+            ],
+            1,
+            "could not open the target postgres://***@127.0.0.1:1/db",
         ),
         (
             vec![
