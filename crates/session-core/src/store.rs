@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use futures_core::stream::BoxStream;
 use time::OffsetDateTime;
 
-use crate::{Result, Session, SessionId};
+use crate::{Error, Result, Session, SessionId};
 
 /// A stream of the live sessions of a store, as returned by
 /// [`Store::all_stream`]. Items are yielded as they are read, so memory stays
@@ -57,7 +57,14 @@ pub type SessionStream<'a> = BoxStream<'a, Result<(SessionId, Session)>>;
 ///    [`length`](Store::length) see exactly the live sessions of this
 ///    namespace: never expired sessions, never tombstones. Sessions written or
 ///    removed while a stream runs may or may not be seen, but no session is
-///    yielded twice and every id is paired with its own data.
+///    yielded twice and every id is paired with its own data. A record the
+///    store holds but cannot read (data another program wrote that this
+///    codec or layout cannot hold) counts as live: `get` answers
+///    [`Error::Decode`](crate::Error::Decode), `length` counts it, and
+///    `all_stream` yields it as one `Decode` (or
+///    [`InvalidId`](crate::Error::InvalidId)) item and goes on, so the
+///    items, errors included, add up to `length`; `all` skips it and logs
+///    how many it skipped. No such record stops a bulk read.
 /// 7. [`clear`](Store::clear) removes every session and tombstone of this
 ///    namespace and nothing else. It is an administrative reset: a request that
 ///    was in flight before the clear may save its session again afterwards.
@@ -134,13 +141,25 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// particular order, holding only a bounded batch in memory.
     fn all_stream(&self) -> SessionStream<'_>;
 
-    /// Every live session of this namespace, collected. Prefer
+    /// Every live session of this namespace, collected; records the store
+    /// cannot read are skipped, and their number logged (rule 6). Prefer
     /// [`all_stream`](Store::all_stream) when there may be many.
+    ///
+    /// # Errors
+    /// The first error of the stream other than an unreadable record.
     async fn all(&self) -> Result<Vec<(SessionId, Session)>> {
         let mut stream = self.all_stream();
         let mut sessions = Vec::new();
+        let mut unreadable = 0_u64;
         while let Some(item) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
-            sessions.push(item?);
+            match item {
+                Ok(session) => sessions.push(session),
+                Err(Error::Decode(_) | Error::InvalidId(_)) => unreadable += 1,
+                Err(error) => return Err(error),
+            }
+        }
+        if unreadable > 0 {
+            tracing::warn!(unreadable, "all() skipped stored sessions it cannot read");
         }
         Ok(sessions)
     }
@@ -189,3 +208,71 @@ macro_rules! forward_store {
 }
 
 forward_store!(Arc<S>, Box<S>, &S);
+
+#[cfg(test)]
+mod tests {
+    use futures_util::stream;
+
+    use super::*;
+
+    /// A store whose bulk read yields `items`; nothing else is used.
+    #[derive(Debug)]
+    struct Yielding(fn() -> Vec<Result<(SessionId, Session)>>);
+
+    fn unused<T>() -> Result<T> {
+        Err(Error::Backend("not used by these tests".into()))
+    }
+
+    #[async_trait]
+    impl Store for Yielding {
+        async fn get(&self, _: &SessionId) -> Result<Option<Session>> {
+            unused()
+        }
+        async fn set(&self, _: &SessionId, _: &Session) -> Result<()> {
+            unused()
+        }
+        async fn create(&self, _: &SessionId, _: &Session) -> Result<()> {
+            unused()
+        }
+        async fn touch(&self, _: &SessionId, _: Option<OffsetDateTime>) -> Result<()> {
+            unused()
+        }
+        async fn destroy(&self, _: &SessionId) -> Result<()> {
+            unused()
+        }
+        fn all_stream(&self) -> SessionStream<'_> {
+            Box::pin(stream::iter((self.0)()))
+        }
+        async fn length(&self) -> Result<u64> {
+            unused()
+        }
+        async fn clear(&self) -> Result<()> {
+            unused()
+        }
+    }
+
+    fn session(n: u64) -> Result<(SessionId, Session)> {
+        let mut session = Session::new();
+        session.insert("n", n)?;
+        Ok((SessionId::parse(&format!("id-{n}"))?, session))
+    }
+
+    #[tokio::test]
+    async fn all_skips_unreadable_records_and_stops_at_other_errors() {
+        let readable = Yielding(|| {
+            vec![
+                session(1),
+                Err(Error::Decode("a lone surrogate".into())),
+                session(2),
+                Err(Error::InvalidId(SessionId::parse("").unwrap_err())),
+                session(3),
+            ]
+        });
+        let found = readable.all().await.unwrap();
+        let numbers: Vec<u64> = found.iter().map(|(_, s)| s.get("n").unwrap().unwrap()).collect();
+        assert_eq!(numbers, [1, 2, 3]);
+
+        let broken = Yielding(|| vec![session(1), Err(Error::Unavailable("down".into())), session(2)]);
+        assert!(matches!(broken.all().await, Err(Error::Unavailable(_))));
+    }
+}
