@@ -129,6 +129,7 @@ async fn hard_delete_leaves_no_key() {
 #[tokio::test]
 async fn glob_characters_in_the_prefix_match_only_themselves() {
     let tag = unique_prefix("glob");
+    let _deleted = delete_at_end(&standalone_url(), &tag);
     let star = store_with_prefix(&standalone_url(), &format!("{tag}a*")).await;
     let plain = store_with_prefix(&standalone_url(), &format!("{tag}ab")).await;
     let bracket = store_with_prefix(&standalone_url(), &format!("{tag}[ab]?\\")).await;
