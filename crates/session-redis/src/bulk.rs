@@ -1,14 +1,20 @@
 //! `all_stream`, `length` and `clear`: a SCAN of every primary, page by
-//! page, then single-key commands for each page (pipelined by fred).
+//! page, then single-key commands for each page (pipelined by fred). What
+//! each key counts as is [`slot`]'s rule; `length` counts the very items
+//! `all_stream` yields, so the two always agree.
 
 use bytes::Bytes;
 use fred::{interfaces::KeysInterface, types::Key};
 use session_core::{
-    Result, Session, SessionId, SessionStream,
+    InvalidId, Result, SessionId, SessionStream,
     backend::{Page, paged},
 };
 
-use crate::{Layout, RedisStore, record, scan::CheckedScan};
+use crate::{
+    Layout, RedisStore, error,
+    scan::CheckedScan,
+    slot::{self, Item},
+};
 
 pub(crate) fn all_stream(store: &RedisStore) -> SessionStream<'_> {
     let connection = &store.settings().connection;
@@ -20,7 +26,7 @@ pub(crate) fn all_stream(store: &RedisStore) -> SessionStream<'_> {
         let Some(keys) = scan.next_page(connection).await? else {
             return Ok(Page::end());
         };
-        let items = sessions(store, &keys).await?;
+        let items = items(store, &keys).await?;
         Ok(Page {
             items,
             next: Some(Some(scan)),
@@ -28,118 +34,82 @@ pub(crate) fn all_stream(store: &RedisStore) -> SessionStream<'_> {
     })
 }
 
+/// A scan of every key of the namespace, of any Redis type: a key of
+/// another type counts too (see [`slot`]).
 async fn start(store: &RedisStore) -> Result<CheckedScan> {
     let settings = store.settings();
     CheckedScan::start(
         &settings.connection,
         settings.namespace.pattern(),
+        None,
         settings.scan_count,
         settings.timeout,
     )
     .await
 }
 
-/// The live sessions among `keys`, paired with their ids. Keys of other
-/// namespaces and values this store did not write are skipped; a record of
-/// ours that does not decode is an error item.
-async fn sessions(store: &RedisStore, keys: &[Key]) -> Result<Vec<Result<(SessionId, Session)>>> {
+/// The items of one page of keys: a session, or an error for a record that
+/// counts but cannot be read, for every key [`slot::item`] counts.
+async fn items(store: &RedisStore, keys: &[Key]) -> Result<Vec<Item>> {
     let settings = store.settings();
+    let (keys, names) = own(store, keys);
     let client = settings.connection.client();
-    let values: Vec<Option<Bytes>> = store.call().each_key(keys, |key| client.get(key)).await?;
+    let values: Vec<Result<Option<Bytes>>> = store
+        .call()
+        .each_key(&keys, |key| async move { error::per_key(client.get(key).await) })
+        .await?;
     let ttls: Vec<i64> = match settings.layout {
         // The native expiry is in the value.
         Layout::Native => vec![0; keys.len()],
-        _ => store.call().each_key(keys, |key| client.pttl(key)).await?,
+        _ => store.call().each_key(&keys, |key| client.pttl(key)).await?,
     };
     let now = settings.clock.now();
     let default_ttl = settings.lifetimes.default_ttl();
-    Ok(keys
-        .iter()
+    let judge = |value: Option<Bytes>, ttl| match value {
+        Some(value) => settings
+            .layout
+            .session(&*settings.codec, &value, ttl, now, default_ttl),
+        None => Ok(None),
+    };
+    Ok(names
+        .into_iter()
         .zip(values)
         .zip(ttls)
-        .filter_map(|((key, value), ttl)| {
-            let id = settings.namespace.id_of(key)?;
-            let value = value.filter(|value| settings.layout.is_session(value))?;
-            let session = settings
-                .layout
-                .session(&*settings.codec, &value, ttl, now, default_ttl)
-                .transpose()?;
-            Some(session.map(|session| (id, session)))
-        })
+        .filter_map(|((name, value), ttl)| slot::item(name, value.and_then(|value| judge(value, ttl))))
         .collect())
 }
 
 pub(crate) async fn length(store: &RedisStore) -> Result<u64> {
-    if store.settings().layout != Layout::Native {
-        return count_all(store).await;
-    }
     let mut scan = start(store).await?;
     let connection = &store.settings().connection;
-    let client = connection.client();
-    let mut live = 0;
+    let mut counted = 0;
     while let Some(keys) = scan.next_page(connection).await? {
-        let keys = own(store, keys);
-        let headers: Vec<Bytes> = store
-            .call()
-            .each_key(&keys, |key| client.getrange(key, 0, record::HEADER_LEN - 1))
-            .await?;
-        let now = store.settings().clock.now();
-        live += headers
-            .iter()
-            .filter(|header| record::is_live_at(header, now))
-            .count() as u64;
+        counted += items(store, &keys).await?.len() as u64;
     }
-    Ok(live)
+    Ok(counted)
 }
 
+/// Removes every key of the namespace: each is a session, a tombstone, an
+/// expired record or one that counts unread (see [`slot`]).
 pub(crate) async fn clear(store: &RedisStore) -> Result<()> {
     let mut scan = start(store).await?;
     let connection = &store.settings().connection;
     let client = connection.client();
     while let Some(keys) = scan.next_page(connection).await? {
-        let keys = own(store, keys);
-        let layout = store.settings().layout;
-        // The native kind byte is enough; Node's values are read whole.
-        let heads: Vec<Option<Bytes>> = match layout {
-            Layout::Native => {
-                store
-                    .call()
-                    .each_key(&keys, |key| client.getrange(key, 0, 0))
-                    .await?
-            }
-            _ => store.call().each_key(&keys, |key| client.get(key)).await?,
-        };
-        let ours: Vec<Key> = keys
-            .into_iter()
-            .zip(heads)
-            .filter(|(_, head)| head.as_deref().is_some_and(|head| layout.is_ours(head)))
-            .map(|(key, _)| key)
-            .collect();
+        let (keys, _) = own(store, &keys);
         store
             .call()
-            .each_key::<(), _>(&ours, |key| client.unlink(key))
+            .each_key::<(), _>(&keys, |key| client.unlink(key))
             .await?;
     }
     Ok(())
 }
 
-/// The live sessions, counted by reading them all (Node's layouts have no
-/// header that tells a live session from a glance).
-async fn count_all(store: &RedisStore) -> Result<u64> {
-    use futures_util::StreamExt as _;
-    let mut sessions = all_stream(store);
-    let mut live = 0;
-    while let Some(item) = sessions.next().await {
-        item?;
-        live += 1;
-    }
-    Ok(live)
-}
-
-/// The keys that belong to this namespace (SCAN's pattern can match more).
-fn own(store: &RedisStore, keys: Vec<Key>) -> Vec<Key> {
+/// The keys that belong to this namespace (SCAN's pattern can match more),
+/// with their names.
+fn own(store: &RedisStore, keys: &[Key]) -> (Vec<Key>, Vec<std::result::Result<SessionId, InvalidId>>) {
     let namespace = &store.settings().namespace;
-    keys.into_iter()
-        .filter(|key| namespace.id_of(key).is_some())
-        .collect()
+    keys.iter()
+        .filter_map(|key| Some((key.clone(), namespace.name_of(key)?)))
+        .unzip()
 }

@@ -6,10 +6,8 @@ use fred::error::{Error as FredError, ErrorKind};
 use session_core::Error;
 
 pub(crate) fn from_fred(error: FredError, timeout: Duration) -> Error {
-    if error.details().starts_with("WRONGTYPE") {
-        // A key of another type where a session should be: like any value
-        // this store did not write, it cannot be read as a session.
-        return Error::Decode("the key holds a Redis type other than a string; it was left alone".into());
+    if is_wrong_type(&error) {
+        return wrong_type();
     }
     match error.kind() {
         ErrorKind::Timeout => Error::Timeout(timeout),
@@ -23,6 +21,26 @@ pub(crate) fn from_fred(error: FredError, timeout: Duration) -> Error {
         _ if is_connection_trouble(error.details()) => Error::Unavailable(Box::new(error)),
         _ => Error::Backend(Box::new(error)),
     }
+}
+
+/// The answer of one key's read in a page of them: a key of another Redis
+/// type is an answer about that key (it cannot be read), not a failure of
+/// the page, so no such key stops a bulk read.
+pub(crate) fn per_key<T>(answer: Result<T, FredError>) -> Result<Result<T, Error>, FredError> {
+    match answer {
+        Err(error) if is_wrong_type(&error) => Ok(Err(wrong_type())),
+        answer => answer.map(Ok),
+    }
+}
+
+fn is_wrong_type(error: &FredError) -> bool {
+    error.details().starts_with("WRONGTYPE")
+}
+
+/// A key of another type where a session should be: like any value this
+/// store did not write, it cannot be read as a session.
+fn wrong_type() -> Error {
+    Error::Decode("the key holds a Redis type other than a string; it was left alone".into())
 }
 
 /// fred reports some connection trouble with a generic kind: a command
@@ -65,6 +83,12 @@ mod tests {
         }
         assert!(map(ErrorKind::Routing).is_transient() && map(ErrorKind::Cluster).is_transient());
         let wrong_type = FredError::new(ErrorKind::InvalidArgument, "WRONGTYPE Operation against a key");
-        assert!(matches!(from_fred(wrong_type, t), Error::Decode(_)));
+        assert!(matches!(from_fred(wrong_type.clone(), t), Error::Decode(_)));
+        assert!(matches!(
+            per_key::<()>(Err(wrong_type)),
+            Ok(Err(Error::Decode(_)))
+        ));
+        assert!(per_key::<()>(Err(FredError::new(ErrorKind::IO, "x"))).is_err());
+        assert!(matches!(per_key(Ok(1)), Ok(Ok(1))));
     }
 }

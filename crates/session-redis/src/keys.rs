@@ -8,7 +8,7 @@
 //! (connect-redis' `sess:<id>`, say) is never taken for a session.
 
 use fred::types::Key;
-use session_core::{Error, SessionId};
+use session_core::{Error, InvalidId, SessionId};
 
 /// What joins the prefix and the id in a key.
 pub(crate) const SEPARATOR: char = ' ';
@@ -82,11 +82,26 @@ impl Namespace {
         &self.pattern
     }
 
-    /// The session id in a key SCAN returned, or `None` when the key is not
-    /// one of this namespace's (SCAN's glob cannot say "no space after").
+    /// The session id in a key, or `None` when the key is not one of this
+    /// namespace's or its name is not a valid id.
     pub(crate) fn id_of(&self, key: &Key) -> Option<SessionId> {
-        let id = key.as_bytes().strip_prefix(self.head.as_bytes())?;
-        SessionId::parse(std::str::from_utf8(id).ok()?).ok()
+        self.name_of(key)?.ok()
+    }
+
+    /// The name after the prefix of a key SCAN returned, as a session id:
+    /// `None` when the key is not this namespace's (SCAN's glob cannot say
+    /// "no space after"), an error when it is but its name is not a valid
+    /// id (another program's session, say; the bulk reads count it).
+    pub(crate) fn name_of(&self, key: &Key) -> Option<Result<SessionId, InvalidId>> {
+        let name = key.as_bytes().strip_prefix(self.head.as_bytes())?;
+        // After our separator a second space names no namespace at all
+        // (prefixes and ids never hold one): the key is no store's.
+        if self.head.ends_with(SEPARATOR) && name.contains(&(SEPARATOR as u8)) {
+            return None;
+        }
+        // A name that is not UTF-8 is refused for its first non-ASCII byte
+        // all the same; the lossy text only feeds the check.
+        Some(SessionId::parse(&String::from_utf8_lossy(name)))
     }
 }
 
@@ -137,6 +152,27 @@ mod tests {
             "connect-redis' layout is not ours"
         );
         assert_eq!(ns.prefix(), "p");
+    }
+
+    #[test]
+    fn names_that_are_no_id_are_told_apart_from_keys_of_no_namespace() {
+        let (spaced, joined) = (
+            namespace("p"),
+            Namespace::joined("p:").unwrap_or_else(|e| unreachable!("{e}")),
+        );
+        for key in ["p caf\u{e9}", "p ", "p \u{1}"] {
+            assert!(matches!(spaced.name_of(&Key::from(key)), Some(Err(_))), "{key:?}");
+        }
+        assert!(matches!(spaced.name_of(&Key::from(&b"p \xff"[..])), Some(Err(_))));
+        assert_eq!(
+            spaced.name_of(&Key::from("p a b")),
+            None,
+            "a second space: no namespace"
+        );
+        assert_eq!(spaced.name_of(&Key::from("q x")), None);
+        assert!(matches!(joined.name_of(&Key::from("p:two words")), Some(Err(_))));
+        assert!(matches!(joined.name_of(&Key::from("p:admin:x")), Some(Ok(_))));
+        assert_eq!(joined.name_of(&Key::from("q:x")), None);
     }
 
     #[test]

@@ -42,6 +42,12 @@ use crate::{keys::Namespace, record, scripts::Scripts};
 /// succeeds. Every other rule holds; its conformance run declares
 /// `Capabilities::without_tombstones` and checks that a late write lands. Namespaces are plain prefixes, so a store on
 /// `sess:` also sees keys under `sess:admin:` that hold Express sessions.
+/// Every key under the prefix is a session's slot: a value a Node layout
+/// cannot read (invalid JSON, a lone surrogate such as `"\ud800"`, a
+/// missing or malformed `cookie`) counts as a session this store cannot
+/// read (see [`RedisStore`](crate::RedisStore)), a name after the prefix
+/// that is no session id counts as an `InvalidId` item, and `clear` removes
+/// every key under the prefix, as connect-redis' own `clear` does.
 /// The near cache works with the native layout only.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -102,24 +108,6 @@ impl Layout {
         }
     }
 
-    /// Whether `value` is a live session of this layout (anything else
-    /// under the prefix is skipped by `all` and `length`). Node's layouts have
-    /// no kind byte: a value is theirs when it decodes as their JSON.
-    pub(crate) fn is_session(self, value: &[u8]) -> bool {
-        match self {
-            Self::Native => record::is_ours(value),
-            _ => value != NODE_TOMBSTONE && express::decode_as(self.flavor(), value).is_ok(),
-        }
-    }
-
-    /// Whether `clear` removes `value`: a session or a tombstone of this layout.
-    pub(crate) fn is_ours(self, value: &[u8]) -> bool {
-        match self {
-            Self::ConnectRedisSession => value == NODE_TOMBSTONE || self.is_session(value),
-            _ => self.is_session(value),
-        }
-    }
-
     /// The value `set` and `create` write for `session` until `expires_at`.
     pub(crate) fn value(
         self,
@@ -154,7 +142,8 @@ impl Layout {
 
     /// The session in a value read with its TTL (`PTTL`: ms left, -1 none,
     /// -2 missing), at `now`; `None` when there is none, or it is over.
-    /// Values of neither layout are [`Error::Decode`].
+    /// Values of neither layout are [`Error::Decode`]: records the store
+    /// cannot read, which count as live (see [`slot`](crate::slot)).
     pub(crate) fn session(
         self,
         codec: &dyn Codec,

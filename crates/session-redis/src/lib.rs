@@ -33,6 +33,7 @@ mod near_cache;
 mod record;
 mod scan;
 mod scripts;
+mod slot;
 mod store;
 mod topology;
 #[cfg(feature = "tower-sessions")]

@@ -9,14 +9,12 @@
 //! (atomic, no script) and every expiry comparison uses the application's
 //! clock; Redis' own key expiry (`PX`, relative, so the server's clock never
 //! matters) only reclaims memory, never before the application would
-//! consider the record over. A value that does not start with one of these
-//! two kinds is foreign: no write of this store ever changes it.
+//! consider the record over. A value that is neither is foreign: `set`,
+//! `create` and `touch` never change it, and it counts as a record the
+//! store cannot read (see [`slot`](crate::slot)).
 
 use bytes::Bytes;
-use session_core::{
-    Codec, Error, Session, SessionData,
-    backend::{self, Occupant},
-};
+use session_core::{Codec, Error, Session, SessionData, backend};
 use time::OffsetDateTime;
 
 pub(crate) const LIVE: u8 = 1;
@@ -25,18 +23,13 @@ pub(crate) const HEADER_LEN: usize = 9;
 
 /// A decoded value, borrowing the payload from the bytes Redis returned.
 pub(crate) enum Record<'a> {
-    Live { expires_at: i64, payload: &'a [u8] },
-    Tombstone { until: i64 },
-}
-
-impl Record<'_> {
-    /// What this record is at `now_ms`.
-    pub(crate) fn occupant(&self, now_ms: i64) -> Occupant {
-        match *self {
-            Self::Live { expires_at, .. } => Occupant::of(false, expires_at, now_ms),
-            Self::Tombstone { until } => Occupant::of(true, until, now_ms),
-        }
-    }
+    Live {
+        expires_at: i64,
+        payload: &'a [u8],
+    },
+    /// Never a session, live or lapsed: only the write scripts read its
+    /// time, in Lua.
+    Tombstone,
 }
 
 /// The 8 bytes of an instant, as stored in a header.
@@ -74,7 +67,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Option<Record<'_>> {
             expires_at: at,
             payload,
         }),
-        TOMBSTONE if payload.is_empty() => Some(Record::Tombstone { until: at }),
+        TOMBSTONE if payload.is_empty() => Some(Record::Tombstone),
         _ => None,
     }
 }
@@ -96,21 +89,6 @@ pub(crate) fn session_at(
         }
         _ => Ok(None),
     }
-}
-
-/// Whether the header in `bytes` (at least its first 9 bytes) is a live session at `now`.
-pub(crate) fn is_live_at(bytes: &[u8], now: OffsetDateTime) -> bool {
-    let header = bytes.get(..HEADER_LEN).unwrap_or(bytes);
-    // A header alone parses as a tombstone only with no payload: judge the kind byte.
-    match header.first() {
-        Some(&LIVE) => parse(header).is_some_and(|r| r.occupant(backend::unix_millis(now)) == Occupant::Live),
-        _ => false,
-    }
-}
-
-/// Whether `bytes` (the first byte of a value is enough) is one of ours.
-pub(crate) fn is_ours(bytes: &[u8]) -> bool {
-    matches!(bytes.first(), Some(&(LIVE | TOMBSTONE)))
 }
 
 /// The error for a value this store did not write; it shows only the
@@ -146,21 +124,18 @@ mod tests {
             session_at(&JsonCodec, &bytes, at).unwrap().is_none(),
             "expired at its own instant"
         );
-        assert!(is_live_at(&bytes[..HEADER_LEN], before) && !is_live_at(&bytes, at));
     }
 
     #[test]
     fn tombstones_are_never_sessions() {
         let until = datetime!(2030-01-01 0:00 UTC);
         let bytes = tombstone(until);
-        let record = parse(&bytes).unwrap();
-        assert_eq!(record.occupant(0), Occupant::Tombstone);
+        assert!(matches!(parse(&bytes), Some(Record::Tombstone)));
         assert!(
             session_at(&JsonCodec, &bytes, datetime!(2000-01-01 0:00 UTC))
                 .unwrap()
                 .is_none()
         );
-        assert!(!is_live_at(&bytes, datetime!(2000-01-01 0:00 UTC)));
     }
 
     #[test]
@@ -172,6 +147,5 @@ mod tests {
             assert!(matches!(error, Error::Decode(_)));
             assert!(!error.to_string().contains("secret"), "{error}");
         }
-        assert!(!is_ours(connect_redis) && is_ours(b"\x01") && is_ours(b"\x02"));
     }
 }

@@ -1,10 +1,9 @@
-//! SCAN over every primary, one page at a time, string keys only.
+//! SCAN over every primary, one page at a time, of keys of every type or of
+//! one type only.
 //!
 //! Each page comes from one node, and the per-key commands that follow it
-//! are single-key, so nothing is ever sent across hash slots. Keys of other
-//! types (a hash someone put under the prefix) are never returned, so no
-//! per-key command can fail on them. A key `SCAN` returns twice (it may,
-//! while Redis resizes its table) is returned once.
+//! are single-key, so nothing is ever sent across hash slots. A key `SCAN`
+//! returns twice (it may, while Redis resizes its table) is returned once.
 
 use std::{
     collections::HashSet,
@@ -30,16 +29,17 @@ pub(crate) struct CheckedScan {
 }
 
 impl CheckedScan {
-    /// Starts a scan of the string keys `pattern` matches on every primary
-    /// `connection` reaches, asking for `count` keys a page; each page, and
-    /// each look at the slots, within `timeout`.
+    /// Starts a scan of the keys `pattern` matches (of type `only`, or of
+    /// every type) on every primary `connection` reaches, asking for `count`
+    /// keys a page; each page, and each look at the slots, within `timeout`.
     pub(crate) async fn start(
         connection: &Connection,
         pattern: &str,
+        only: Option<ScanType>,
         count: u32,
         timeout: Duration,
     ) -> Result<Self, Error> {
-        let scan = KeyScan::new(connection.client().clone(), pattern, count, timeout)?;
+        let scan = KeyScan::new(connection.client().clone(), pattern, only, count, timeout)?;
         let slots = SlotLayout::read(&scan.client, &Call::start(connection, timeout)).await?;
         Ok(Self { scan, slots })
     }
@@ -62,6 +62,7 @@ impl CheckedScan {
 struct KeyScan {
     client: Client,
     pattern: String,
+    only: Option<ScanType>,
     count: u32,
     timeout: Duration,
     /// The nodes still to scan; `None` means the one standalone server.
@@ -73,7 +74,13 @@ struct KeyScan {
 }
 
 impl KeyScan {
-    fn new(client: Client, pattern: &str, count: u32, timeout: Duration) -> Result<Self, Error> {
+    fn new(
+        client: Client,
+        pattern: &str,
+        only: Option<ScanType>,
+        count: u32,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
         let nodes = if client.is_clustered() {
             let primaries = client
                 .cached_cluster_state()
@@ -91,6 +98,7 @@ impl KeyScan {
         Ok(Self {
             client,
             pattern: pattern.to_owned(),
+            only,
             count,
             timeout,
             nodes,
@@ -125,12 +133,12 @@ impl KeyScan {
             Some(server) => {
                 self.client
                     .with_cluster_node(server)
-                    .scan_page(cursor, pattern, Some(self.count), Some(ScanType::String))
+                    .scan_page(cursor, pattern, Some(self.count), self.only.clone())
                     .await
             }
             None => {
                 self.client
-                    .scan_page(cursor, pattern, Some(self.count), Some(ScanType::String))
+                    .scan_page(cursor, pattern, Some(self.count), self.only.clone())
                     .await
             }
         };

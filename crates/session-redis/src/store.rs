@@ -51,12 +51,25 @@ use crate::{
 ///   before it stalled may still be applied when it resumes: the outcome of
 ///   a timed-out write is unknown, as on any network.)
 /// * **Cluster-safe bulk operations.** `all_stream`, `length` and `clear`
-///   `SCAN` every primary (`TYPE string`, with an escaped `MATCH` pattern)
-///   and then send single-key commands, so they never fail with
-///   `CROSSSLOT`; keys of other types or values of other programs under the
-///   pattern are skipped, never an error. If the cluster's slots move while
-///   they scan, they say so with [`Error::Unavailable`](session_core::Error::Unavailable) rather than
+///   `SCAN` every primary (with an escaped `MATCH` pattern) and then send
+///   single-key commands, so they never fail with `CROSSSLOT`. If the
+///   cluster's slots move while they scan, they say so with [`Error::Unavailable`](session_core::Error::Unavailable) rather than
 ///   silently missing sessions.
+/// * **Records it cannot read count** (rule 6 of the contract). Every key
+///   of the namespace is a session's slot, whoever wrote it. One that is
+///   neither a live session, a tombstone nor over (a payload the codec
+///   refuses, a value without this store's header, JSON a Node layout
+///   cannot read, a key of another Redis type) is live but unreadable:
+///   `get` answers [`Error::Decode`](session_core::Error::Decode),
+///   `length` counts it, `all_stream` yields one `Decode` item for it and
+///   goes on, `all` skips it, and `clear` removes it. A key of the
+///   namespace whose name is not a session id (another program's id
+///   rules) counts the same way, as one
+///   [`Error::InvalidId`](session_core::Error::InvalidId) item. `length`
+///   counts exactly what `all_stream` yields, errors included, so it reads
+///   every value as `all_stream` does. `set`, `create` and `touch` still
+///   never write over a value without this store's header, or a key of
+///   another type (they answer `Decode`).
 /// * **Never hangs.** Every call ends within the configured timeout with
 ///   [`Error::Timeout`](session_core::Error::Timeout) or [`Error::Unavailable`](session_core::Error::Unavailable) while Redis is down; a
 ///   store built from a URL detects dead connections and reconnects by

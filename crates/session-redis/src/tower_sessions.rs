@@ -8,7 +8,10 @@
 use std::{fmt, sync::Arc, time::Duration};
 
 use bytes::Bytes;
-use fred::{interfaces::KeysInterface, types::Key};
+use fred::{
+    interfaces::KeysInterface,
+    types::{Key, scan::ScanType},
+};
 use session_core::{
     Clock, Result, Session, SessionId, SessionStream,
     backend::{Page, paged, tower_sessions},
@@ -74,7 +77,16 @@ impl TowerSessionsSource {
     }
 
     async fn start(&self) -> Result<CheckedScan> {
-        CheckedScan::start(&self.connection, &self.pattern, self.scan_count, self.timeout).await
+        // Its records are strings: keys of other types are other programs'.
+        let strings = Some(ScanType::String);
+        CheckedScan::start(
+            &self.connection,
+            &self.pattern,
+            strings,
+            self.scan_count,
+            self.timeout,
+        )
+        .await
     }
 
     /// The tower-sessions id `key` is named by, if it is one: the prefix's

@@ -11,6 +11,7 @@ use fred::{
     interfaces::KeysInterface,
     types::{Expiration, SetOptions},
 };
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use session_core::backend::SessionParts;
 use session_core::{Error, Session, SessionId, Store, backend::express};
@@ -141,7 +142,7 @@ async fn what_connect_redis_writes_rust_reads() {
 }
 
 #[tokio::test]
-async fn foreign_values_under_the_prefix_are_typed_errors_and_skipped() {
+async fn foreign_values_under_the_prefix_are_typed_errors_and_count_unread() {
     let prefix = unique_prefix("cr") + ":";
     let _deleted = delete_at_end(&standalone_url(), &prefix);
     let store = store(&prefix).await;
@@ -166,11 +167,22 @@ async fn foreign_values_under_the_prefix_are_typed_errors_and_skipped() {
 
     assert!(matches!(store.get(&foreign).await, Err(Error::Decode(_))));
     assert!(matches!(store.get(&no_cookie).await, Err(Error::Decode(_))));
-    assert_eq!(store.length().await.unwrap(), 1);
+    // Rule 6: they count, and the stream yields one Decode item for each.
+    assert_eq!(store.length().await.unwrap(), 3);
+    let decode = store
+        .all_stream()
+        .filter(|item| std::future::ready(matches!(item, Err(Error::Decode(_)))))
+        .count()
+        .await;
+    assert_eq!(decode, 2);
     assert_eq!(store.all().await.unwrap().len(), 1);
     store.clear().await.unwrap();
-    let left: String = raw.get(&key).await.unwrap();
-    assert_eq!(left, "not json", "clear leaves what is not a session alone");
+    let left: Option<String> = raw.get(&key).await.unwrap();
+    assert_eq!(
+        left, None,
+        "clear removes every key under the prefix, as connect-redis does"
+    );
+    assert_eq!(store.length().await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -185,8 +185,10 @@ async fn bulk_operations_over_ten_thousand_sessions_on_the_cluster() {
 }
 
 #[tokio::test]
-async fn foreign_values_under_the_prefix_are_left_alone_and_skipped() {
-    let store = store_with_prefix(&standalone_url(), &unique_prefix("foreign")).await;
+async fn foreign_values_under_the_prefix_are_never_written_over_and_count_unread() {
+    let prefix = unique_prefix("foreign");
+    let _deleted = delete_at_end(&standalone_url(), &prefix);
+    let store = store_with_prefix(&standalone_url(), &prefix).await;
     let raw = raw_client(&standalone_url()).await;
     let (json, short, hash, good) = (
         SessionId::generate(),
@@ -243,14 +245,22 @@ async fn foreign_values_under_the_prefix_are_left_alone_and_skipped() {
     let ttl: i64 = raw.pttl(store.key_of(&json)).await.unwrap();
     assert_eq!(ttl, -1, "touch did not give the foreign key an expiry");
 
-    assert_eq!(
-        store.length().await.unwrap(),
-        1,
-        "foreign values are not sessions"
-    );
+    // Rule 6: records the store cannot read count, as one error item each.
+    assert_eq!(store.length().await.unwrap(), 4, "foreign values count unread");
     let listed: Vec<_> = store.all_stream().collect().await;
-    assert_eq!(listed.len(), 1, "only our session is listed");
-    assert!(matches!(&listed[0], Ok((id, _)) if *id == good));
+    assert_eq!(listed.len(), 4);
+    let sessions: Vec<_> = listed.iter().filter_map(|item| item.as_ref().ok()).collect();
+    assert!(
+        matches!(sessions[..], [(id, _)] if *id == good),
+        "only our session reads"
+    );
+    assert!(
+        listed
+            .iter()
+            .filter(|item| item.is_err())
+            .all(|item| matches!(item, Err(Error::Decode(_))))
+    );
+    assert_eq!(store.all().await.unwrap().len(), 1);
     store.clear().await.unwrap();
     let left: i64 = raw
         .exists(vec![
@@ -260,16 +270,8 @@ async fn foreign_values_under_the_prefix_are_left_alone_and_skipped() {
         ])
         .await
         .unwrap();
-    assert_eq!(left, 3, "clear removes only what this store wrote");
+    assert_eq!(left, 0, "clear removes every key of the namespace");
     assert!(store.get(&good).await.unwrap().is_none());
-    let _: () = raw
-        .del(vec![
-            store.key_of(&json),
-            store.key_of(&short),
-            store.key_of(&hash),
-        ])
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
