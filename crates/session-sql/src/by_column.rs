@@ -5,6 +5,7 @@ use session_core::{Error, Result, Session, SessionId, backend::unix_millis, back
 use crate::{
     SqlStore,
     extra_columns::{Column, ColumnValue},
+    row::ListedRow,
     statement::Args,
     store::Inner,
 };
@@ -30,9 +31,9 @@ impl SqlStore {
         within(inner.db.timeout, async {
             let now = inner.now();
             let args = Args::new().value(&value).now(now.millis);
-            let rows: Vec<(String, Vec<u8>, i64)> = inner.db.fetch_all(select, args).await?;
+            let rows: Vec<ListedRow> = inner.db.fetch_all(select, args).await?;
             rows.into_iter()
-                .filter_map(|(id, data, expires_at)| inner.listed(id, (data, expires_at), now).transpose())
+                .filter_map(|row| inner.listed(row, now))
                 .collect()
         })
         .await

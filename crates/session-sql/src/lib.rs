@@ -40,6 +40,7 @@ mod layout;
 mod node;
 mod pool;
 mod purge;
+mod row;
 mod schema;
 mod statement;
 mod statements;

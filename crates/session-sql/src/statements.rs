@@ -38,6 +38,11 @@ const REMOVE_LIVE: &str = "DELETE FROM {table} WHERE id = {id} AND destroyed = F
 /// Removes whatever the id holds: `destroy` when tombstones are off.
 const DELETE: &str = "DELETE FROM {table} WHERE id = {id}";
 
+/// Up to `limit` live sessions from the first id on, in id order: no bound
+/// on the id, since `id > ''` would pass over an empty one.
+const FIRST_PAGE: &str = "SELECT id, data, expires_at FROM {table} \
+                          WHERE destroyed = FALSE AND expires_at > {now} ORDER BY id LIMIT {limit}";
+
 /// Up to `limit` live sessions with ids after `after`, in id order.
 const PAGE: &str = "SELECT id, data, expires_at FROM {table} \
                     WHERE id > {after} AND destroyed = FALSE AND expires_at > {now} ORDER BY id LIMIT {limit}";
@@ -110,6 +115,8 @@ pub(crate) struct Statements {
     /// with no place for a tombstone (a Node store's), whose `destroy` deletes.
     pub(crate) tombstone: Option<Statement>,
     pub(crate) delete: Statement,
+    /// The first page of `all_stream`; `page` reads the ones after it.
+    pub(crate) first_page: Statement,
     pub(crate) page: Statement,
     pub(crate) count: Statement,
     pub(crate) purge: Statement,
@@ -161,6 +168,7 @@ impl Statements {
             remove_live: compile(REMOVE_LIVE)?,
             tombstone: Some(compile(tombstone(dialect))?),
             delete: compile(DELETE)?,
+            first_page: compile(FIRST_PAGE)?,
             page: compile(PAGE)?,
             count: compile(COUNT)?,
             purge: compile(purge(dialect))?,
@@ -180,6 +188,7 @@ impl Statements {
             &self.touch,
             &self.remove_unless_tombstone,
             &self.remove_live,
+            &self.first_page,
             &self.page,
             &self.count,
             &self.purge,
@@ -282,6 +291,7 @@ mod tests {
             &my.remove_unless_tombstone,
             &my.remove_live,
             &my.delete,
+            &my.first_page,
             &my.page,
             &my.count,
             &my.purge,

@@ -15,6 +15,7 @@ use crate::{
     db::Db,
     extra_columns::{Column, ExtraValue},
     purge::Purger,
+    row::{ListedRow, StoredRow},
     statement::Args,
     statements::Statements,
 };
@@ -109,6 +110,16 @@ pub(crate) struct Now {
 
 /// A session row as stored: data bytes and expiry in unix ms.
 pub(crate) type StoredSession = (Vec<u8>, i64);
+
+/// Where a page of `all_stream` starts.
+#[derive(Debug)]
+enum Cursor {
+    /// At the first id, whatever it is: `id > ''` would pass over an empty
+    /// id (and SQLite's NULL), which `length` counts.
+    Start,
+    /// After this id.
+    After(String),
+}
 
 impl SqlStore {
     /// The URL schemes [`connect`](Self::connect) and
@@ -235,35 +246,67 @@ impl Inner {
             .collect()
     }
 
-    /// The session a row holds, if it is live at `now`.
-    fn session(&self, stored: StoredSession, now: Now) -> Result<Option<Session>> {
+    /// The session a row the statements found live holds, if it is still
+    /// live at `now` (a Node row's cookie may end a little before its
+    /// rounded timestamp). A row the store cannot read is live all the
+    /// same, and answers [`Error::Decode`] (rule 6): `get`, the pages and
+    /// `sessions_where` all take their answer from here, and `length`
+    /// counts what the same live filter finds.
+    fn session(&self, row: StoredRow, now: Now) -> Result<Option<Session>> {
+        let stored = (row.data?, row.expires_at?);
         self.layout.decode(&*self.codec, stored, now.time)
     }
 
-    /// A listed row, if it is live at `now`.
-    pub(crate) fn listed(
-        &self,
-        id: String,
-        stored: StoredSession,
-        now: Now,
-    ) -> Result<Option<(SessionId, Session)>> {
-        let id = SessionId::try_from(id).map_err(|e| Error::Decode(Box::new(e)))?;
-        Ok(self.session(stored, now)?.map(|session| (id, session)))
+    /// A listed row as a stream item: its live session, the error that
+    /// makes it unreadable (an id no [`SessionId`] can hold is one), or
+    /// `None` when it is over at `now`.
+    pub(crate) fn listed(&self, row: ListedRow, now: Now) -> Option<Result<(SessionId, Session)>> {
+        let session = self.session(row.stored, now).transpose()?;
+        let id = row
+            .id
+            .and_then(|id| SessionId::try_from(id).map_err(|e| Error::Decode(Box::new(e))));
+        Some(id.and_then(|id| Ok((id, session?))))
     }
 
-    /// One page of live sessions with ids after `after`, and where the next
-    /// page starts.
-    async fn page(&self, after: String) -> Result<Page<String>> {
+    /// One page of live rows from `cursor` on, as stream items, and where
+    /// the next page starts.
+    async fn page(&self, cursor: Cursor) -> Result<Page<Cursor>> {
         let now = self.now();
-        let args = Args::new().after(&after).now(now.millis).limit(PAGE);
-        let rows: Vec<(String, Vec<u8>, i64)> = self.db.fetch_all(&self.statements.page, args).await?;
-        let full = rows.len() as i64 == PAGE;
-        let next = rows.last().filter(|_| full).map(|(id, _, _)| id.clone());
-        let items = rows
-            .into_iter()
-            .filter_map(|(id, data, expires_at)| self.listed(id, (data, expires_at), now).transpose())
-            .collect();
+        let args = Args::new().now(now.millis).limit(PAGE);
+        let rows: Vec<ListedRow> = match &cursor {
+            Cursor::Start => self.db.fetch_all(&self.statements.first_page, args).await?,
+            Cursor::After(id) => self.db.fetch_all(&self.statements.page, args.after(id)).await?,
+        };
+        let next = next_cursor(&rows);
+        let mut items: Vec<_> = rows.into_iter().filter_map(|row| self.listed(row, now)).collect();
+        let next = next.unwrap_or_else(|error| {
+            items.push(Err(error));
+            None
+        });
         Ok(Page { items, next })
+    }
+}
+
+/// Where the page after `rows` starts: after its last id, or nowhere when
+/// the page was not full (the last one).
+///
+/// # Errors
+/// When the page is full and ends on an id the database cannot hand over
+/// as text (only SQLite keeps such: a NULL, a blob, bytes that are not
+/// UTF-8): no page can be asked to start after it. A backend error, not a
+/// decode one, so `all` reports that it could not read on instead of
+/// returning a partial list.
+fn next_cursor(rows: &[ListedRow]) -> Result<Option<Cursor>> {
+    if rows.len() as i64 != PAGE {
+        return Ok(None);
+    }
+    match rows.last().map(|row| &row.id) {
+        Some(Ok(id)) => Ok(Some(Cursor::After(id.clone()))),
+        Some(Err(_)) => Err(Error::Backend(
+            "all_stream: a page ends on a row whose id cannot be read as text, so no later page can start after it"
+                .into(),
+        )),
+        None => Ok(None),
     }
 }
 
@@ -292,7 +335,7 @@ impl Store for SqlStore {
         within(inner.db.timeout, async {
             let now = inner.now();
             let args = Args::new().id(id.as_str()).now(now.millis);
-            let row: Option<StoredSession> = inner.db.fetch_optional(&inner.statements.get, args).await?;
+            let row: Option<StoredRow> = inner.db.fetch_optional(&inner.statements.get, args).await?;
             Ok(match row {
                 Some(row) => inner.session(row, now)?,
                 None => None,
@@ -319,8 +362,8 @@ impl Store for SqlStore {
 
     fn all_stream(&self) -> SessionStream<'_> {
         let inner = &*self.inner;
-        paged(String::new(), move |after| {
-            within(inner.db.timeout, inner.page(after))
+        paged(Cursor::Start, move |cursor| {
+            within(inner.db.timeout, inner.page(cursor))
         })
     }
 
@@ -348,5 +391,44 @@ impl Store for SqlStore {
 impl session_core::PurgeExpired for SqlStore {
     async fn purge_expired(&self) -> Result<u64> {
         SqlStore::purge_expired(self).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: Result<&str>) -> ListedRow {
+        ListedRow {
+            id: id.map(str::to_owned),
+            stored: StoredRow {
+                data: Ok(b"{}".to_vec()),
+                expires_at: Ok(0),
+            },
+        }
+    }
+
+    fn full_page_ending_with(last: ListedRow) -> Vec<ListedRow> {
+        let mut rows: Vec<ListedRow> = (1..PAGE).map(|_| row(Ok("a"))).collect();
+        rows.push(last);
+        rows
+    }
+
+    #[test]
+    fn a_full_page_goes_on_after_its_last_id_and_a_short_one_ends() {
+        let next = next_cursor(&full_page_ending_with(row(Ok("z")))).unwrap();
+        assert!(matches!(next, Some(Cursor::After(id)) if id == "z"));
+        assert!(next_cursor(&[row(Ok("z"))]).unwrap().is_none());
+        assert!(next_cursor(&[]).unwrap().is_none());
+        // An unreadable id inside a page is only an item; the page goes on.
+        let short = [row(Err(Error::Decode("not text".into()))), row(Ok("z"))];
+        assert!(next_cursor(&short).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_full_page_ending_on_an_id_that_is_no_text_ends_the_stream_with_a_backend_error() {
+        let last = row(Err(Error::Decode("not text".into())));
+        let next = next_cursor(&full_page_ending_with(last));
+        assert!(matches!(next, Err(Error::Backend(_))), "{next:?}");
     }
 }
