@@ -7,9 +7,11 @@
 // Environment: PORT, SECRETS (comma-separated; the first signs), MAX_AGE_MS,
 // and STORE with its own settings:
 //   connect-redis              REDIS_URL, PREFIX
-//   connect-pg-simple          DATABASE_URL (postgres://), TABLE (default session)
+//   connect-pg-simple          DATABASE_URL (postgres://), TABLE (default session),
+//                              TIME_ZONE (the connections' TimeZone; default: the database's)
 //   connect-session-sequelize  DATABASE_URL (postgres://, mariadb://, mysql://
-//                              or sqlite:/path/file.db), TABLE (default Sessions)
+//                              or sqlite:/path/file.db), TABLE (default Sessions),
+//                              TIME_ZONE (Sequelize's `timezone` option, e.g. +09:00)
 //   session-pouchdb-store      COUCH_DB_URL (the database, http://host:5984/db)
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -34,6 +36,10 @@ async function store() {
       const PgStore = require('connect-pg-simple')(session);
       const { Pool } = require('pg');
       const pool = new Pool({ connectionString: process.env.DATABASE_URL });
+      // As an app whose connections run in a zone of their own (a role's
+      // setting, or options: '-c TimeZone=...'): every connection sets it first.
+      const zone = process.env.TIME_ZONE;
+      if (zone) pool.on('connect', (client) => client.query(`SET TimeZone = '${zone}'`));
       const table = process.env.TABLE || 'session';
       // Not the store's createTableIfMissing: it renames only the table in
       // table.sql, so a second table clashes on "session_pkey", and two apps
@@ -51,9 +57,10 @@ async function store() {
       const url = process.env.DATABASE_URL;
       // Sequelize takes the dialect from the scheme and cannot parse
       // sqlite:/path; mysql:// goes through the mariadb driver, the one pinned.
+      const timezone = process.env.TIME_ZONE ? { timezone: process.env.TIME_ZONE } : {};
       const db = url.startsWith('sqlite:')
-        ? new Sequelize({ dialect: 'sqlite', storage: url.replace(/^sqlite:(\/\/)?/, ''), logging: false })
-        : new Sequelize(url.replace(/^mysql:/, 'mariadb:'), { logging: false });
+        ? new Sequelize({ dialect: 'sqlite', storage: url.replace(/^sqlite:(\/\/)?/, ''), logging: false, ...timezone })
+        : new Sequelize(url.replace(/^mysql:/, 'mariadb:'), { logging: false, ...timezone });
       const SequelizeStore = require('connect-session-sequelize')(session.Store);
       // The sweep of expired rows is effectively off (2^31-1 ms is setInterval's
       // maximum; anything larger fires every millisecond).

@@ -245,13 +245,35 @@ pub async fn pouchdb_store() -> Result<Pairing, Failure> {
 /// # Errors
 /// When the database or Node cannot be reached.
 pub async fn sql(node_store: &str, layout: Layout, url: &str) -> Result<Pairing, Failure> {
+    sql_in_zone(node_store, layout, url, None).await
+}
+
+/// [`sql`], the Node app writing its times in `zone` (connect-pg-simple:
+/// its connections' `TimeZone`; Sequelize: its `timezone` option) and the
+/// Rust store told so ([`SqlStoreBuilder::time_zone`](session_sql::SqlStoreBuilder::time_zone)).
+///
+/// # Errors
+/// When the database or Node cannot be reached, or the database does not
+/// know the zone.
+pub async fn sql_in_zone(
+    node_store: &str,
+    layout: Layout,
+    url: &str,
+    zone: Option<&str>,
+) -> Result<Pairing, Failure> {
     let table = fresh("t");
-    let express = ExpressApp::start(node_store, &[("DATABASE_URL", url), ("TABLE", &table)]).await?;
-    let store = SqlStore::builder()
+    let mut env = vec![("DATABASE_URL", url), ("TABLE", table.as_str())];
+    env.extend(zone.map(|zone| ("TIME_ZONE", zone)));
+    let express = ExpressApp::start(node_store, &env).await?;
+    let mut builder = SqlStore::builder()
         .url(url)
         .layout(layout)
         .table(&table)
-        .purge_interval(None)
+        .purge_interval(None);
+    if let Some(zone) = zone {
+        builder = builder.time_zone(zone);
+    }
+    let store = builder
         .build()
         .await
         .map_err(|e| format!("the database at {url} must be reachable (run ./scripts/test): {e}"))?;

@@ -81,6 +81,35 @@ impl Layout {
         }
     }
 
+    /// Whether a store writing this layout keeps tombstones: a destroyed id
+    /// is refused for a while afterwards, so a copy that read the session
+    /// before the logout cannot bring it back. The Node stores' own layouts
+    /// have nowhere to keep one (session-pouchdb-store's has: its deleted
+    /// documents).
+    pub(crate) fn keeps_tombstones(self) -> bool {
+        !matches!(
+            self,
+            Self::ConnectRedis
+                | Self::ConnectRedisSession
+                | Self::ConnectPgSimple
+                | Self::ConnectSessionSequelize
+        )
+    }
+
+    /// Whether the Node store writes its times as wall-clock time in a time
+    /// zone of its own, which the side's
+    /// [`time_zone`](Endpoint::time_zone) names.
+    ///
+    /// ```
+    /// use session_migrate::Layout;
+    ///
+    /// assert!(Layout::ConnectPgSimple.has_time_zone());
+    /// assert!(!Layout::Native.has_time_zone());
+    /// ```
+    pub fn has_time_zone(self) -> bool {
+        matches!(self, Self::ConnectPgSimple | Self::ConnectSessionSequelize)
+    }
+
     /// Whether one of this project's stores on `backend` reads and writes
     /// this layout.
     pub(crate) fn on(self, backend: Backend) -> bool {
@@ -175,6 +204,10 @@ pub struct Endpoint {
     pub schema: Option<String>,
     /// CouchDB: the database.
     pub database: Option<String>,
+    /// connect-pg-simple, connect-session-sequelize: the time zone of the
+    /// Node app's connections, in which its times are stored
+    /// (`session_sql::SqlStoreBuilder::time_zone`).
+    pub time_zone: Option<String>,
 }
 
 impl Endpoint {
@@ -221,14 +254,31 @@ impl Endpoint {
         self
     }
 
+    /// This side with the time zone of the Node app's connections
+    /// (connect-pg-simple, connect-session-sequelize): an IANA name such as
+    /// `America/New_York`, or an offset such as `+09:00`.
+    #[must_use]
+    pub fn time_zone(mut self, zone: impl Into<String>) -> Self {
+        self.time_zone = Some(zone.into());
+        self
+    }
+
     /// The backend the URL names, after checking that every option given
     /// applies to it.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`]: an unknown scheme, or an option of another
-    /// backend (a table for Redis, a prefix for SQL...).
+    /// [`Error::InvalidInput`]: an unknown scheme, an option of another
+    /// backend (a table for Redis, a prefix for SQL...), or a time zone for
+    /// a layout that stores none.
     pub fn backend(&self) -> Result<Backend, Error> {
         let backend = Backend::of(&self.url)?;
+        if self.time_zone.is_some() && !self.layout.has_time_zone() {
+            return Err(Error::InvalidInput(format!(
+                "a time zone applies to the connect-pg-simple and connect-session-sequelize layouts, \
+                 not to {:?}: its times carry no zone",
+                self.layout
+            )));
+        }
         let given = [
             ("prefix", self.prefix.is_some(), Backend::Redis),
             ("table", self.table.is_some(), Backend::Sql),
@@ -258,6 +308,7 @@ impl fmt::Display for Endpoint {
             ("schema", &self.schema),
             ("table", &self.table),
             ("database", &self.database),
+            ("time zone", &self.time_zone),
         ] {
             if let Some(value) = value {
                 write!(f, " {name} {value:?}")?;
@@ -284,6 +335,36 @@ mod tests {
         assert!(error.to_string().contains("table applies to Sql"), "{error}");
         assert!(Endpoint::new("http://h:5984").database("d").backend().is_ok());
         assert!(Endpoint::new("postgres://h/db").database("d").backend().is_err());
+    }
+
+    #[test]
+    fn a_time_zone_only_where_node_stores_one() {
+        let pg = Endpoint::new("postgres://h/db").layout(Layout::ConnectPgSimple);
+        assert!(pg.time_zone("America/New_York").backend().is_ok());
+        let native = Endpoint::new("postgres://h/db").time_zone("UTC");
+        let error = native.backend().unwrap_err();
+        assert!(error.to_string().contains("time zone applies to"), "{error}");
+        let redis = Endpoint::new("redis://h")
+            .layout(Layout::ConnectRedis)
+            .time_zone("UTC");
+        assert!(redis.backend().is_err());
+    }
+
+    #[test]
+    fn tombstones_only_where_a_logout_can_be_kept() {
+        let without = [
+            Layout::ConnectRedis,
+            Layout::ConnectRedisSession,
+            Layout::ConnectPgSimple,
+            Layout::ConnectSessionSequelize,
+        ];
+        for (_, layout) in NAMES {
+            assert_eq!(
+                layout.keeps_tombstones(),
+                !without.contains(&layout),
+                "{layout:?}"
+            );
+        }
     }
 
     #[test]

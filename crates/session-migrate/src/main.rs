@@ -22,6 +22,13 @@ const INTERRUPTED: u8 = 130;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The stores report what they assumed or skipped as tracing warnings.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .with_target(false)
+        .without_time()
+        .init();
     let arguments = match args::parse(std::env::args().skip(1)) {
         Ok(arguments) => arguments,
         Err(None) => {
@@ -37,6 +44,7 @@ async fn main() -> ExitCode {
     options.timeout = arguments.timeout;
     options.connections = u32::try_from(arguments.concurrency).unwrap_or(u32::MAX);
     options.read_only = arguments.dry_run;
+    options.offline = arguments.offline;
     println!("source: {}", arguments.source);
     println!("target: {}", arguments.target);
     // Messages show the endpoints only through their Display, which hides

@@ -20,6 +20,10 @@ pub struct OpenOptions {
     /// Create nothing: no table or database is made for the target (a
     /// dry run).
     pub read_only: bool,
+    /// The apps are stopped while the copy runs, so no session can be
+    /// written or destroyed meanwhile. Only then does [`open_target`] take a
+    /// layout that keeps no tombstones (default `false`).
+    pub offline: bool,
 }
 
 impl Default for OpenOptions {
@@ -28,6 +32,7 @@ impl Default for OpenOptions {
             timeout: Duration::from_secs(10),
             connections: 16,
             read_only: false,
+            offline: false,
         }
     }
 }
@@ -75,20 +80,32 @@ pub async fn open_source(side: &Endpoint, options: &OpenOptions) -> Result<Box<d
     }
 }
 
-/// Opens the side to write to: always this project's layout. The SQL table
-/// or CouchDB database is created if missing, unless
-/// [`read_only`](OpenOptions::read_only); tombstones keep their default
-/// grace (300 s), which is what makes a logout during the copy stick.
+/// Opens the side to write to. The SQL table or CouchDB database is created
+/// if missing, unless [`read_only`](OpenOptions::read_only); tombstones keep
+/// their default grace (300 s), which is what makes a logout during the copy
+/// stick.
+///
+/// A layout that keeps no tombstones (connect-redis, connect-redis-session,
+/// connect-pg-simple, connect-session-sequelize) cannot keep that promise:
+/// a session the copy read just before its user logged out would be
+/// written again afterwards. Such a target is refused unless the apps are
+/// stopped for the copy ([`offline`](OpenOptions::offline)).
+/// session-pouchdb-store's layout keeps them.
 ///
 /// # Errors
 /// As [`open_source`], and [`Error::InvalidInput`] for a tower-sessions
-/// layout (only read).
+/// layout (only read) or a layout without tombstones while not offline.
 pub async fn open_target(side: &Endpoint, options: &OpenOptions) -> Result<Box<dyn Store>> {
     let backend = side.backend()?;
     match (side.layout, backend) {
         (Layout::TowerSessions, _) => Err(Error::InvalidInput(
             "tower-sessions records can only be read: the target is one of our stores".into(),
         )),
+        (layout, _) if !layout.keeps_tombstones() && !options.offline => Err(Error::InvalidInput(format!(
+            "the {layout:?} layout keeps no tombstones, so a user who logs out while the copy runs \
+             could be logged in again by it: copy into the native layout, or stop the apps and \
+             copy offline (--offline)"
+        ))),
         (layout, _) if !layout.on(backend) => Err(elsewhere(layout, backend)),
         _ => open_native(side, backend, options, !options.read_only).await,
     }
@@ -157,6 +174,9 @@ fn sql_builder(side: &Endpoint, options: &OpenOptions) -> SqlStoreBuilder {
     }
     if let Some(schema) = &side.schema {
         builder = builder.schema(schema);
+    }
+    if let Some(zone) = &side.time_zone {
+        builder = builder.time_zone(zone);
     }
     builder
 }

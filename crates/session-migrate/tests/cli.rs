@@ -313,3 +313,149 @@ async fn help_names_every_option() {
         assert!(stdout.contains(option), "{option}");
     }
 }
+
+/// A target layout without tombstones cannot keep a logout made during the
+/// copy: refused, nothing written, unless the apps are stopped (`--offline`).
+#[tokio::test]
+async fn a_target_without_tombstones_is_refused_unless_offline() {
+    let prefix = unique("notomb");
+    let target_prefix = format!("{}:", unique("notomb_target"));
+    let _removed = remove_at_end(&Endpoint::new(redis_url()).prefix(&prefix));
+    let _removed_target = remove_at_end(&Endpoint::new(redis_url()).prefix(&target_prefix));
+    let old = redis_store(&prefix).await;
+    let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
+    let sessions: Vec<_> = (0..5)
+        .map(|n| (SessionId::generate(), session(n, expiry)))
+        .collect();
+    fill(&old, &sessions).await;
+    let node_side = session_redis::RedisStore::builder()
+        .url(redis_url())
+        .layout(session_redis::Layout::ConnectRedis)
+        .prefix(&target_prefix)
+        .build()
+        .await
+        .unwrap();
+    let run = |offline: bool| {
+        let mut command = binary();
+        command.args(["--source", &redis_url(), "--source-prefix", &prefix]);
+        command.args(["--target", &redis_url(), "--target-prefix", &target_prefix]);
+        command.args(["--target-layout", "connect-redis"]);
+        if offline {
+            command.arg("--offline");
+        }
+        command.output()
+    };
+
+    let output = run(false).await.unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("keeps no tombstones") && stderr.contains("--offline"),
+        "{stderr}"
+    );
+    assert_eq!(node_side.length().await.unwrap(), 0, "a refused run wrote");
+
+    let output = run(true).await.unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(count(&stdout, "copied"), 5, "{stdout}");
+    for (id, session) in &sessions {
+        let copied = node_side.get(id).await.unwrap().expect("copied");
+        assert_eq!(copied.data(), session.data());
+    }
+}
+
+/// A connect-pg-simple row written by a Node app whose connections run in
+/// `zone`: its `expire` is wall-clock time there, an hour from now.
+async fn node_row_in_zone(table: &str, zone: &str) -> SessionId {
+    use sqlx::{AssertSqlSafe, Executor as _};
+    let id = SessionId::generate();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&postgres_url())
+        .await
+        .unwrap();
+    let mut connection = pool.acquire().await.unwrap();
+    connection
+        .execute(AssertSqlSafe(format!("SET TimeZone = '{zone}'")))
+        .await
+        .unwrap();
+    let insert = format!(
+        "INSERT INTO \"{table}\" (sid, sess, expire) VALUES ($1, CAST($2 AS json), \
+         now() + interval '1 hour')"
+    );
+    let sess = r#"{"cookie":{"originalMaxAge":3600000,"httpOnly":true,"path":"/"},"user":"ada"}"#;
+    sqlx::query(AssertSqlSafe(insert))
+        .bind(id.as_str())
+        .bind(sess)
+        .execute(&mut *connection)
+        .await
+        .unwrap();
+    drop(connection);
+    pool.close().await;
+    id
+}
+
+/// connect-pg-simple rows written west and east of UTC: without the zone
+/// the tool says which it assumed (and misreads them); with
+/// `--source-time-zone` each session arrives live with its hour left.
+#[tokio::test]
+async fn connect_pg_simple_times_are_read_in_the_zone_given() {
+    for zone in ["America/New_York", "Asia/Tokyo"] {
+        let table = unique("zone_src");
+        let target = unique("zone_dst");
+        let _removed = [
+            remove_at_end(&Endpoint::new(postgres_url()).table(&table)),
+            remove_at_end(&Endpoint::new(postgres_url()).table(&target)),
+        ];
+        // The Node table, as connect-pg-simple's table.sql makes it.
+        let node_table = SqlStore::builder()
+            .url(postgres_url())
+            .layout(session_sql::Layout::ConnectPgSimple)
+            .table(&table)
+            .time_zone(zone)
+            .purge_interval(None)
+            .build()
+            .await
+            .unwrap();
+        let id = node_row_in_zone(&table, zone).await;
+        let expected = node_table.get(&id).await.unwrap().expect("live in its zone");
+        let copy = |zone: Option<&str>| {
+            let mut command = binary();
+            command.args(["--source", &postgres_url(), "--source-table", &table]);
+            command.args(["--source-layout", "connect-pg-simple"]);
+            command.args(["--target", &postgres_url(), "--target-table", &target]);
+            if let Some(zone) = zone {
+                command.args(["--source-time-zone", zone]);
+            }
+            command.output()
+        };
+
+        let output = copy(None).await.unwrap();
+        let (stdout, stderr) = text(&output);
+        assert!(
+            stderr.contains("connect-pg-simple: no time zone given") && stderr.contains("--time-zone"),
+            "{zone}: no warning:\n{stdout}\n{stderr}"
+        );
+        postgres_store(&target).await.clear().await.unwrap();
+
+        let output = copy(Some(zone)).await.unwrap();
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{zone}:\n{stdout}\n{stderr}");
+        assert!(!stderr.contains("no time zone given"), "{zone}: {stderr}");
+        assert_eq!(count(&stdout, "copied"), 1, "{zone}:\n{stdout}");
+        let copied = postgres_store(&target)
+            .await
+            .get(&id)
+            .await
+            .unwrap()
+            .expect("copied");
+        assert_eq!(copied.expires_at(), expected.expires_at(), "{zone}");
+        let left = copied.expires_at().unwrap() - OffsetDateTime::now_utc();
+        assert!(
+            left > Duration::minutes(55) && left <= Duration::hours(1),
+            "{zone}: {left} left"
+        );
+        assert_eq!(copied.get::<String>("user").unwrap().as_deref(), Some("ada"));
+    }
+}

@@ -32,7 +32,7 @@ use crate::{connect::is_mariadb, error::from_sqlx};
 /// | [`url`](Self::url) or a pool | — (one is required) | `postgres://`, `mysql://` / `mariadb://`, `sqlite:path` or `sqlite::memory:`; or the app's own sqlx pool |
 /// | [`layout`](Self::layout) | [`Layout::Native`] | this crate's table, or a Node store's (connect-pg-simple, connect-session-sequelize) |
 /// | [`table`](Self::table) | `"sessions"` (a Node layout: its store's default) | table name: ASCII letters, digits, `_`; quoted |
-/// | [`time_zone`](Self::time_zone) | the database's default | connect-pg-simple only: the zone its `expire` times are in |
+/// | [`time_zone`](Self::time_zone) | connect-pg-simple: the database's default (warned); Sequelize on MySQL: UTC | the zone the Node store's wall-clock times are in |
 /// | [`schema`](Self::schema) | none | schema (PostgreSQL) or database (MySQL) qualifying the table |
 /// | [`create_table_if_missing`](Self::create_table_if_missing) | `true` | run [`SqlStore::migrate`] when building |
 /// | [`default_ttl`](Self::default_ttl) | 24 hours | lifetime of sessions written without an expiry |
@@ -208,14 +208,38 @@ impl SqlStoreBuilder {
         self
     }
 
-    /// connect-pg-simple stores `expire` as wall-clock time in the time zone
-    /// of the Node app's connections; give that zone here (an IANA name
-    /// such as `"Europe/Berlin"`, or `"UTC"`). By default the store finds
-    /// the zone a connection that sets none gets (node-postgres sets none):
-    /// the role's or database's `TimeZone` setting, else the server's
-    /// configuration file, else UTC when that file cannot be read (it needs
-    /// superuser or `pg_read_all_settings`; a warning is logged). Set it
-    /// when the Node app sets its own (`PGTZ`, `options`).
+    /// The time zone the Node store writes its wall-clock times in.
+    ///
+    /// - connect-pg-simple stores `expire` in the zone of the Node app's
+    ///   connections: give it here (an IANA name such as
+    ///   `"America/New_York"`, or `"UTC"`). Without it the store assumes
+    ///   the zone a connection that sets none gets (node-postgres sets
+    ///   none) *for the store's own role*: that role's or the database's
+    ///   `TimeZone` setting, else the server's configuration file, else UTC
+    ///   when that file cannot be read. It logs a warning saying which zone
+    ///   it assumed; set this whenever the Node app connects as another
+    ///   role or sets its own zone (`options: '-c TimeZone=…'`).
+    /// - connect-session-sequelize on MySQL/MariaDB writes `DATETIME`s in
+    ///   Sequelize's `timezone` option: give the same value (`"+09:00"`,
+    ///   or a name the server's time zone tables know). Without it, UTC
+    ///   (Sequelize's default).
+    /// - Sequelize on PostgreSQL stores an offset with every time, and on
+    ///   SQLite it refuses any zone but UTC: the zone changes nothing there.
+    ///
+    /// `build` fails with [`Error::InvalidInput`] for a zone the server
+    /// does not know, or for the native layout (unix milliseconds).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_core::Error> {
+    /// // new Sequelize(url, { timezone: '+09:00' })
+    /// let store = session_sql::SqlStore::builder()
+    ///     .url("mysql://root@127.0.0.1/app")
+    ///     .layout(session_sql::Layout::ConnectSessionSequelize)
+    ///     .time_zone("+09:00")
+    ///     .build()
+    ///     .await?;
+    /// # let _ = store; Ok(()) }
+    /// ```
     pub fn time_zone(mut self, zone: impl Into<String>) -> Self {
         self.time_zone = Some(zone.into());
         self
@@ -285,14 +309,9 @@ impl SqlStoreBuilder {
         let (db, prefix) = self.open(false).await?;
         let dialect = db.dialect();
         self.layout.check(dialect)?;
-        let node_columns = match self.layout {
-            Layout::Native => None,
-            Layout::ConnectPgSimple => {
-                let zone = time_zone::resolve(&db.pool, self.time_zone.as_deref(), timeout).await?;
-                Some(NodeColumns::new(dialect, self.layout, &zone))
-            }
-            layout => Some(NodeColumns::new(dialect, layout, "UTC")),
-        };
+        let zone = time_zone::resolve(&db.pool, self.layout, self.time_zone.as_deref(), timeout).await?;
+        let node_columns =
+            (self.layout != Layout::Native).then(|| NodeColumns::new(dialect, self.layout, zone.as_deref()));
         let statements = Statements::new(Shape {
             dialect,
             schema: schema.as_ref(),

@@ -16,6 +16,7 @@ pub(crate) struct Arguments {
     pub(crate) timeout: Duration,
     pub(crate) checkpoint: Option<PathBuf>,
     pub(crate) dry_run: bool,
+    pub(crate) offline: bool,
 }
 
 /// The usage text, with the URL schemes each backend accepts today.
@@ -49,6 +50,13 @@ an interruption is safe: it copies only what is missing.
                         (tower-sessions default \"tower_sessions\")
   --source-database D, --target-database D
                         CouchDB database (default \"sessions\")
+  --source-time-zone Z, --target-time-zone Z, --time-zone Z (both sides)
+                        connect-pg-simple, connect-session-sequelize: the time zone
+                        of the Node app's connections (IANA name or +09:00); without
+                        it the database's default is assumed, with a warning
+  --offline             the apps are stopped during the copy: allows a target layout
+                        without tombstones (connect-redis, connect-redis-session,
+                        connect-pg-simple, connect-session-sequelize)
   --concurrency N       writes in flight at once (default 16)
   --checkpoint FILE     remember settled sessions in FILE; a rerun with the same FILE
                         skips them without asking the target
@@ -74,6 +82,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Arguments,
     let mut target: Option<String> = None;
     let mut source_options = Endpoint::default();
     let mut target_options = Endpoint::default();
+    let mut both_zones: Option<String> = None;
     let mut parsed = Arguments {
         source: Endpoint::default(),
         target: Endpoint::default(),
@@ -82,6 +91,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Arguments,
         timeout: Duration::from_secs(10),
         checkpoint: None,
         dry_run: false,
+        offline: false,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| Some(format!("{flag} needs a value")));
@@ -102,6 +112,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Arguments,
             "--target-schema" => target_options.schema = Some(value()?),
             "--source-database" => source_options.database = Some(value()?),
             "--target-database" => target_options.database = Some(value()?),
+            "--source-time-zone" => source_options.time_zone = Some(value()?),
+            "--target-time-zone" => target_options.time_zone = Some(value()?),
+            "--time-zone" => both_zones = Some(value()?),
+            "--offline" => parsed.offline = true,
             "--concurrency" => parsed.concurrency = number(&flag, &value()?)?,
             "--max-failures" => parsed.max_failures = number(&flag, &value()?)?,
             "--timeout" => parsed.timeout = Duration::from_secs(number(&flag, &value()?)?),
@@ -109,6 +123,22 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Arguments,
             "--dry-run" => parsed.dry_run = true,
             "-h" | "--help" => return Err(None),
             other => return Err(Some(format!("unknown argument {other:?}"))),
+        }
+    }
+    if let Some(zone) = both_zones {
+        // For each side whose layout stores one; a side's own flag wins.
+        let mut applied = false;
+        for side in [&mut source_options, &mut target_options] {
+            if side.layout.has_time_zone() {
+                side.time_zone.get_or_insert_with(|| zone.clone());
+                applied = true;
+            }
+        }
+        if !applied {
+            return Err(Some(
+                "--time-zone applies to a side in the connect-pg-simple or connect-session-sequelize layout"
+                    .into(),
+            ));
         }
     }
     source_options.url = source.ok_or_else(|| Some("--source is required".to_owned()))?;
@@ -149,6 +179,34 @@ mod tests {
         assert_eq!(parsed.target.table.as_deref(), Some("web_sessions"));
         assert_eq!(parsed.target.layout, Layout::Native);
         assert_eq!((parsed.concurrency, parsed.dry_run), (32, true));
+    }
+
+    #[test]
+    fn time_zones_per_side_or_for_both() {
+        let both = args(
+            "--source postgres://a --source-layout connect-pg-simple --target mysql://b \
+             --target-layout connect-session-sequelize --time-zone Asia/Tokyo --offline",
+        )
+        .unwrap();
+        assert_eq!(both.source.time_zone.as_deref(), Some("Asia/Tokyo"));
+        assert_eq!(both.target.time_zone.as_deref(), Some("Asia/Tokyo"));
+        assert!(both.offline);
+        // Only where the layout stores a zone; a side's own flag wins.
+        let one = args(
+            "--source postgres://a --source-layout connect-pg-simple --source-time-zone -05:00 \
+             --target postgres://b --time-zone UTC",
+        )
+        .unwrap();
+        assert_eq!(one.source.time_zone.as_deref(), Some("-05:00"));
+        assert_eq!(one.target.time_zone, None);
+        assert!(!one.offline);
+        let none = args("--source redis://a --target postgres://b --time-zone UTC");
+        assert!(
+            none.err()
+                .flatten()
+                .unwrap_or_default()
+                .contains("--time-zone applies")
+        );
     }
 
     #[test]

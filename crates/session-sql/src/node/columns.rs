@@ -4,7 +4,10 @@
 //! The store binds times as unix milliseconds and data as bytes, the same
 //! as for its own table; each expression here turns those into what the
 //! Node store writes, and back, without depending on the connection's time
-//! zone (sqlx sets UTC; the Node side may not).
+//! zone (sqlx sets UTC; the Node side may not). Where the Node store writes
+//! wall-clock time in its connections' zone (connect-pg-simple; Sequelize
+//! on MySQL with a `timezone` option), the SQL converts from and to that
+//! zone, which [`time_zone`](crate::time_zone) resolved.
 
 use crate::{Dialect, Layout, statement::Statement};
 
@@ -13,17 +16,18 @@ use crate::{Dialect, Layout, statement::Statement};
 pub(crate) struct NodeColumns {
     pub(crate) dialect: Dialect,
     pub(crate) layout: Layout,
-    /// connect-pg-simple's wall-clock time zone, as a quoted SQL literal.
-    zone: String,
+    /// The zone the Node store's wall-clock times are in, as a quoted SQL
+    /// literal; `None` where they are UTC or carry their own offset.
+    zone: Option<String>,
 }
 
 impl NodeColumns {
     /// `zone` has been checked to be a plain time zone name.
-    pub(crate) fn new(dialect: Dialect, layout: Layout, zone: &str) -> Self {
+    pub(crate) fn new(dialect: Dialect, layout: Layout, zone: Option<&str>) -> Self {
         Self {
             dialect,
             layout,
-            zone: format!("'{zone}'"),
+            zone: zone.map(|zone| format!("'{zone}'")),
         }
     }
 
@@ -62,16 +66,17 @@ impl NodeColumns {
     /// The time bound as `{name}` (unix ms), as the column stores it.
     pub(crate) fn time_in(&self, name: &str) -> String {
         let bind = Statement::bind(name);
-        match (self.dialect, self.layout) {
-            (Dialect::Postgres, Layout::ConnectPgSimple) => {
-                format!("(to_timestamp({bind} / 1000.0) AT TIME ZONE {})", self.zone)
-            }
-            (Dialect::Postgres, _) => format!("to_timestamp({bind} / 1000.0)"),
+        match (self.dialect, &self.zone) {
+            (Dialect::Postgres, Some(zone)) => format!("(to_timestamp({bind} / 1000.0) AT TIME ZONE {zone})"),
+            (Dialect::Postgres, None) => format!("to_timestamp({bind} / 1000.0)"),
             // To the millisecond in the table this crate creates; Sequelize's
             // own `DATETIME` keeps whole seconds, cut as Node's are.
-            (Dialect::MySql, _) => {
+            (Dialect::MySql, None) => {
                 format!("TIMESTAMPADD(MICROSECOND, {bind} * 1000, '1970-01-01 00:00:00')")
             }
+            (Dialect::MySql, Some(zone)) => format!(
+                "CONVERT_TZ(TIMESTAMPADD(MICROSECOND, {bind} * 1000, '1970-01-01 00:00:00'), '+00:00', {zone})"
+            ),
             (Dialect::Sqlite, _) => format!(
                 "(strftime('%Y-%m-%d %H:%M:%S', {bind} / 1000, 'unixepoch') || printf('.%03d +00:00', {bind} % 1000))"
             ),
@@ -80,16 +85,21 @@ impl NodeColumns {
 
     /// The time in `column` (a quoted, possibly qualified column) as unix ms.
     pub(crate) fn time_out(&self, column: &str) -> String {
-        match (self.dialect, self.layout) {
-            (Dialect::Postgres, Layout::ConnectPgSimple) => format!(
-                "CAST(ROUND(EXTRACT(EPOCH FROM ({column} AT TIME ZONE {})) * 1000) AS BIGINT)",
-                self.zone
-            ),
-            (Dialect::Postgres, _) => format!("CAST(ROUND(EXTRACT(EPOCH FROM {column}) * 1000) AS BIGINT)"),
-            (Dialect::MySql, _) => {
+        match (self.dialect, &self.zone) {
+            (Dialect::Postgres, Some(zone)) => {
+                format!("CAST(ROUND(EXTRACT(EPOCH FROM ({column} AT TIME ZONE {zone})) * 1000) AS BIGINT)")
+            }
+            (Dialect::Postgres, None) => {
+                format!("CAST(ROUND(EXTRACT(EPOCH FROM {column}) * 1000) AS BIGINT)")
+            }
+            (Dialect::MySql, None) => {
                 format!("(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {column}) DIV 1000)")
             }
-            // `YYYY-MM-DD HH:MM:SS.mmm +00:00`: the seconds, then the millis.
+            (Dialect::MySql, Some(zone)) => format!(
+                "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', CONVERT_TZ({column}, {zone}, '+00:00')) DIV 1000)"
+            ),
+            // `YYYY-MM-DD HH:MM:SS.mmm +00:00` (Sequelize refuses any other
+            // zone on SQLite): the seconds, then the millis.
             (Dialect::Sqlite, _) => format!(
                 "(CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER) * 1000 + CAST(substr({column}, 21, 3) AS INTEGER))"
             ),

@@ -27,6 +27,8 @@ impl Statements {
         // into unix ms, so an index on the column serves them.
         let now = columns.time_in("now");
         let live = format!("{expires} > {now}");
+        let listed = format!("SELECT {sid}, {data_out}, {expiry} FROM {{table}} WHERE");
+        let in_order = format!("ORDER BY {sid} LIMIT {{limit}}");
         let compile = |template: String| Statement::compile(&template, names);
         let delete = format!("DELETE FROM {{table}} WHERE {sid} = {{id}}");
         let purge = match columns.dialect {
@@ -66,10 +68,10 @@ impl Statements {
             remove_live: compile(format!("{delete} AND {live}"))?,
             tombstone: None,
             delete: compile(delete)?,
-            page: compile(format!(
-                "SELECT {sid}, {data_out}, {expiry} FROM {{table}} WHERE {sid} > {{after}} AND {live} \
-                 ORDER BY {sid} LIMIT {{limit}}"
-            ))?,
+            // The first page has no bound on the id: `sid > ''` would pass
+            // over an empty one (and SQLite's NULL), which `count` counts.
+            first_page: compile(format!("{listed} {live} {in_order}"))?,
+            page: compile(format!("{listed} {sid} > {{after}} AND {live} {in_order}"))?,
             count: compile(format!("SELECT COUNT(*) FROM {{table}} WHERE {live}"))?,
             purge: compile(purge)?,
             clear: Clear::new(names, &sid)?,
@@ -121,14 +123,27 @@ mod tests {
 
     #[test]
     fn every_node_statement_compiles_and_takes_the_clock_as_a_parameter() {
+        // Each with the zone its Node store may write wall-clock times in,
+        // and the SQL that converts from it.
         let layouts = [
-            (Dialect::Postgres, Layout::ConnectPgSimple),
-            (Dialect::Postgres, Layout::ConnectSessionSequelize),
-            (Dialect::MySql, Layout::ConnectSessionSequelize),
-            (Dialect::Sqlite, Layout::ConnectSessionSequelize),
+            (
+                Dialect::Postgres,
+                Layout::ConnectPgSimple,
+                Some("Asia/Tokyo"),
+                "AT TIME ZONE 'Asia/Tokyo'",
+            ),
+            (Dialect::Postgres, Layout::ConnectSessionSequelize, None, ""),
+            (
+                Dialect::MySql,
+                Layout::ConnectSessionSequelize,
+                Some("+09:00"),
+                "CONVERT_TZ(`expires`, '+09:00'",
+            ),
+            (Dialect::MySql, Layout::ConnectSessionSequelize, None, ""),
+            (Dialect::Sqlite, Layout::ConnectSessionSequelize, None, ""),
         ];
-        for (dialect, layout) in layouts {
-            let columns = NodeColumns::new(dialect, layout, "Asia/Tokyo");
+        for (dialect, layout, zone, converts) in layouts {
+            let columns = NodeColumns::new(dialect, layout, zone);
             let table = dialect.quote("s");
             let names = Names {
                 dialect,
@@ -146,8 +161,10 @@ mod tests {
                     statement.sql()
                 );
             }
-            let zoned = s.get.sql().contains("AT TIME ZONE 'Asia/Tokyo'");
-            assert_eq!(zoned, layout == Layout::ConnectPgSimple, "{dialect:?} {layout:?}");
+            let get = s.get.sql().to_string();
+            let zoned = get.contains("AT TIME ZONE") || get.contains("CONVERT_TZ");
+            assert_eq!(zoned, zone.is_some(), "{dialect:?} {layout:?}: {get}");
+            assert!(get.contains(converts), "{dialect:?} {layout:?}: {get}");
         }
     }
 }
