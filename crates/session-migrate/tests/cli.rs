@@ -459,3 +459,55 @@ async fn connect_pg_simple_times_are_read_in_the_zone_given() {
         assert_eq!(copied.get::<String>("user").unwrap().as_deref(), Some("ada"));
     }
 }
+
+/// A Sequelize row Rust cannot read (its `data` NULL, as Sequelize allows)
+/// stops nothing and is never silent: the others are copied, the report
+/// counts it failed and the run exits 3, so a rerun is asked for.
+#[tokio::test]
+async fn an_unreadable_source_row_is_reported_not_skipped() {
+    use sqlx::AssertSqlSafe;
+    let (table, target) = (unique("nullsrc"), unique("nulldst"));
+    let _removed = [
+        remove_at_end(&Endpoint::new(postgres_url()).table(&table)),
+        remove_at_end(&Endpoint::new(postgres_url()).table(&target)),
+    ];
+    let node_table = SqlStore::builder()
+        .url(postgres_url())
+        .layout(session_sql::Layout::ConnectSessionSequelize)
+        .table(&table)
+        .purge_interval(None)
+        .build()
+        .await
+        .unwrap();
+    let expiry = OffsetDateTime::now_utc() + Duration::hours(1);
+    let sessions: Vec<_> = (0..3)
+        .map(|n| (SessionId::generate(), session(n, expiry)))
+        .collect();
+    fill(&node_table, &sessions).await;
+    let pool = sqlx::PgPool::connect(&postgres_url()).await.unwrap();
+    let insert = format!(
+        "INSERT INTO \"{table}\" (sid, expires, data, \"createdAt\", \"updatedAt\") \
+         VALUES ('nulldata', now() + interval '1 hour', NULL, now(), now())"
+    );
+    sqlx::query(AssertSqlSafe(insert)).execute(&pool).await.unwrap();
+    pool.close().await;
+    assert_eq!(
+        node_table.length().await.unwrap(),
+        4,
+        "the NULL row is a session Rust cannot read"
+    );
+
+    let output = binary()
+        .args(["--source", &postgres_url(), "--source-table", &table])
+        .args(["--source-layout", "connect-session-sequelize"])
+        .args(["--target", &postgres_url(), "--target-table", &target])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert_eq!(count(&stdout, "copied"), 3, "{stdout}");
+    assert_eq!(count(&stdout, "failed"), 1, "{stdout}");
+    assert!(stdout.contains("a source record:"), "{stdout}");
+    assert_holds(&postgres_store(&target).await, &sessions).await;
+}
