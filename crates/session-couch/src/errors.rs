@@ -53,7 +53,7 @@ fn without_id<'t>(text: &'t str, doc_id: Option<&str>) -> Cow<'t, str> {
     let Some(doc_id) = doc_id else {
         return Cow::Borrowed(text);
     };
-    let encoded = crate::http::encode_id(doc_id);
+    let encoded = crate::doc_path::encode_id(doc_id);
     let bare = doc_id.strip_prefix(crate::native::doc::PREFIX).unwrap_or(doc_id);
     let mut text = Cow::Borrowed(text);
     for form in [encoded.as_str(), doc_id, bare] {

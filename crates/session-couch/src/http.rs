@@ -19,7 +19,10 @@ use bytes::Bytes;
 use reqwest::{Method, RequestBuilder, Response, StatusCode, header::REFERER};
 use session_core::Error;
 
-use crate::errors::{from_reqwest, unexpected};
+use crate::{
+    doc_path::path,
+    errors::{from_reqwest, unexpected},
+};
 
 /// Outcome of a write that names a revision.
 pub(crate) enum PutOutcome {
@@ -34,16 +37,6 @@ pub(crate) struct Couch {
     pub(crate) client: couch_rs::Client,
     pub(crate) db: String,
     pub(crate) timeout: Duration,
-}
-
-/// A document id as one percent-encoded path segment.
-pub(crate) fn encode_id(doc_id: &str) -> String {
-    percent_encoding::utf8_percent_encode(doc_id, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// The path of a document: the database, then the percent-encoded id.
-pub(crate) fn path(db: &str, doc_id: &str) -> String {
-    format!("/{db}/{}", encode_id(doc_id))
 }
 
 impl Couch {
@@ -160,8 +153,8 @@ impl Couch {
     }
 
     /// A page of `_all_docs` (with their bodies if `docs`) whose ids start
-    /// with `prefix` (every id when it is empty), starting after `after`
-    /// (exclusive).
+    /// with `prefix` (every id when it is empty), starting after the key
+    /// `after` (exclusive), given as the JSON text the server sent it in.
     pub(crate) async fn all_docs(
         &self,
         prefix: &str,
@@ -174,8 +167,11 @@ impl Couch {
             ("include_docs".to_owned(), docs.to_string()),
             ("limit".to_owned(), limit.to_string()),
         ]);
-        if let Some(start) = after.or((!prefix.is_empty()).then_some(prefix)) {
-            query.insert("startkey".to_owned(), json(start));
+        let start = after
+            .map(str::to_owned)
+            .or_else(|| (!prefix.is_empty()).then(|| json(prefix)));
+        if let Some(start) = start {
+            query.insert("startkey".to_owned(), start);
         }
         if !prefix.is_empty() {
             query.insert("endkey".to_owned(), json(&format!("{prefix}\u{fff0}")));
@@ -192,9 +188,10 @@ impl Couch {
 
     /// POSTs JSON to a database endpoint (`_find`, `_bulk_docs`, `_index`,
     /// `_compact`).
-    pub(crate) async fn post(&self, endpoint: &str, body: &serde_json::Value) -> Result<Bytes, Error> {
+    pub(crate) async fn post(&self, endpoint: &str, body: &impl serde::Serialize) -> Result<Bytes, Error> {
         let path = format!("/{}/{endpoint}", self.db);
-        let request = self.req(Method::POST, &path, None)?.body(body.to_string());
+        let body = serde_json::to_vec(body).map_err(|e| Error::Encode(Box::new(e)))?;
+        let request = self.req(Method::POST, &path, None)?.body(body);
         match self.send(request).await? {
             (status, body) if status.is_success() => Ok(body),
             (status, body) => Err(unexpected(endpoint, status, &body, None)),

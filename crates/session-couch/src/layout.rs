@@ -100,15 +100,30 @@
 ///
 /// Every other rule holds: the conformance suite runs against this layout,
 /// declaring the document's own keys and JavaScript's numbers as its
-/// capabilities, and checks exactly that behaviour. Documents that are not
-/// sessions (design documents, documents without a `cookie` object) are
-/// skipped by `all`, `length`, `clear` and the purge; `get` of one, a write
-/// to one and `destroy` of one are [`Error::Decode`](session_core::Error::Decode),
-/// and it is left alone. The purge keeps a Mango index in the design
-/// document `_design/session-cookie-expiry`, which Node's `all` and `length`
-/// count as they count every document (and its `clear` deletes; the next
-/// purge creates it again). The data are express-session's JSON, so the
-/// [`codec`](crate::CouchStoreBuilder::codec) is not used.
+/// capabilities, and checks exactly that behaviour. The purge keeps a
+/// Mango index in the design document `_design/session-cookie-expiry`,
+/// which Node's `all` and `length` count as they count every document (and
+/// its `clear` deletes; the next purge creates it again). The data are
+/// express-session's JSON, so the [`codec`](crate::CouchStoreBuilder::codec)
+/// is not used.
+///
+/// # Documents this layout cannot read
+///
+/// The database is session-pouchdb-store's, which holds only sessions (Node
+/// counts every document as one, and its `clear` deletes them all), so here
+/// every document is a session but CouchDB's own (ids starting with `_`:
+/// design documents), which every call leaves alone. A session this layout
+/// cannot read (no `cookie` object, data no Rust string holds, a
+/// `cookie.expires` that is no date, an id no session id maps to) is live
+/// until its expiry, or for good when that cannot be read either, as the
+/// contract's rule 6 says: `length` counts it, `get` and `all_stream`
+/// answer [`Error::Decode`](session_core::Error::Decode) for it, `all`
+/// skips it. The writes take it as live too, so that none replaces a
+/// session the reads count: `create` answers `AlreadyExists`, `touch`
+/// `Decode`, `set` replaces it and `destroy` ends it (the revoked body nulls
+/// every data key it can read). `clear` removes it with the rest, under an
+/// id no Rust string holds too; the purge, which finds sessions by their
+/// `cookie.expires`, deletes it only once that date, read, is past.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Layout {

@@ -11,6 +11,7 @@ use session_core::backend::SessionParts;
 use std::{sync::Arc, time::Duration};
 
 use common::{couch_url, unique_db};
+use futures_util::StreamExt as _;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
@@ -458,29 +459,47 @@ async fn a_write_that_lands_on_a_tombstone_it_did_not_see_ends_the_session_again
 }
 
 #[tokio::test]
-async fn documents_that_are_not_sessions_are_skipped_and_left_alone() {
+async fn only_couchdbs_own_documents_are_not_sessions() {
     let db = unique_db("pouch");
     let store = store(&db).await;
     let raw = Raw::new(&db);
-    let foreign = SessionId::parse("settings").unwrap();
-    raw.put(foreign.as_str(), json!({"theme": "dark"})).await;
+    // session-pouchdb-store's database holds only sessions: a document
+    // without a cookie is one that neither store can read.
+    let (settings, prefs) = (
+        SessionId::parse("settings").unwrap(),
+        SessionId::parse("prefs").unwrap(),
+    );
+    raw.put("settings", json!({"theme": "dark"})).await;
+    raw.put("prefs", json!({"theme": "light"})).await;
     raw.put("_design/app", json!({"views": {}})).await;
     let id = node_sid();
     store.set(&id, &Session::new()).await.unwrap();
 
-    assert!(matches!(store.get(&foreign).await, Err(Error::Decode(_))));
+    assert!(matches!(store.get(&settings).await, Err(Error::Decode(_))));
+    assert_eq!(store.length().await.unwrap(), 3);
+    let items: Vec<_> = store.all_stream().collect().await;
+    let unreadable = items.iter().filter(|item| matches!(item, Err(Error::Decode(_))));
+    assert_eq!((items.len(), unreadable.count()), (3, 2));
+    assert_eq!(store.all().await.unwrap().len(), 1);
+    // The writes take it as live, as the reads do.
     assert!(matches!(
-        store.set(&foreign, &Session::new()).await,
+        store.create(&settings, &Session::new()).await,
+        Err(Error::AlreadyExists)
+    ));
+    assert!(matches!(
+        store.touch(&settings, None).await,
         Err(Error::Decode(_))
     ));
-    assert!(matches!(store.destroy(&foreign).await, Err(Error::Decode(_))));
-    assert_eq!(store.length().await.unwrap(), 1);
-    assert_eq!(store.all().await.unwrap().len(), 1);
+    assert_eq!(raw.doc("settings").await.unwrap()["theme"], json!("dark"));
+    store.destroy(&prefs).await.unwrap();
+    assert_eq!(raw.doc("prefs").await, None);
+    assert_eq!(raw.leaves("prefs").await[0]["theme"], Value::Null, "revoked");
+    assert_eq!(store.length().await.unwrap(), 2);
 
     store.clear().await.unwrap();
     assert_eq!(store.length().await.unwrap(), 0);
-    assert_eq!(raw.doc("settings").await.unwrap()["theme"], json!("dark"));
-    assert!(raw.doc("_design/app").await.is_some());
+    assert_eq!(raw.doc("settings").await, None, "clear removes every session");
+    assert!(raw.doc("_design/app").await.is_some(), "and nothing else");
     let cleared = raw.leaves(id.as_str()).await;
     assert_eq!(cleared[0]["_deleted"], json!(true));
     assert_eq!(

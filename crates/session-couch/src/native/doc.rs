@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use session_core::{
     Codec, Error, Session, SessionData, SessionId, backend,
     backend::{Occupant, encode},
@@ -37,7 +38,10 @@ pub(crate) fn session_id(doc_id: &str) -> Result<SessionId, Error> {
     SessionId::parse(id).map_err(|e| Error::Decode(Box::new(e)))
 }
 
-/// A stored document as read back.
+/// A stored document as read back. Its data members are kept as the JSON
+/// the server sent and read only by [`data`](Stored::data): a document
+/// whose data this store cannot read (another program wrote it) still
+/// tells its expiry and tombstone.
 #[derive(Deserialize)]
 pub(crate) struct Stored<'a> {
     #[serde(rename = "_rev")]
@@ -47,9 +51,9 @@ pub(crate) struct Stored<'a> {
     #[serde(default)]
     pub(crate) destroyed: bool,
     #[serde(borrow, default)]
-    data: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default)]
-    data_b64: Option<String>,
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    data_b64: Option<&'a RawValue>,
 }
 
 impl Stored<'_> {
@@ -59,9 +63,13 @@ impl Stored<'_> {
     }
 
     pub(crate) fn data(&self, codec: &dyn Codec) -> Result<SessionData, Error> {
-        match (&self.data, &self.data_b64) {
-            (Some(text), _) => codec.decode(text.as_bytes()),
-            (None, Some(b64)) => codec.decode(&STANDARD.decode(b64).map_err(|e| Error::Decode(Box::new(e)))?),
+        match (self.data, self.data_b64) {
+            (Some(text), _) => codec.decode(string(text)?.as_bytes()),
+            (None, Some(b64)) => codec.decode(
+                &STANDARD
+                    .decode(string(b64)?)
+                    .map_err(|e| Error::Decode(Box::new(e)))?,
+            ),
             (None, None) => Err(Error::Decode("a session document without data".into())),
         }
     }
@@ -76,6 +84,23 @@ impl Stored<'_> {
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Stored<'_>, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::Decode(Box::new(e)))
+}
+
+/// The revision of a stored document, read alone: a write names it even
+/// when the rest of the document cannot be read.
+pub(crate) fn rev(bytes: &[u8]) -> Result<String, Error> {
+    #[derive(Deserialize)]
+    struct Rev {
+        #[serde(rename = "_rev")]
+        rev: String,
+    }
+    let stored: Rev = serde_json::from_slice(bytes).map_err(|e| Error::Decode(Box::new(e)))?;
+    Ok(stored.rev)
+}
+
+/// The string a data member holds.
+fn string(member: &RawValue) -> Result<String, Error> {
+    serde_json::from_str(member.get()).map_err(|e| Error::Decode(Box::new(e)))
 }
 
 /// A session's data as its document holds it: the `data` member (or
@@ -133,7 +158,7 @@ fn json_string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::path;
+    use crate::doc_path::path;
     use session_core::JsonCodec;
 
     #[test]
@@ -166,6 +191,20 @@ mod tests {
         let body = [&tomb[..tomb.len() - 1], b",\"_rev\":\"2-y\"}"].concat();
         let stored = parse(&body).unwrap();
         assert!(stored.destroyed && stored.expires_at == 7);
+    }
+
+    #[test]
+    fn a_document_whose_data_cannot_be_read_still_tells_its_expiry() {
+        // A lone surrogate in the data: JSON the server keeps, no Rust string holds.
+        for data in [r#""\ud800""#, "5", r#"{"k":1}"#] {
+            for member in ["data", "data_b64"] {
+                let body = format!(r#"{{"_rev":"1-a","expires_at":7,"destroyed":true,"{member}":{data}}}"#);
+                let stored = parse(body.as_bytes()).unwrap();
+                assert_eq!(rev(body.as_bytes()).unwrap(), "1-a");
+                assert_eq!(stored.occupant(6), Occupant::Tombstone, "{body}");
+                assert!(matches!(stored.data(&JsonCodec), Err(Error::Decode(_))), "{body}");
+            }
+        }
     }
 
     #[test]

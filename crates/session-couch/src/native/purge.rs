@@ -12,12 +12,16 @@ use session_core::{Clock, Error, backend};
 
 use super::doc;
 use crate::{
+    all_docs,
     bulk::{IdRev, Progress, delete},
     http::Couch,
 };
 
 /// The design document and name of the Mango index on `expires_at`.
 const INDEX: &str = "session-expiry";
+
+/// Documents per round of `clear`.
+const CLEAR_PAGE: usize = 1000;
 
 #[derive(Deserialize)]
 struct Found {
@@ -60,37 +64,17 @@ pub(crate) async fn purge(couch: &Couch, clock: &dyn Clock, batch: usize) -> Res
     }
 }
 
-/// Deletes every session document (live, expired, tombstone).
+/// Deletes every session document (live, expired, tombstone), those under
+/// ids no Rust string holds included.
 pub(crate) async fn delete_all(couch: &Couch) -> Result<(), Error> {
-    #[derive(Deserialize)]
-    struct Page {
-        rows: Vec<Row>,
-    }
-    #[derive(Deserialize)]
-    struct Row {
-        id: String,
-        value: Rev,
-    }
-    #[derive(Deserialize)]
-    struct Rev {
-        rev: String,
-    }
     let mut progress = Progress::new();
     loop {
-        let page: Page = serde_json::from_slice(&couch.all_docs(doc::PREFIX, None, 1000, false).await?)
-            .map_err(|e| Error::Backend(Box::new(e)))?;
-        if page.rows.is_empty() {
+        // Deleted documents leave the range: each round takes the first.
+        let docs = all_docs::first(couch, doc::PREFIX, CLEAR_PAGE).await?;
+        if docs.is_empty() {
             return Ok(());
         }
-        let count = page.rows.len();
-        let docs = page
-            .rows
-            .into_iter()
-            .map(|row| IdRev {
-                id: row.id,
-                rev: row.value.rev,
-            })
-            .collect();
+        let count = docs.len();
         let round = delete(couch, docs).await?;
         progress.round("clear", count, &round)?;
     }

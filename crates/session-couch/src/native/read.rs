@@ -1,24 +1,22 @@
 //! Reads of the native layout: one session (a `get` the cache could not
 //! answer), and `_all_docs` pages of the `s:` range for `all_stream` and
-//! `length`.
+//! `length`. Which documents count is decided in [`live`](crate::live).
 
 use session_core::backend::SessionParts;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::{
-    Error, Result, Session, SessionId, backend,
-    backend::{Occupant, Page},
-};
+use session_core::{Result, Session, SessionId, backend, backend::Page};
 
 use super::{
     Native,
     doc::{self, Stored},
 };
 use crate::{
-    all_docs::{After, AllDocs, PAGE},
-    cache::{Cache, Entry},
+    all_docs::{self, After},
+    cache::{Cache, Entry, Ticket},
     documents::Reads,
+    live,
 };
 
 #[async_trait]
@@ -29,65 +27,50 @@ impl Reads for Native {
         let Some(body) = self.couch.get(&doc::doc_id(id)).await? else {
             return Ok(None);
         };
-        let stored = doc::parse(&body)?;
-        if stored.occupant(backend::unix_millis(self.clock.now())) != Occupant::Live {
-            return Ok(None);
-        }
-        let data = Arc::new(stored.data(&*self.codec)?);
-        let expires_at = backend::from_unix_millis(stored.expires_at)?;
-        if let (Some(cache), Some(ticket)) = (&self.cache, ticket) {
-            cache.fill(id, ticket, Entry::new(Arc::clone(&data), expires_at, &stored.rev));
-        }
-        Ok(Some(Session::from_shared(data, Some(expires_at))))
+        judge(&body, self.now_ms(), |stored| self.fill(id, ticket, &stored)).transpose()
     }
 
     async fn page(&self, after: After) -> Result<Page<After>> {
-        let codec = &*self.codec;
+        let (codec, now_ms) = (&*self.codec, self.now_ms());
         let mut items = Vec::new();
-        let next = self
-            .each_live(after.as_deref(), |doc_id, stored| {
-                items.push(stored.and_then(|stored| Ok((doc::session_id(doc_id)?, stored.session(codec)?))));
-            })
-            .await?;
+        let next = all_docs::each_doc(&self.couch, doc::PREFIX, after.as_deref(), |found| {
+            items.extend(judge(found.raw, now_ms, |stored| {
+                Ok((doc::session_id(&found.id()?)?, stored.session(codec)?))
+            }));
+        })
+        .await?;
         Ok(Page { items, next })
     }
 
     /// Live sessions, counted without decoding their data.
     async fn count(&self) -> Result<u64> {
-        let mut after: After = None;
-        let mut live = 0;
-        loop {
-            let next = self
-                .each_live(after.as_deref(), |_, stored| live += u64::from(stored.is_ok()))
-                .await?;
-            match next {
-                Some(next) => after = next,
-                None => return Ok(live),
-            }
-        }
+        let now_ms = self.now_ms();
+        all_docs::count(&self.couch, doc::PREFIX, |found| {
+            judge(found.raw, now_ms, |_| Ok(())).is_some()
+        })
+        .await
     }
 }
 
+/// What the reads make of the session document `raw` at `now_ms` (unix
+/// ms): `read` of it when it is live, by the rule of [`live`].
+fn judge<T>(raw: &[u8], now_ms: i64, read: impl FnOnce(Stored<'_>) -> Result<T>) -> Option<Result<T>> {
+    live::judge(doc::parse(raw), |stored| stored.occupant(now_ms), read)
+}
+
 impl Native {
-    /// Calls `each` with every live session document of the page after
-    /// `after` (or an error for a document that does not parse); returns
-    /// where the next page starts, if one may follow.
-    async fn each_live(
-        &self,
-        after: Option<&str>,
-        mut each: impl FnMut(&str, Result<Stored<'_>>),
-    ) -> Result<Option<After>> {
-        let body = self.couch.all_docs(doc::PREFIX, after, PAGE, true).await?;
-        let page: AllDocs<'_> = serde_json::from_slice(&body).map_err(|e| Error::Decode(Box::new(e)))?;
-        let now = backend::unix_millis(self.clock.now());
-        for row in &page.rows {
-            let Some(raw) = row.doc else { continue };
-            match doc::parse(raw.get().as_bytes()) {
-                Ok(stored) if stored.occupant(now) == Occupant::Live => each(&row.id, Ok(stored)),
-                Ok(_) => {}
-                Err(error) => each(&row.id, Err(error)),
-            }
+    fn now_ms(&self) -> i64 {
+        backend::unix_millis(self.clock.now())
+    }
+
+    /// The live session `stored` holds for `id`, put in the cache unless
+    /// something happened to `id` since `ticket`.
+    fn fill(&self, id: &SessionId, ticket: Option<Ticket>, stored: &Stored<'_>) -> Result<Session> {
+        let data = Arc::new(stored.data(&*self.codec)?);
+        let expires_at = backend::from_unix_millis(stored.expires_at)?;
+        if let (Some(cache), Some(ticket)) = (&self.cache, ticket) {
+            cache.fill(id, ticket, Entry::new(Arc::clone(&data), expires_at, &stored.rev));
         }
-        Ok(page.next())
+        Ok(Session::from_shared(data, Some(expires_at)))
     }
 }

@@ -1,7 +1,9 @@
 //! Writes of the native layout: read the document (or take it from the
 //! cache), ask the rule table, then `PUT`, `DELETE` or nothing, each
 //! attempt in [`retry`], which reads again and decides again after a
-//! revision conflict.
+//! revision conflict. Whether the document holds a live session is decided
+//! in [`live`], as for the reads: one whose expiry or tombstone cannot be
+//! read does.
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use crate::{
     cache::{Cache, Entry},
     documents::{Change, Writes},
     http::PutOutcome,
+    live,
     retry::{Attempt, retry},
 };
 
@@ -128,7 +131,7 @@ impl Writes for Native {
             .map(backend::unix_millis);
         retry(self.couch.timeout, |_| async move {
             let rev = match self.couch.get(doc_id).await? {
-                Some(body) => Some(doc::parse(&body)?.rev),
+                Some(body) => Some(doc::rev(&body)?),
                 None => None,
             };
             let written = match (until, rev) {
@@ -173,15 +176,18 @@ impl Native {
         let Some(body) = self.couch.get(doc_id).await? else {
             return Ok(Current::NONE);
         };
-        let stored = doc::parse(&body)?;
-        let occupant = stored.occupant(backend::unix_millis(self.clock.now()));
+        let now_ms = backend::unix_millis(self.clock.now());
+        let stored = doc::parse(&body);
+        let occupant = live::occupant(&stored, |stored| stored.occupant(now_ms));
+        // Only `touch` reads the data: of a session that cannot be read, it
+        // answers why.
         let data = if write == Write::Touch && occupant == Occupant::Live {
-            Some(Arc::new(stored.data(&*self.codec)?))
+            Some(Arc::new(stored?.data(&*self.codec)?))
         } else {
             None
         };
         Ok(Current {
-            rev: Some(stored.rev),
+            rev: Some(doc::rev(&body)?),
             occupant,
             data,
         })

@@ -34,7 +34,7 @@ impl Pouch {
     ///
     /// # Errors
     /// A backend error; [`Error::Decode`](session_core::Error::Decode) when
-    /// the id holds a document that is not a session (it is left alone).
+    /// a leaf's revision or tombstone cannot be read.
     pub(crate) async fn end(&self, id: &SessionId, until: Option<i64>) -> Result<()> {
         let couch = &self.couch;
         let doc_id = &doc::doc_id(id);

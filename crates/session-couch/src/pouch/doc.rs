@@ -13,15 +13,20 @@
 //! stores' (`$ts`, `$dirty`, `$commit`, `$destroyed`), so they never surface
 //! as data, and writing refuses data holding one of them.
 
-use std::{borrow::Cow, time::Duration};
+use std::{borrow::Cow, collections::BTreeMap, time::Duration};
 
-use serde::Deserialize;
-use serde_json::{Map, Value, value::RawValue};
+use serde::{Deserialize, Serialize};
+use serde_json::{
+    Value,
+    value::{RawValue, to_raw_value},
+};
 use session_core::{
     Error, Session, SessionId, backend,
     backend::express::{self, COOKIE_KEY, Flavor},
 };
 use time::OffsetDateTime;
+
+use super::expiry;
 
 /// When Node last wrote or touched the session (unix ms).
 pub(crate) const TS: &str = "$ts";
@@ -50,6 +55,13 @@ const DOTS: [(&str, &str); 2] = [(".", "%2E"), ("..", "%2E%2E")];
 /// Whether a top-level key is CouchDB's or the stores', never data.
 pub(crate) fn is_store_key(key: &str) -> bool {
     key.starts_with('_') || STORE_KEYS.contains(&key)
+}
+
+/// Whether a document id is CouchDB's own (a design document): the only
+/// documents of the database that are not sessions, as a session id with a
+/// leading `_` is stored escaped.
+pub(crate) fn is_couchdbs(doc_id: &str) -> bool {
+    doc_id.starts_with('_')
 }
 
 /// The document id of a session: the id itself, except that a leading `_`
@@ -207,60 +219,59 @@ pub(crate) fn millis(value: &Value) -> Option<i64> {
     })
 }
 
-/// Whether a document is a session of this layout: it has a `cookie`
-/// object (express-session fails on a record without one).
-pub(crate) fn is_session(raw: &[u8]) -> bool {
-    #[derive(Deserialize)]
-    struct Probe<'a> {
-        #[serde(borrow, default)]
-        cookie: Option<&'a RawValue>,
-    }
-    serde_json::from_slice::<Probe<'_>>(raw)
-        .ok()
-        .and_then(|probe| probe.cookie)
-        .is_some_and(|cookie| cookie.get().trim_start().starts_with('{'))
-}
-
 /// A stored session: its data without CouchDB's or the stores' keys, its
 /// cookie object, and its expiry (`cookie.expires`, or `$ts` plus
 /// `default_ttl` when that is `null`).
 ///
 /// # Errors
-/// [`Error::Decode`] for a document that is not a session, or whose expiry
-/// cannot be told.
+/// [`Error::Decode`] for a session this layout cannot read: no `cookie`
+/// object, data no Rust string holds, an expiry that cannot be told.
 pub(crate) fn decode(raw: &[u8], default_ttl: Duration) -> Result<Session, Error> {
     let mut session = express::decode(raw)?;
     let data = session.data_mut();
     let written = data.get(TS).and_then(millis);
     data.retain(|key, _| !is_store_key(key));
-    let expires_at = match (session.expires_at(), written) {
-        (Some(at), _) => at,
-        (None, Some(written)) => time::Duration::try_from(default_ttl)
-            .ok()
-            .and_then(|ttl| backend::from_unix_millis(written).ok()?.checked_add(ttl))
-            .ok_or_else(|| Error::Decode("`$ts` plus the default TTL is not a time".into()))?,
-        (None, None) => {
-            return Err(Error::Decode(
-                "a session whose cookie has no expiry, and no `$ts` to count the default TTL from".into(),
-            ));
-        }
-    };
+    let expires_at = expiry::expires_at(session.expires_at(), written, default_ttl)?;
     session.set_expires_at(Some(expires_at));
     Ok(session)
 }
 
 /// The live session a document holds at `now`: `None` when it expired or
-/// carries a tombstone.
+/// carries a tombstone, whether or not its data can be read.
 ///
 /// # Errors
-/// As [`decode`].
+/// As [`decode`], for a live document or one whose expiry or tombstone
+/// cannot be read.
 pub(crate) fn live(raw: &[u8], now: OffsetDateTime, default_ttl: Duration) -> Result<Option<Session>, Error> {
-    if Meta::of(raw)?.is_tombstone_at(backend::unix_millis(now)) {
-        return Ok(None);
-    }
-    let session = decode(raw, default_ttl)?;
-    Ok((!session.is_expired_at(now)).then_some(session))
+    let occupant = expiry::occupant(raw, now, default_ttl);
+    crate::live::judge(occupant, |occupant| *occupant, |_| decode(raw, default_ttl)).transpose()
 }
+
+/// The session id of a session document: [`session_id`], or why not.
+///
+/// # Errors
+/// [`Error::Decode`] when no session id maps to `doc_id` (a session
+/// another program wrote under an id this layout cannot hold).
+pub(crate) fn read_id(doc_id: &str) -> Result<SessionId, Error> {
+    session_id(doc_id)
+        .ok_or_else(|| Error::Decode("a session document under an id no session id maps to".into()))
+}
+
+/// A member of a revoked body. Those kept from the stored body stay the
+/// JSON the server sent: a body holding what no Rust string can (a lone
+/// surrogate, in the id or the data) is revoked like any other.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Member<'a> {
+    Kept(&'a RawValue),
+    Object(Object<'a>),
+    Text(&'a str),
+    Number(i64),
+    Flag(bool),
+    Null,
+}
+
+type Object<'a> = BTreeMap<Cow<'a, str>, Member<'a>>;
 
 /// The body that revokes the session in `raw` (a document of this layout,
 /// or a deleted revision): every data key `null`, `cookie.expires` in the
@@ -269,7 +280,7 @@ pub(crate) fn live(raw: &[u8], now: OffsetDateTime, default_ttl: Duration) -> Re
 /// is given.
 ///
 /// # Errors
-/// [`Error::Decode`] when `raw` is not a JSON object.
+/// [`Error::Encode`] should the body not serialize.
 pub(crate) fn revoked(
     raw: &[u8],
     doc_id: &str,
@@ -277,46 +288,60 @@ pub(crate) fn revoked(
     deleted: bool,
     until: Option<i64>,
 ) -> Result<Vec<u8>, Error> {
-    let body = revoked_doc(raw, doc_id, rev, deleted, until)?;
-    serde_json::to_vec(&body).map_err(|e| Error::Encode(Box::new(e)))
+    let doc_id = to_raw_value(doc_id).map_err(|e| Error::Encode(Box::new(e)))?;
+    let body = revoked_doc(raw, &doc_id, rev, deleted, until)?;
+    Ok(Box::<str>::from(body).into_string().into_bytes())
 }
 
-/// [`revoked`], as a JSON object (for `_bulk_docs`).
+/// [`revoked`], for `_bulk_docs`, under the id `doc_id` as the server sent
+/// it.
 ///
 /// # Errors
 /// As [`revoked`].
 pub(crate) fn revoked_doc(
     raw: &[u8],
-    doc_id: &str,
+    doc_id: &RawValue,
     rev: Option<&str>,
     deleted: bool,
     until: Option<i64>,
-) -> Result<Value, Error> {
-    let stored: Map<String, Value> = serde_json::from_slice(raw).map_err(|e| Error::Decode(Box::new(e)))?;
-    let mut body = Map::new();
-    body.insert("_id".into(), doc_id.into());
+) -> Result<Box<RawValue>, Error> {
+    // A key no Rust string holds leaves nothing of the body to read: no
+    // data key is nulled then, and `$ts` 0 still has Node drop its copy.
+    let stored: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_slice(raw).unwrap_or_default();
+    let mut body = Object::new();
+    body.insert("_id".into(), Member::Kept(doc_id));
     if let Some(rev) = rev {
-        body.insert("_rev".into(), rev.into());
+        body.insert("_rev".into(), Member::Text(rev));
     }
     if deleted {
-        body.insert("_deleted".into(), true.into());
+        body.insert("_deleted".into(), Member::Flag(true));
     }
-    if let Some(Value::Object(cookie)) = stored.get(COOKIE_KEY) {
-        let mut cookie = cookie.clone();
-        cookie.insert("expires".into(), REVOKED_EXPIRES.into());
-        body.insert(COOKIE_KEY.into(), Value::Object(cookie));
+    if let Some(cookie) = stored.get(COOKIE_KEY).and_then(|cookie| revoked_cookie(cookie)) {
+        body.insert(COOKIE_KEY.into(), cookie);
     }
     for key in stored.keys() {
         if key != COOKIE_KEY && !is_store_key(key) {
-            body.insert(key.clone(), Value::Null);
+            body.insert(key.clone(), Member::Null);
         }
     }
-    body.insert(TS.into(), 0.into());
-    body.insert(DIRTY.into(), false.into());
+    body.insert(TS.into(), Member::Number(0));
+    body.insert(DIRTY.into(), Member::Flag(false));
     if let Some(until) = until {
-        body.insert(DESTROYED.into(), until.into());
+        body.insert(DESTROYED.into(), Member::Number(until));
     }
-    Ok(Value::Object(body))
+    to_raw_value(&body).map_err(|e| Error::Encode(Box::new(e)))
+}
+
+/// The cookie object `cookie` with `expires` in the past; `None` when it
+/// is not an object (or holds a key no Rust string can).
+fn revoked_cookie(cookie: &RawValue) -> Option<Member<'_>> {
+    let cookie: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(cookie.get()).ok()?;
+    let mut cookie: Object<'_> = cookie
+        .into_iter()
+        .map(|(key, value)| (key, Member::Kept(value)))
+        .collect();
+    cookie.insert("expires".into(), Member::Text(REVOKED_EXPIRES));
+    Some(Member::Object(cookie))
 }
 
 /// The body of a tombstone for an id that holds no document.
@@ -437,20 +462,6 @@ mod tests {
     }
 
     #[test]
-    fn documents_that_are_not_sessions_are_told_apart() {
-        assert!(is_session(br#"{"cookie":{"expires":null},"$ts":1}"#));
-        for foreign in [
-            &br#"{"views":{}}"#[..],
-            br#"{"cookie":"x"}"#,
-            br#"{"cookie":null}"#,
-            b"[1]",
-            b"not json",
-        ] {
-            assert!(!is_session(foreign));
-        }
-    }
-
-    #[test]
     fn a_tombstone_hides_the_session_until_it_lapses() {
         let now = datetime!(2030-01-01 00:00 UTC);
         let raw = bytes(
@@ -479,5 +490,23 @@ mod tests {
             bare,
             json!({"_id": "a\"b", "_deleted": true, "$ts": 0, "$dirty": false, "$destroyed": 7})
         );
+    }
+
+    #[test]
+    fn what_no_rust_string_holds_is_revoked_too() {
+        // A lone surrogate: JSON that no Rust string can hold.
+        let lone = |text: &str| text.replace("LONE", "\\ud800");
+        let id = RawValue::from_string(lone(r#""aLONE""#)).unwrap();
+        let stored = lone(r#"{"_id":"aLONE","cookie":{"expires":"LONE","path":"LONE"},"user":"LONE"}"#);
+        let body = revoked_doc(stored.as_bytes(), &id, Some("1-a"), true, None).unwrap();
+        let cookie = lone(r#""cookie":{"expires":"1970-01-01T00:00:00.000Z","path":"LONE"}"#);
+        for member in [&lone(r#""_id":"aLONE""#), &cookie, r#""user":null"#] {
+            assert!(body.get().contains(member), "{member} in {body}");
+        }
+        // A key none holds: nothing of the body is read, the revoke still goes.
+        let keyed = lone(r#"{"LONE":1,"user":"ada"}"#);
+        let body = revoked_doc(keyed.as_bytes(), &id, Some("1-a"), true, None).unwrap();
+        let bare = lone(r#"{"$dirty":false,"$ts":0,"_deleted":true,"_id":"aLONE","_rev":"1-a"}"#);
+        assert_eq!(body.get(), bare);
     }
 }

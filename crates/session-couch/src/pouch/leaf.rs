@@ -1,16 +1,21 @@
 //! What a write finds under an id: the document's winning leaf revision,
 //! deleted or not (a plain `GET` hides deleted documents, and with them the
-//! tombstones this layout keeps in them).
+//! tombstones this layout keeps in them). Whether a session is live is
+//! decided in [`live`](crate::live), as for the reads: one whose expiry
+//! cannot be read is.
 
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use session_core::{Error, Session, backend, backend::Occupant};
+use session_core::{Error, Result, Session, backend, backend::Occupant};
 use time::OffsetDateTime;
 
-use super::doc::{self, Meta};
-use crate::{http::Couch, revision::generation};
+use super::{
+    doc::{self, Meta},
+    expiry,
+};
+use crate::{http::Couch, live, revision::generation};
 
 /// How much of the winning leaf a write needs told.
 #[derive(Clone, Copy)]
@@ -35,8 +40,9 @@ pub(crate) struct Found {
     /// What it is to the rule table. Judged for tombstones only, a session
     /// is `Vacant`, live or not.
     pub(crate) occupant: Occupant,
-    /// The live session it holds (judged for liveness only).
-    pub(crate) session: Option<Session>,
+    /// The live session it holds, or why it cannot be read (judged for
+    /// liveness only).
+    pub(crate) session: Option<Result<Session>>,
     /// Its body.
     pub(crate) raw: Option<Vec<u8>>,
 }
@@ -62,14 +68,9 @@ struct Reply<'a> {
 /// the write needs.
 ///
 /// # Errors
-/// A backend error, or [`Error::Decode`] when the winner is a document that
-/// is not a session of this layout (it is never overwritten).
-pub(crate) async fn find(
-    couch: &Couch,
-    doc_id: &str,
-    now: OffsetDateTime,
-    need: Need,
-) -> Result<Found, Error> {
+/// A backend error, or [`Error::Decode`] when a leaf's revision or
+/// tombstone cannot be read.
+pub(crate) async fn find(couch: &Couch, doc_id: &str, now: OffsetDateTime, need: Need) -> Result<Found> {
     let Some(body) = couch.leaves(doc_id).await? else {
         return Ok(Found::NOTHING);
     };
@@ -84,7 +85,7 @@ pub(crate) async fn find(
     let Some((meta, raw)) = winner else {
         return Ok(Found::NOTHING);
     };
-    judge(meta, raw.get().as_bytes(), now, need)
+    Ok(judge(meta, raw.get().as_bytes(), now, need))
 }
 
 /// CouchDB's choice among conflicting leaves: a document that is not
@@ -96,7 +97,7 @@ fn wins(leaf: &Meta, over: &Meta) -> bool {
 }
 
 /// What the leaf `meta` (with body `raw`) is at `now`, as far as `need` asks.
-fn judge(meta: Meta, raw: &[u8], now: OffsetDateTime, need: Need) -> Result<Found, Error> {
+fn judge(meta: Meta, raw: &[u8], now: OffsetDateTime, need: Need) -> Found {
     let mut found = Found {
         rev: None,
         undeleted: !meta.deleted,
@@ -106,24 +107,15 @@ fn judge(meta: Meta, raw: &[u8], now: OffsetDateTime, need: Need) -> Result<Foun
     };
     if meta.is_tombstone_at(backend::unix_millis(now)) {
         found.occupant = Occupant::Tombstone;
-    } else if !meta.deleted {
-        if !doc::is_session(raw) {
-            return Err(Error::Decode(
-                "the id holds a document that is not a session of this layout; it is left alone".into(),
-            ));
-        }
-        // A session whose expiry cannot be read is not live: writes may
-        // replace it, `get` reports it.
-        if let Need::Liveness(default_ttl) = need
-            && let Ok(session) = doc::decode(raw, default_ttl)
-            && !session.is_expired_at(now)
-        {
-            found.occupant = Occupant::Live;
-            found.session = Some(session);
-        }
+    } else if !meta.deleted
+        && let Need::Liveness(default_ttl) = need
+    {
+        let stored = expiry::occupant(raw, now, default_ttl);
+        found.occupant = live::occupant(&stored, |occupant| *occupant);
+        found.session = live::judge(stored, |occupant| *occupant, |_| doc::decode(raw, default_ttl));
     }
     found.rev = Some(meta.rev);
-    Ok(found)
+    found
 }
 
 #[cfg(test)]
@@ -136,51 +128,67 @@ mod tests {
     const DAY: Duration = Duration::from_secs(86_400);
     const NOW: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
 
-    fn judged_as(need: Need, body: serde_json::Value) -> Result<Found, Error> {
-        let raw = serde_json::to_vec(&body).unwrap();
+    fn judged_as(need: Need, body: serde_json::Value) -> Found {
+        // A lone surrogate: JSON that no Rust string can hold.
+        let raw = body.to_string().replace("LONE", "\\ud800").into_bytes();
         judge(Meta::of(&raw).unwrap(), &raw, NOW, need)
     }
 
-    fn judged(body: serde_json::Value) -> Result<Found, Error> {
+    fn judged(body: serde_json::Value) -> Found {
         judged_as(Need::Liveness(DAY), body)
     }
 
     #[test]
     fn leaves_are_told_apart_as_the_rule_table_needs() {
         let live = judged(json!({"_rev": "2-a", "cookie": {"expires": "2030-01-01T00:00:01.000Z"}, "n": 1}));
-        let live = live.unwrap();
         assert_eq!(
             (live.occupant, live.rev.as_deref()),
             (Occupant::Live, Some("2-a"))
         );
-        assert!(live.undeleted && live.session.is_some());
+        assert!(live.undeleted && matches!(live.session, Some(Ok(_))));
 
         let expired = judged(json!({"_rev": "2-a", "cookie": {"expires": "2030-01-01T00:00:00.000Z"}}));
-        assert_eq!(expired.unwrap().occupant, Occupant::Vacant);
+        assert_eq!(expired.occupant, Occupant::Vacant);
 
         let tombstone = judged(json!({"_rev": "3-b", "_deleted": true, "$destroyed": 1_893_456_000_001_i64}));
-        let tombstone = tombstone.unwrap();
         assert_eq!(tombstone.occupant, Occupant::Tombstone);
         assert!(!tombstone.undeleted);
 
         let lapsed = judged(json!({"_rev": "3-b", "_deleted": true, "$destroyed": 1_893_456_000_000_i64}));
-        assert_eq!(lapsed.unwrap().occupant, Occupant::Vacant);
+        assert_eq!(lapsed.occupant, Occupant::Vacant);
 
         let revoking = judged(
             json!({"_rev": "2-c", "cookie": {"expires": "1970-01-01T00:00:00.000Z"},
                                      "$destroyed": 1_893_456_060_000_i64}),
         );
-        assert_eq!(revoking.unwrap().occupant, Occupant::Tombstone);
+        assert_eq!(revoking.occupant, Occupant::Tombstone);
+    }
 
-        let foreign = judged(json!({"_rev": "1-d", "views": {}}));
-        assert!(matches!(foreign, Err(Error::Decode(_))));
+    #[test]
+    fn a_session_that_cannot_be_read_is_live_as_the_reads_count_it() {
+        for unreadable in [
+            json!({"_rev": "1-a", "cookie": {"expires": "2030-01-01T00:00:01.000Z"}, "n": "LONE"}),
+            json!({"_rev": "1-a", "cookie": {"expires": "next tuesday"}}),
+            json!({"_rev": "1-a", "views": {}}),
+        ] {
+            let found = judged(unreadable.clone());
+            assert_eq!(found.occupant, Occupant::Live, "{unreadable}");
+            assert!(
+                matches!(found.session, Some(Err(Error::Decode(_)))),
+                "{unreadable}"
+            );
+        }
+        // Its data stays unread once it is over.
+        let expired =
+            judged(json!({"_rev": "1-a", "cookie": {"expires": "2029-01-01T00:00:00.000Z"}, "n": "LONE"}));
+        assert_eq!(expired.occupant, Occupant::Vacant);
+        assert!(expired.session.is_none());
     }
 
     #[test]
     fn judged_for_tombstones_only_a_session_is_never_decoded() {
         let tombstones = |body| judged_as(Need::Tombstone, body);
         let live = tombstones(json!({"_rev": "2-a", "cookie": {"expires": "2030-01-01T00:00:01.000Z"}}));
-        let live = live.unwrap();
         assert_eq!(
             (live.occupant, live.rev.as_deref()),
             (Occupant::Vacant, Some("2-a"))
@@ -189,10 +197,10 @@ mod tests {
 
         let tombstone =
             tombstones(json!({"_rev": "3-b", "_deleted": true, "$destroyed": 1_893_456_000_001_i64}));
-        assert_eq!(tombstone.unwrap().occupant, Occupant::Tombstone);
+        assert_eq!(tombstone.occupant, Occupant::Tombstone);
 
-        let foreign = tombstones(json!({"_rev": "1-d", "views": {}}));
-        assert!(matches!(foreign, Err(Error::Decode(_))));
+        let unreadable = tombstones(json!({"_rev": "1-d", "views": {}}));
+        assert_eq!(unreadable.occupant, Occupant::Vacant);
     }
 
     #[test]

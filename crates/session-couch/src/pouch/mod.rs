@@ -3,6 +3,7 @@
 //! using that store shares every session with this one.
 //!
 //! * [`doc`]: the document (its id, its body both ways, the revoked body);
+//! * [`expiry`]: when a session ends, read without its data;
 //! * [`leaf`]: what a write finds under an id, deleted revisions included;
 //! * [`read`]: `get`, `all_stream` and `length`;
 //! * [`write`](mod@write): `set`, `create` and `touch`, decided by the rule table,
@@ -14,6 +15,7 @@
 mod clear;
 mod destroy;
 mod doc;
+mod expiry;
 mod leaf;
 mod purge;
 mod read;

@@ -87,11 +87,8 @@ impl Candidate {
         !guarded && expires_at.is_some_and(|at| at <= now)
     }
 
-    fn id_rev(self) -> IdRev {
-        IdRev {
-            id: self.id,
-            rev: self.rev,
-        }
+    fn id_rev(self) -> Result<IdRev, Error> {
+        IdRev::new(&self.id, self.rev)
     }
 }
 
@@ -163,7 +160,7 @@ async fn delete_due(
         .into_iter()
         .filter(|doc| doc.is_due(now, default_ttl))
         .map(Candidate::id_rev)
-        .collect();
+        .collect::<Result<_, _>>()?;
     let due_count = due.len();
     let round = delete(couch, due).await?;
     progress.round("purge", due_count, &round)?;

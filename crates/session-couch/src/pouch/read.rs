@@ -1,14 +1,18 @@
 //! Reads in the PouchDbStore layout: one session, and `_all_docs` pages of
-//! the whole database for `all_stream` and `length`, skipping every
-//! document that is not a session of this layout.
+//! the whole database for `all_stream` and `length`, skipping CouchDB's own
+//! documents, the only ones that are not sessions. Which sessions count is
+//! decided in [`live`](crate::live).
 
 use async_trait::async_trait;
-use session_core::{Error, Result, Session, SessionId, backend::Page};
+use session_core::{Result, Session, SessionId, backend::Page};
+use std::time::Duration;
+use time::OffsetDateTime;
 
-use super::{Pouch, doc};
+use super::{Pouch, doc, expiry};
 use crate::{
-    all_docs::{After, AllDocs, PAGE},
+    all_docs::{self, After, Doc},
     documents::Reads,
+    live,
 };
 
 #[async_trait]
@@ -21,52 +25,41 @@ impl Reads for Pouch {
     }
 
     async fn page(&self, after: After) -> Result<Page<After>> {
+        let (now, default_ttl) = (self.clock.now(), self.lifetimes.default_ttl());
         let mut items = Vec::new();
-        let next = self.each_live(after.as_deref(), |item| items.push(item)).await?;
+        let next = all_docs::each_doc(&self.couch, "", after.as_deref(), |found| {
+            items.extend(judge(&found, now, default_ttl, |doc_id| {
+                Ok((doc::read_id(&doc_id?)?, doc::decode(found.raw, default_ttl)?))
+            }));
+        })
+        .await?;
         Ok(Page { items, next })
     }
 
+    /// Live sessions, counted without decoding their data.
     async fn count(&self) -> Result<u64> {
-        let mut after: After = None;
-        let mut live = 0;
-        loop {
-            let next = self
-                .each_live(after.as_deref(), |item| live += u64::from(item.is_ok()))
-                .await?;
-            match next {
-                Some(next) => after = next,
-                None => return Ok(live),
-            }
-        }
+        let (now, default_ttl) = (self.clock.now(), self.lifetimes.default_ttl());
+        all_docs::count(&self.couch, "", |found| {
+            judge(&found, now, default_ttl, |_| Ok(())).is_some()
+        })
+        .await
     }
 }
 
-impl Pouch {
-    /// Calls `each` with every live session of the page after `after` (or
-    /// the error of a session document that cannot be read); returns where
-    /// the next page starts, if one may follow.
-    async fn each_live(
-        &self,
-        after: Option<&str>,
-        mut each: impl FnMut(Result<(SessionId, Session)>),
-    ) -> Result<Option<After>> {
-        let body = self.couch.all_docs("", after, PAGE, true).await?;
-        let page: AllDocs<'_> = serde_json::from_slice(&body).map_err(|e| Error::Decode(Box::new(e)))?;
-        let (now, default_ttl) = (self.clock.now(), self.lifetimes.default_ttl());
-        for row in &page.rows {
-            let (Some(id), Some(raw)) = (doc::session_id(&row.id), row.doc) else {
-                continue;
-            };
-            let raw = raw.get().as_bytes();
-            if !doc::is_session(raw) {
-                continue;
-            }
-            match doc::live(raw, now, default_ttl) {
-                Ok(Some(session)) => each(Ok((id, session))),
-                Ok(None) => {}
-                Err(error) => each(Err(error)),
-            }
-        }
-        Ok(page.next())
+/// What the reads make of a document at `now`: nothing when it is
+/// CouchDB's own; otherwise, when it is live by the rule of [`live`] (one
+/// without a `cookie` object is, as its expiry cannot be read), `read` of
+/// its id (an error for one no Rust string can hold).
+fn judge<T>(
+    found: &Doc<'_>,
+    now: OffsetDateTime,
+    default_ttl: Duration,
+    read: impl FnOnce(Result<String>) -> Result<T>,
+) -> Option<Result<T>> {
+    let doc_id = found.id();
+    if doc_id.as_ref().is_ok_and(|id| doc::is_couchdbs(id)) {
+        return None;
     }
+    let occupant = expiry::occupant(found.raw, now, default_ttl);
+    live::judge(occupant, |occupant| *occupant, |_| read(doc_id))
 }

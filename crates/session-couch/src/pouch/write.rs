@@ -76,10 +76,12 @@ impl Writes for Pouch {
             let session = match encoded {
                 Some(session) => session,
                 None => {
-                    // `touch`: the live session again, under its new expiry.
-                    let (Change::Expiry(at), Some(mut live)) = (change, found.session) else {
+                    // `touch`: the live session again, under its new expiry;
+                    // one that cannot be read answers why.
+                    let (Change::Expiry(at), Some(live)) = (change, found.session) else {
                         return Err(Error::Backend("a live session document without a session".into()));
                     };
+                    let mut live = live?;
                     // `None` keeps a browser-session cookie's `null`.
                     live.set_expires_at(at);
                     touched = doc::encode(&live, expires_at, now)?;
