@@ -37,6 +37,7 @@ pub enum Numbers {
 /// | [`javascript_numbers`](Self::javascript_numbers) | `floats_round_trip_bit_for_bit`, `round_trips_exact_integers` | each number comes back as JavaScript's double of it, bit for bit (see [`Numbers::JavaScript`]) |
 /// | [`page_size`](Self::page_size) | `length_and_all_exact_at_page_edges` | `length`, `all` and `clear` exact one short of, at and one past that size too |
 /// | [`max_id_len`](Self::max_id_len) | `longest_id_round_trips` | ids of the declared length and one shorter round-trip apart; one byte longer is refused with `Error::InvalidInput` by `set` and `create`, storing nothing |
+/// | [`last_writer_wins`](Self::last_writer_wins) | the `updates` checks (rule 10) | `set_if_unchanged` is a plain `set`: a stale write lands; of 64 concurrent `update`s of distinct keys exactly one writer's key survives; a removal racing a write leaves one writer's whole session |
 ///
 /// ```
 /// use session_conformance::{Capabilities, Numbers};
@@ -71,6 +72,9 @@ pub struct Capabilities {
     /// 100, 500 and 1000: `length`, `all` and `clear` are checked one short
     /// of, at and one past each.
     pub page_sizes: Vec<usize>,
+    /// Whether `set_if_unchanged` compares the version read (rule 10), so
+    /// concurrent `update`s keep each other's keys.
+    pub versions: bool,
 }
 
 impl Default for Capabilities {
@@ -90,6 +94,7 @@ impl Capabilities {
             numbers: Numbers::Exact,
             max_id_len: SessionId::MAX_LEN,
             page_sizes: Vec::new(),
+            versions: true,
         }
     }
 
@@ -141,6 +146,14 @@ impl Capabilities {
         if (2..=10_000).contains(&size) {
             self.page_sizes.push(size);
         }
+        self
+    }
+
+    /// `set_if_unchanged` is the provided plain `set`: the store cannot
+    /// compare versions, and of concurrent `update`s the last whole session
+    /// wins (rule 10's documented alternative).
+    pub fn last_writer_wins(mut self) -> Self {
+        self.versions = false;
         self
     }
 

@@ -2,7 +2,7 @@
 //!
 //! Every backend of this project passes it, and you can run it against your
 //! own [`Store`](session_core::Store) with one line. It checks each rule
-//! written on the `Store` trait in 71 checks (see [`CHECKS`]):
+//! written on the `Store` trait in 77 checks (see [`CHECKS`]):
 //!
 //! * **data comes back exactly** (rule 8): unicode, NUL, megabyte strings,
 //!   64 KiB keys, 20 000 keys, exact 64-bit integers; every float bit for

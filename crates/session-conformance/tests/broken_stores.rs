@@ -45,6 +45,10 @@ fn odd_pages() -> Capabilities {
     Capabilities::full().page_size(ODD_PAGE)
 }
 
+fn last_writer_wins() -> Capabilities {
+    Capabilities::full().last_writer_wins()
+}
+
 /// Every declaration at once, as a Node table would make them.
 fn everything_declared() -> Capabilities {
     Capabilities::full()
@@ -83,6 +87,7 @@ reference_passes_as! {
     reference_with_javascript_numbers_passes: javascript_numbers;
     reference_with_short_ids_passes: short_ids;
     reference_declaring_everything_passes: everything_declared;
+    reference_declaring_last_writer_wins_passes: last_writer_wins;
 }
 
 /// Fails the test unless `check` fails for the stores `factory` builds.
@@ -180,6 +185,13 @@ caught_by! {
     ErrorsLeakData => errors_hide_secrets;
     LengthWrongAtFullPage500 => length_and_all_exact_at_page_edges;
     DropsReservedKeys => reserved_keys_are_refused_others_kept;
+    WholeRecordLastWriterWins => a_stale_conditional_write_is_refused,
+        a_current_conditional_write_lands_and_moves_the_version, concurrent_updates_keep_every_key,
+        a_removal_racing_a_write_of_another_key_sticks;
+    UpdateOverwritesOnConflict => concurrent_updates_keep_every_key,
+        a_removal_racing_a_write_of_another_key_sticks;
+    UpdateMergesNestedValues => updates_of_one_key_leave_one_whole_value;
+    ConditionalWriteResurrects => a_conditional_write_after_destroy_stores_nothing;
 }
 
 /// One test per false or broken declaration: `name: claim, behaviour, bug
@@ -257,6 +269,16 @@ declared_and_caught! {
         concurrent_writes_never_tear;
     exact_integers_on_a_store_with_short_ids: short_ids(), short_ids(), LossyNumbers =>
         round_trips_exact_integers;
+    // Declares last writer wins, compares versions: every update check
+    // that expects the stale write to land catches it.
+    claims_last_writer_wins_but_compares: last_writer_wins(), Capabilities::full(), None =>
+        a_stale_conditional_write_is_refused, concurrent_updates_keep_every_key;
+    // Declares versions, keeps none.
+    claims_versions_but_keeps_none: Capabilities::full(), last_writer_wins(), None =>
+        a_stale_conditional_write_is_refused, concurrent_updates_keep_every_key;
+    // Without tombstones a write over a deleted id must be a conflict.
+    whole_record_writes_on_a_store_without_tombstones: without_tombstones(), without_tombstones(),
+        WholeRecordLastWriterWins => a_conditional_write_after_destroy_stores_nothing;
 }
 
 /// Every check is aimed at by at least one defect above, except the one

@@ -14,7 +14,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// | group | variants | what to do |
 /// |---|---|---|
-/// | refused by the contract | [`Destroyed`](Error::Destroyed), [`NotFound`](Error::NotFound), [`AlreadyExists`](Error::AlreadyExists) | expected outcomes: treat the session as gone, or pick a new id |
+/// | refused by the contract | [`Destroyed`](Error::Destroyed), [`NotFound`](Error::NotFound), [`AlreadyExists`](Error::AlreadyExists), [`Conflict`](Error::Conflict) | expected outcomes: treat the session as gone, pick a new id, or read again |
 /// | invalid input | [`InvalidId`](Error::InvalidId), [`InvalidInput`](Error::InvalidInput) | a bug or hostile input; nothing was written |
 /// | encoding | [`Encode`](Error::Encode), [`Decode`](Error::Decode) | data that cannot be (de)serialized; other sessions are unaffected |
 /// | the backend | [`Backend`](Error::Backend), [`Timeout`](Error::Timeout), [`Unavailable`](Error::Unavailable) | retry later; [`is_transient`](Error::is_transient) says which |
@@ -42,6 +42,11 @@ pub enum Error {
     /// `create` found a live session under this id and left it untouched.
     #[error("a live session with this id already exists")]
     AlreadyExists,
+    /// `set_if_unchanged` found the session changed since it was read and
+    /// stored nothing; or `update` kept meeting other writers of the same
+    /// session until its bound (rule 10 of [`Store`](crate::Store)).
+    #[error("the session changed since it was read")]
+    Conflict,
     /// A session id failed validation.
     #[error(transparent)]
     InvalidId(#[from] InvalidId),
@@ -66,10 +71,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// A refusal the contract defines (destroyed, not found, already exists):
-    /// the store worked, the answer is "no".
+    /// A refusal the contract defines (destroyed, not found, already
+    /// exists, changed meanwhile): the store worked, the answer is "no".
     pub fn is_refusal(&self) -> bool {
-        matches!(self, Self::Destroyed | Self::NotFound | Self::AlreadyExists)
+        matches!(
+            self,
+            Self::Destroyed | Self::NotFound | Self::AlreadyExists | Self::Conflict
+        )
     }
 
     /// A failure that may go away on retry (timeout, unreachable backend).
@@ -91,6 +99,7 @@ mod tests {
             Error::Destroyed,
             Error::NotFound,
             Error::AlreadyExists,
+            Error::Conflict,
             Error::InvalidId(InvalidId::Empty),
             Error::InvalidInput("x".into()),
             Error::Encode("e".into()),
@@ -101,7 +110,7 @@ mod tests {
         ];
         let refusals = all.iter().filter(|e| e.is_refusal()).count();
         let transient = all.iter().filter(|e| e.is_transient()).count();
-        assert_eq!((refusals, transient), (3, 2));
+        assert_eq!((refusals, transient), (4, 2));
         assert!(all.iter().all(|e| !(e.is_refusal() && e.is_transient())));
     }
 

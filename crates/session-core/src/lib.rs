@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
+mod changes;
 pub mod clock;
 mod codec;
 mod error;
@@ -33,7 +34,10 @@ pub mod migrate;
 mod purge;
 mod session;
 mod store;
+mod update;
+mod version;
 
+pub use changes::Changes;
 pub use clock::Clock;
 pub use codec::{Codec, JsonCodec};
 pub use error::{BoxError, Error, Result};
@@ -42,3 +46,4 @@ pub use id::{InvalidId, Redacted, SessionId};
 pub use purge::PurgeExpired;
 pub use session::{Session, SessionData};
 pub use store::{SessionStream, Store};
+pub use version::{Version, Versioned};

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use futures_core::stream::BoxStream;
 use time::OffsetDateTime;
 
-use crate::{Error, Result, Session, SessionId};
+use crate::{Changes, Error, Result, Session, SessionId, Version, Versioned};
 
 /// A stream of the live sessions of a store, as returned by
 /// [`Store::all_stream`]. Items are yielded as they are read, so memory stays
@@ -80,6 +80,22 @@ pub type SessionStream<'a> = BoxStream<'a, Result<(SessionId, Session)>>;
 /// 9. **Read your writes.** A write that returned `Ok` is seen by the very
 ///    next call on the same store, from any task: no cache may serve older
 ///    data.
+/// 10. **No lost updates.** [`update`](Store::update) applies one request's
+///    [`Changes`](crate::Changes) onto the session as stored when it lands:
+///    changes that concurrent updates make to *different* keys are all
+///    kept, a key one removes never comes back through another's write,
+///    and for the *same* key the update that lands later wins, with its
+///    whole value. `destroy` still wins over every update (rule 4: an
+///    update of a destroyed id answers `Destroyed`). It is built on
+///    [`get_versioned`](Store::get_versioned) and
+///    [`set_if_unchanged`](Store::set_if_unchanged), which stores only if
+///    the session is still at the version read and answers
+///    [`Error::Conflict`](crate::Error::Conflict) otherwise; `update` then
+///    reads again, a bounded number of times, and answers `Conflict` when
+///    the bound is hit, never overwriting silently. A store that cannot
+///    compare keeps the provided `set_if_unchanged`, a plain `set`, and
+///    declares so to the suite: concurrent updates then lose each other's
+///    keys (last writer wins).
 ///
 /// Rules 2 to 5 form one table, written once in
 /// [`backend::decide`](crate::backend::decide); every backend takes its
@@ -169,6 +185,66 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Removes every session and tombstone of this namespace (rule 7).
     async fn clear(&self) -> Result<()>;
+
+    /// The live session under `id` and the version it is at (rules 1 and
+    /// 10). The provided method reads with [`get`](Store::get) and hands
+    /// out [`Version::unversioned`](crate::Version::unversioned).
+    async fn get_versioned(&self, id: &SessionId) -> Result<Option<Versioned>> {
+        Ok(self.get(id).await?.map(|session| Versioned {
+            session,
+            version: Version::unversioned(),
+        }))
+    }
+
+    /// Replaces the session under `id` only if it is still at `seen`, as
+    /// [`get_versioned`](Store::get_versioned) read it (rule 10); otherwise
+    /// as [`set`](Store::set) (rules 2 and 4). The provided method is a
+    /// plain `set`: a store that cannot compare.
+    ///
+    /// # Errors
+    /// [`Conflict`](crate::Error::Conflict) when the session changed, was
+    /// removed or expired since; [`Destroyed`](crate::Error::Destroyed)
+    /// when the id is tombstoned.
+    async fn set_if_unchanged(&self, id: &SessionId, session: &Session, seen: &Version) -> Result<()> {
+        let _ = seen;
+        self.set(id, session).await
+    }
+
+    /// Saves one request's `changes` to the session `id` (rule 10).
+    /// `session` is the request's session: what it read at `read_at` (from
+    /// [`get_versioned`](Store::get_versioned)) with the changes made. If
+    /// nobody wrote since, it is stored in one conditional write; otherwise
+    /// the changes are applied onto the session as stored now, under
+    /// `session`'s expiry and express cookie, and written again. Where
+    /// nothing live is stored any more, `session` is created. Concurrent
+    /// updates keep each other's keys.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use session_core::{Changes, SessionId, Store};
+    ///
+    /// async fn add_to_cart(store: &dyn Store, id: &SessionId) -> session_core::Result<()> {
+    ///     let Some(read) = store.get_versioned(id).await? else { return Ok(()) };
+    ///     let (mut session, mut changes) = (read.session, Changes::new());
+    ///     session.insert("cart", json!(["book"]))?;
+    ///     changes.set("cart", json!(["book"]));
+    ///     store.update(id, &session, &changes, &read.version).await
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Conflict`](crate::Error::Conflict) when other writers kept landing
+    /// first more often than its bound; [`Destroyed`](crate::Error::Destroyed)
+    /// when the id is tombstoned; any error of the calls it makes.
+    async fn update(
+        &self,
+        id: &SessionId,
+        session: &Session,
+        changes: &Changes,
+        read_at: &Version,
+    ) -> Result<()> {
+        crate::update::update(self, id, session, changes, read_at).await
+    }
 }
 
 /// Forwards every call, so `Arc<dyn Store>` and `Arc<MyStore>` are stores too.
@@ -202,6 +278,21 @@ macro_rules! forward_store {
             }
             async fn clear(&self) -> Result<()> {
                 (**self).clear().await
+            }
+            async fn get_versioned(&self, id: &SessionId) -> Result<Option<Versioned>> {
+                (**self).get_versioned(id).await
+            }
+            async fn set_if_unchanged(&self, id: &SessionId, session: &Session, seen: &Version) -> Result<()> {
+                (**self).set_if_unchanged(id, session, seen).await
+            }
+            async fn update(
+                &self,
+                id: &SessionId,
+                session: &Session,
+                changes: &Changes,
+                read_at: &Version,
+            ) -> Result<()> {
+                (**self).update(id, session, changes, read_at).await
             }
         }
     )+};

@@ -54,20 +54,29 @@ pub(crate) struct Entry {
     data: Arc<SessionData>,
     expires_at: OffsetDateTime,
     deadline: Instant,
+    /// Which write stored this data: the entry's version (rule 10).
+    stamp: u64,
 }
 
 impl Entry {
-    pub(crate) fn new(data: Arc<SessionData>, expires_at: OffsetDateTime, now: Moment) -> Self {
+    pub(crate) fn new(data: Arc<SessionData>, expires_at: OffsetDateTime, now: Moment, stamp: u64) -> Self {
         Self {
             data,
             expires_at,
             deadline: now.monotonic(expires_at),
+            stamp,
         }
     }
 
-    /// The same data with a new expiry (what `touch` stores).
+    /// The same data with a new expiry (what `touch` stores): the same
+    /// version, since the data did not change.
     pub(crate) fn with_expiry(&self, expires_at: OffsetDateTime, now: Moment) -> Self {
-        Self::new(Arc::clone(&self.data), expires_at, now)
+        Self::new(Arc::clone(&self.data), expires_at, now, self.stamp)
+    }
+
+    /// The write that stored this data.
+    pub(crate) fn stamp(&self) -> u64 {
+        self.stamp
     }
 
     pub(crate) fn is_live_at(&self, now: Moment) -> bool {
@@ -79,6 +88,13 @@ impl Entry {
         self.is_live_at(now)
             .then(|| Session::from_shared(Arc::clone(&self.data), Some(self.expires_at)))
     }
+}
+
+/// Whether a conditional write may land: the id still holds the live data
+/// stored by write `seen` (rule 10). Anything else (newer data, nothing, an
+/// expired entry) means someone wrote or the session ended since the read.
+pub(crate) fn still_at(entry: Option<&Entry>, seen: u64, now: Moment) -> bool {
+    entry.is_some_and(|entry| entry.is_live_at(now) && entry.stamp == seen)
 }
 
 /// What a write finds: an active tombstone first, then a live entry.
@@ -99,6 +115,9 @@ pub(crate) fn occupant(tombstoned: bool, entry: Option<&Entry>, now: Moment) -> 
 pub(crate) struct Tombstones {
     until: HashMap<SessionId, Instant>,
     sweep_at: usize,
+    /// The last stamp handed to a write of this stripe; only grows, so no
+    /// two writes of an id ever share one.
+    stamps: u64,
 }
 
 /// The smallest map size that triggers a sweep.
@@ -130,6 +149,12 @@ impl Tombstones {
 
     pub(crate) fn len(&self) -> usize {
         self.until.len()
+    }
+
+    /// A stamp no earlier write of this stripe had.
+    pub(crate) fn next_stamp(&mut self) -> u64 {
+        self.stamps += 1;
+        self.stamps
     }
 
     pub(crate) fn clear(&mut self) {
@@ -182,7 +207,25 @@ mod tests {
     }
 
     fn entry_for(secs: i64, now: Moment) -> Entry {
-        Entry::new(Arc::default(), WALL + time::Duration::seconds(secs), now)
+        Entry::new(Arc::default(), WALL + time::Duration::seconds(secs), now, 1)
+    }
+
+    #[test]
+    fn a_conditional_write_lands_only_on_the_data_it_read() {
+        let now = moment();
+        let entry = entry_for(60, now);
+        assert!(still_at(Some(&entry), 1, now));
+        assert!(still_at(
+            Some(&entry.with_expiry(WALL + time::Duration::seconds(90), now)),
+            1,
+            now
+        ));
+        assert!(!still_at(Some(&entry), 2, now), "another write landed");
+        assert!(!still_at(None, 1, now), "the session was removed");
+        assert!(
+            !still_at(Some(&entry_for(-1, now)), 1, now),
+            "the session expired"
+        );
     }
 
     #[test]
@@ -244,7 +287,7 @@ mod tests {
     #[test]
     fn far_expiries_are_clamped_for_the_monotonic_clock() {
         let now = moment();
-        let entry = Entry::new(Arc::default(), datetime!(9999-12-31 0:00 UTC), now);
+        let entry = Entry::new(Arc::default(), datetime!(9999-12-31 0:00 UTC), now, 1);
         assert!(entry.is_live_at(now));
         let keep = EntryExpiry::keep_for(&entry).unwrap_or(Duration::ZERO);
         assert!(keep > LONGEST_KEEP - Duration::from_secs(60) && keep <= LONGEST_KEEP);

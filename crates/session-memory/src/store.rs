@@ -11,7 +11,7 @@ use std::{
 use async_trait::async_trait;
 use moka::sync::Cache;
 use session_core::{
-    Clock, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store,
+    Clock, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store, Version, Versioned,
     backend::{Effect, Write, check_storable, decide},
 };
 use time::OffsetDateTime;
@@ -183,7 +183,9 @@ impl MemoryStore {
 
     /// Runs one write atomically for `id`, under its stripe's lock, with
     /// the rule table deciding what happens.
-    fn write(&self, id: &SessionId, write: Write, payload: Payload<'_>) -> Result<()> {
+    /// With `seen`, a `set` lands only while the id still holds the data
+    /// stored by that write (rule 10).
+    fn write(&self, id: &SessionId, write: Write, payload: Payload<'_>, seen: Option<u64>) -> Result<()> {
         if let Payload::Session(session) = payload {
             check_storable(session.data())?;
         }
@@ -191,14 +193,24 @@ impl MemoryStore {
         // Read the clocks under the lock, so the decision and the write see the same moment.
         let now = self.now();
         let tombstoned = tombstones.active(id, now.mono);
-        let current = (!tombstoned && write.needs_liveness())
+        let current = (!tombstoned && (write.needs_liveness() || seen.is_some()))
             .then(|| self.cache.get(id))
             .flatten();
+        if let Some(seen) = seen
+            && !tombstoned
+            && !slot::still_at(current.as_ref(), seen, now)
+        {
+            return Err(Error::Conflict);
+        }
         let found = slot::occupant(tombstoned, current.as_ref(), now);
         let (expires_at, entry) = match payload {
             Payload::Session(session) => {
                 let at = self.lifetimes.expiry_of(session, now.wall);
-                (at, Some(Entry::new(Arc::clone(session.shared_data()), at, now)))
+                let stamp = tombstones.next_stamp();
+                (
+                    at,
+                    Some(Entry::new(Arc::clone(session.shared_data()), at, now, stamp)),
+                )
             }
             Payload::Expiry(at) => {
                 let at = self.lifetimes.expiry_or_default(at, now.wall);
@@ -238,16 +250,37 @@ impl Store for MemoryStore {
         Ok(self.cache.get(id).and_then(|entry| entry.session_at(self.now())))
     }
 
+    /// The version is the stamp of the write that stored the data.
+    async fn get_versioned(&self, id: &SessionId) -> Result<Option<Versioned>> {
+        let Some(entry) = self.cache.get(id) else {
+            return Ok(None);
+        };
+        Ok(entry.session_at(self.now()).map(|session| Versioned {
+            session,
+            version: Version::from_token(entry.stamp().to_be_bytes()),
+        }))
+    }
+
+    /// Compared under the id's stripe lock, with the write itself.
+    async fn set_if_unchanged(&self, id: &SessionId, session: &Session, seen: &Version) -> Result<()> {
+        let Some(token) = seen.token() else {
+            return self.set(id, session).await;
+        };
+        // A token this store did not hand out never matches.
+        let seen = <[u8; 8]>::try_from(token).map_or(0, u64::from_be_bytes);
+        self.write(id, Write::Set, Payload::Session(session), Some(seen))
+    }
+
     async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
-        self.write(id, Write::Set, Payload::Session(session))
+        self.write(id, Write::Set, Payload::Session(session), None)
     }
 
     async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
-        self.write(id, Write::Create, Payload::Session(session))
+        self.write(id, Write::Create, Payload::Session(session), None)
     }
 
     async fn touch(&self, id: &SessionId, expires_at: Option<OffsetDateTime>) -> Result<()> {
-        self.write(id, Write::Touch, Payload::Expiry(expires_at))
+        self.write(id, Write::Touch, Payload::Expiry(expires_at), None)
     }
 
     async fn destroy(&self, id: &SessionId) -> Result<()> {

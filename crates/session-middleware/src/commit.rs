@@ -2,7 +2,7 @@
 //! should become — express-session's rules with `resave: false` and
 //! `saveUninitialized: false`.
 
-use session_core::{Error, backend::SessionParts};
+use session_core::{Changes, Error, SessionData, backend::SessionParts};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
@@ -49,7 +49,15 @@ pub(crate) async fn commit(config: &Config, state: State) -> Result<CookieUpdate
 
     let written = if changed {
         current.session.set_expires_at(expires_at);
-        config.store.set(&current.id, &current.session).await
+        // Only the keys this request changed land, on the session as stored
+        // now: concurrent requests keep each other's changes (rule 10).
+        let nothing = SessionData::new();
+        let read = current.stored.as_deref().unwrap_or(&nothing);
+        let changes = Changes::between(read, current.session.data());
+        config
+            .store
+            .update(&current.id, &current.session, &changes, &current.version)
+            .await
     } else if config.touch && !touched_lately(config, &current, expiry) {
         config.store.touch(&current.id, expires_at).await
     } else {
@@ -63,6 +71,9 @@ pub(crate) async fn commit(config: &Config, state: State) -> Result<CookieUpdate
             expiry,
         }),
         Ok(()) => Ok(CookieUpdate::Keep),
+        // Other requests kept landing first: the changes are not saved, and
+        // the request says so rather than overwriting anyone's.
+        Err(Error::Conflict) => Err(Error::Conflict),
         // Destroyed meanwhile: it stays destroyed, and no cookie goes out,
         // since it could overwrite a newer one the other request sent.
         Err(error) if error.is_refusal() => {

@@ -206,8 +206,8 @@ impl Session {
     async fn current<'a>(&self, state: &'a mut State) -> Result<&'a mut Current, SessionError> {
         if let State::Unread = state {
             let loaded = match &self.request.cookie_id {
-                Some(id) => match self.request.config.store.get(id).await {
-                    Ok(found) => found.map(|s| (id.clone(), s)),
+                Some(id) => match self.request.config.store.get_versioned(id).await {
+                    Ok(found) => found.map(|read| (id.clone(), read)),
                     // What the store holds cannot be read here (say Node data
                     // Rust cannot hold): the user starts over, as with an
                     // unknown id, rather than failing every request.
@@ -223,7 +223,7 @@ impl Session {
             // session under a fresh id: an id the client chose is never
             // stored.
             *state = State::Ready(match loaded {
-                Some((id, session)) => Current::loaded(id, session),
+                Some((id, read)) => Current::loaded(id, read),
                 None => Current::fresh(self.request.config.generate_id.next(), false),
             });
         }

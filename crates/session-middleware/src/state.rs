@@ -3,7 +3,7 @@
 use session_core::backend::SessionParts;
 use std::sync::Arc;
 
-use session_core::{SessionData, SessionId};
+use session_core::{SessionData, SessionId, Version, Versioned};
 
 use crate::compare::same_data;
 
@@ -29,16 +29,19 @@ pub(crate) struct Current {
     /// Whether this request destroyed a stored session. Unless a new one is
     /// saved, the browser is then told to drop its cookie.
     pub(crate) destroyed: bool,
+    /// The version `stored` was read at, for the conditional save.
+    pub(crate) version: Version,
 }
 
 impl Current {
     /// The session the store gave for `id`.
-    pub(crate) fn loaded(id: SessionId, session: session_core::Session) -> Self {
+    pub(crate) fn loaded(id: SessionId, read: Versioned) -> Self {
         Self {
             id,
-            stored: Some(Arc::clone(session.shared_data())),
-            session,
+            stored: Some(Arc::clone(read.session.shared_data())),
+            session: read.session,
             destroyed: false,
+            version: read.version,
         }
     }
 
@@ -49,6 +52,7 @@ impl Current {
             session: session_core::Session::new(),
             stored: None,
             destroyed,
+            version: Version::unversioned(),
         }
     }
 

@@ -19,6 +19,7 @@ pub(crate) mod reserved;
 pub(crate) mod roundtrip;
 pub(crate) mod scale;
 pub(crate) mod touch;
+pub(crate) mod updates;
 
 /// Calls `$callback!` with the name of every check, each as `module::name`.
 #[doc(hidden)]
@@ -80,6 +81,12 @@ macro_rules! __for_each_check {
             races::concurrent_writes_never_tear,
             races::touch_expiry_race_is_consistent,
             lost_updates::touch_set_race_keeps_set_data,
+            updates::a_stale_conditional_write_is_refused,
+            updates::a_current_conditional_write_lands_and_moves_the_version,
+            updates::a_conditional_write_after_destroy_stores_nothing,
+            updates::concurrent_updates_keep_every_key,
+            updates::a_removal_racing_a_write_of_another_key_sticks,
+            updates::updates_of_one_key_leave_one_whole_value,
             freshness::reads_see_the_latest_write,
             ids::invalid_ids_are_refused_and_change_nothing,
             ids::longest_id_round_trips,

@@ -101,4 +101,16 @@ pub(crate) enum Bug {
     /// `length` counts one too many when the count fills whole pages of
     /// 500, the page size of this project's SQL and CouchDB stores.
     LengthWrongAtFullPage500,
+    /// Hands out versions but `set_if_unchanged` writes whatever it is
+    /// given: whole-record last writer wins, undeclared.
+    WholeRecordLastWriterWins,
+    /// Compares versions, but `update` writes the request's whole session
+    /// after a conflict instead of applying its changes to the latest.
+    UpdateOverwritesOnConflict,
+    /// After a conflict, `update` merges each changed value into the
+    /// latest one field by field (arrays appended) instead of replacing it.
+    UpdateMergesNestedValues,
+    /// `set_if_unchanged` takes a tombstoned or vanished id as unchanged
+    /// and writes: a destroyed session comes back.
+    ConditionalWriteResurrects,
 }

@@ -20,7 +20,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 use session_conformance::{Capabilities, Settings};
 use session_core::{
-    Error, Lifetimes, Result, Session, SessionData, SessionId, SessionStream, Store, backend::check_storable,
+    Changes, Error, Lifetimes, Result, Session, SessionData, SessionId, SessionStream, Store, Version,
+    Versioned, backend::check_storable,
 };
 use time::OffsetDateTime;
 
@@ -295,6 +296,71 @@ impl Store for RefStore {
         })
     }
 
+    /// The version is the stored data itself: a write lands only on the
+    /// data it read (rule 10).
+    async fn get_versioned(&self, id: &SessionId) -> Result<Option<Versioned>> {
+        Ok(self.get(id).await?.map(|session| Versioned {
+            version: content_version(session.data()),
+            session,
+        }))
+    }
+
+    async fn set_if_unchanged(&self, id: &SessionId, session: &Session, seen: &Version) -> Result<()> {
+        if !self.behaviour.versions || self.is(Bug::WholeRecordLastWriterWins) {
+            return self.set(id, session).await;
+        }
+        let session = &self.admit(id, session)?;
+        self.check_depth(session.data())?;
+        let (now, key) = (now(), self.key(id));
+        let stored = self.stored(session, now);
+        self.with_ns(|ns| {
+            if self.tombstoned(ns.get(&key), now) && !self.is(Bug::ConditionalWriteResurrects) {
+                return Err(Error::Destroyed);
+            }
+            let unchanged = match ns.get(&key) {
+                Some(Slot::Live(current)) if !current.is_expired_at(now) => {
+                    content_version(current.data()) == *seen
+                }
+                _ => self.is(Bug::ConditionalWriteResurrects),
+            };
+            if !unchanged {
+                return Err(Error::Conflict);
+            }
+            self.put_into(ns, key, stored, now);
+            Ok(())
+        })
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        session: &Session,
+        changes: &Changes,
+        read_at: &Version,
+    ) -> Result<()> {
+        match (self.bug, self.set_if_unchanged(id, session, read_at).await) {
+            (Bug::UpdateOverwritesOnConflict, Err(Error::Conflict)) => self.set(id, session).await,
+            (Bug::UpdateMergesNestedValues, Err(Error::Conflict)) => {
+                let Some(mut latest) = self.get(id).await? else {
+                    return self.set(id, session).await;
+                };
+                for (key, value) in changes.keys() {
+                    if let Some(value) = value {
+                        merge_nested(
+                            latest.data_mut().entry(key.to_owned()).or_insert(Value::Null),
+                            value,
+                        );
+                    }
+                }
+                self.set(id, &latest).await
+            }
+            (_, Err(Error::Conflict)) => {
+                session_core::Store::update(&Provided(self), id, session, changes, read_at).await
+            }
+            (_, first) => first,
+        }
+    }
+
     async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
         if self.is(Bug::CreateOverwrites) {
             return self.set(id, session).await;
@@ -501,5 +567,63 @@ impl Store for RefStore {
             self.with_ns(Namespace::clear);
         }
         Ok(())
+    }
+}
+
+/// `Bug::UpdateMergesNestedValues`: objects merged key by key, arrays
+/// appended, anything else replaced.
+fn merge_nested(into: &mut Value, from: &Value) {
+    match (into, from) {
+        (Value::Object(into), Value::Object(from)) => {
+            for (key, value) in from {
+                merge_nested(into.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+        (Value::Array(into), Value::Array(from)) => into.extend(from.iter().cloned()),
+        (into, from) => *into = from.clone(),
+    }
+}
+
+/// The version of data as the reference store compares it: the data itself.
+fn content_version(data: &SessionData) -> Version {
+    Version::from_token(serde_json::to_vec(data).unwrap_or_default())
+}
+
+/// The reference store with the provided `update`, so that the correct
+/// store runs exactly the algorithm every store inherits.
+#[derive(Debug)]
+struct Provided<'a>(&'a RefStore);
+
+#[async_trait]
+impl Store for Provided<'_> {
+    async fn get(&self, id: &SessionId) -> Result<Option<Session>> {
+        self.0.get(id).await
+    }
+    async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
+        self.0.set(id, session).await
+    }
+    async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
+        self.0.create(id, session).await
+    }
+    async fn touch(&self, id: &SessionId, expires_at: Option<OffsetDateTime>) -> Result<()> {
+        self.0.touch(id, expires_at).await
+    }
+    async fn destroy(&self, id: &SessionId) -> Result<()> {
+        self.0.destroy(id).await
+    }
+    fn all_stream(&self) -> SessionStream<'_> {
+        self.0.all_stream()
+    }
+    async fn length(&self) -> Result<u64> {
+        self.0.length().await
+    }
+    async fn clear(&self) -> Result<()> {
+        self.0.clear().await
+    }
+    async fn get_versioned(&self, id: &SessionId) -> Result<Option<Versioned>> {
+        self.0.get_versioned(id).await
+    }
+    async fn set_if_unchanged(&self, id: &SessionId, session: &Session, seen: &Version) -> Result<()> {
+        self.0.set_if_unchanged(id, session, seen).await
     }
 }
