@@ -9,6 +9,7 @@
 //! | `POST /login?user=U` | a new session id, then `user = U` |
 //! | `POST /login?user=U&maxAge=MS` | (Express) the same, the session living `MS` ms of its own (`req.session.cookie.maxAge = MS`); `maxAge=null` makes it a browser-session cookie |
 //! | `POST /set?key=K&value=V` | one key of the session |
+//! | `POST /set?key=K&value=V&hold_ms=MS` | (Rust) the same, after reading the session and holding it `MS` ms, as a slow request does |
 //! | `POST /logout` | destroys the session |
 //!
 //! Both sign the cookie with the same secrets and name (`connect.sid`).
@@ -22,6 +23,7 @@
 
 pub mod lifetimes;
 pub mod pairings;
+pub mod parallel;
 pub mod two_way;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf, process::Stdio, sync::Arc, time::Duration};
@@ -103,6 +105,11 @@ async fn set(
 ) -> Result<Json<Value>, SessionError> {
     let key = query.get("key").cloned().unwrap_or_default();
     let value = query.get("value").cloned().unwrap_or_default();
+    if let Some(hold) = query.get("hold_ms").and_then(|ms| ms.parse().ok()) {
+        // Read first, then hold: the save comes after others' saves.
+        session.get::<Value>("user").await?;
+        tokio::time::sleep(Duration::from_millis(hold)).await;
+    }
     session.insert(key, value).await?;
     Ok(Json(json!({ "ok": true })))
 }

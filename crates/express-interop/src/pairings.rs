@@ -97,7 +97,10 @@ impl Pairing {
 
 /// Drops `table` at `url`; for SQLite, deletes the database file and the
 /// files beside it.
-async fn drop_table(url: &str, table: &str) -> Result<(), Failure> {
+///
+/// # Errors
+/// When the database cannot be reached or the files cannot be removed.
+pub async fn drop_table(url: &str, table: &str) -> Result<(), Failure> {
     use sqlx::{AssertSqlSafe, Executor as _};
     let drop = AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}"));
     if let Some(path) = url.strip_prefix("sqlite:") {

@@ -33,7 +33,9 @@ pub struct Answer {
 }
 
 /// A browser's cookie jar and an HTTP client (one for both apps: the cookie
-/// has no port, as in a browser).
+/// has no port, as in a browser). A clone shares the jar, as a browser's
+/// parallel requests do.
+#[derive(Clone)]
 pub struct Browser {
     client: reqwest::Client,
 }

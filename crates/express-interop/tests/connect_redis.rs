@@ -8,6 +8,7 @@
 use express_interop::{
     lifetimes::{NodeCookie, keep_lifetimes_and_cookie_flags},
     pairings,
+    parallel::{parallel_requests_keep_every_key, rust_keeps_a_node_write_it_did_not_read},
     two_way::{NodeExpiry, share_logins_data_and_logouts},
 };
 
@@ -16,5 +17,7 @@ async fn express_and_rust_share_logins_data_and_logouts() {
     let pairing = pairings::connect_redis().await.unwrap();
     share_logins_data_and_logouts(&pairing, NodeExpiry::Ends).await;
     keep_lifetimes_and_cookie_flags(&pairing, NodeCookie::Attributes).await;
+    parallel_requests_keep_every_key(&*pairing.store, pairing.rust).await;
+    rust_keeps_a_node_write_it_did_not_read(&pairing).await;
     pairing.finish().await.unwrap();
 }

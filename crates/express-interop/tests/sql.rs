@@ -9,6 +9,7 @@
 use express_interop::{
     lifetimes::{NodeCookie, keep_lifetimes_and_cookie_flags},
     pairings::{self, mysql_url, postgres_url, sqlite_url},
+    parallel::{parallel_requests_keep_every_key, rust_keeps_a_node_write_it_did_not_read},
     two_way::{NodeExpiry, share_logins_data_and_logouts},
 };
 use session_sql::Layout;
@@ -17,6 +18,8 @@ async fn run(node_store: &str, layout: Layout, url: &str, node_expiry: NodeExpir
     let pairing = pairings::sql(node_store, layout, url).await.unwrap();
     share_logins_data_and_logouts(&pairing, node_expiry).await;
     keep_lifetimes_and_cookie_flags(&pairing, NodeCookie::Attributes).await;
+    parallel_requests_keep_every_key(&*pairing.store, pairing.rust).await;
+    rust_keeps_a_node_write_it_did_not_read(&pairing).await;
     pairing.finish().await.unwrap();
 }
 

@@ -13,7 +13,13 @@ use std::{
 };
 
 use async_trait::async_trait;
-use axum::{Router, body::Body, http::Request, routing::get};
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, State},
+    http::Request,
+    routing::get,
+};
 use common::{delete_database_at_end, delete_keys_at_end, drop_table_at_end};
 use http_body_util::BodyExt as _;
 use session_conformance::Cleanup;
@@ -41,11 +47,28 @@ async fn relogin(session: tower_sessions::Session) -> &'static str {
     "welcome back"
 }
 
+/// Requests of one browser at once, each setting its own key.
+const PARALLEL: usize = 32;
+
+/// Sets `key`, then waits until every parallel request has loaded the
+/// session, so that each saves over a session others changed since.
+async fn put(
+    State(everyone_loaded): State<Arc<tokio::sync::Barrier>>,
+    Path(key): Path<String>,
+    session: tower_sessions::Session,
+) -> &'static str {
+    session.insert(&key, true).await.unwrap();
+    everyone_loaded.wait().await;
+    "ok"
+}
+
 fn app<S: Store + Clone + 'static>(store: S) -> Router {
     Router::new()
         .route("/count", get(count))
         .route("/logout", get(logout))
         .route("/relogin", get(relogin))
+        .route("/put/{key}", get(put))
+        .with_state(Arc::new(tokio::sync::Barrier::new(PARALLEL)))
         .layer(SessionManagerLayer::new(TowerStore::new(store)).with_secure(false))
 }
 
@@ -86,6 +109,8 @@ async fn scenario<S: Store + Clone + 'static>(store: S) {
         .expect("the middleware saved through our store");
     assert_eq!(stored.get::<u64>("count").unwrap(), Some(3));
     assert_eq!(store.length().await.unwrap(), 1);
+    let kept = parallel_puts(&app, &store, &id, &cookie).await;
+    assert_eq!(kept, PARALLEL, "keys of {PARALLEL} parallel requests kept");
 
     visit(&app, "/logout", Some(&cookie)).await;
     assert!(
@@ -99,6 +124,54 @@ async fn scenario<S: Store + Clone + 'static>(store: S) {
     let (body, new_cookie) = visit(&app, "/count", Some(&cookie)).await;
     assert_eq!(body, "1", "the old cookie starts over");
     assert_ne!(new_cookie.as_deref(), Some(cookie.as_str()), "with a new id");
+}
+
+/// [`PARALLEL`] requests with one cookie, each setting its own key through
+/// tower-sessions' whole-record saves; answers how many keys `store` kept.
+/// The adapter lands only what each request changed, so every key is kept
+/// on a store that compares versions.
+async fn parallel_puts<S: Store>(app: &Router, store: &S, id: &SessionId, cookie: &str) -> usize {
+    let requests: Vec<_> = (0..PARALLEL)
+        .map(|n| {
+            let (app, cookie) = (app.clone(), cookie.to_owned());
+            tokio::spawn(async move { visit(&app, &format!("/put/k{n}"), Some(&cookie)).await })
+        })
+        .collect();
+    for request in requests {
+        assert_eq!(request.await.unwrap().0, "ok");
+    }
+    let stored = store.get(id).await.unwrap().expect("the session");
+    assert_eq!(
+        stored.get::<u64>("count").unwrap(),
+        Some(3),
+        "the key none changed"
+    );
+    (0..PARALLEL)
+        .filter(|n| stored.get::<bool>(&format!("k{n}")).unwrap() == Some(true))
+        .count()
+}
+
+/// The parallel run can fail: on a store that cannot compare versions the
+/// adapter has nothing to update against, and whole records replace each
+/// other.
+#[tokio::test]
+async fn parallel_saves_on_a_store_without_versions_lose_keys() {
+    let store = Colliding {
+        inner: session_memory::MemoryStore::new(),
+        collisions_left: Arc::new(AtomicUsize::new(0)),
+    };
+    let app = app(store.clone());
+    let (_, cookie) = visit(&app, "/count", None).await;
+    let cookie = cookie.expect("a new session sets a cookie");
+    for _ in 0..2 {
+        visit(&app, "/count", Some(&cookie)).await;
+    }
+    let id = SessionId::parse(cookie.split_once('=').unwrap().1).unwrap();
+    let kept = parallel_puts(&app, &store, &id, &cookie).await;
+    assert!(
+        kept < PARALLEL / 2,
+        "whole-record saves kept {kept} of {PARALLEL} keys"
+    );
 }
 
 /// `flush()` then `insert` in one request must create the new session
