@@ -29,6 +29,12 @@
 //! and the stale value would stay. A flush of everything cannot be ordered
 //! that way, so it bumps a generation instead, and an entry filled under an
 //! older generation is never served.
+//!
+//! Each entry also keeps the value it was decoded from, `get_versioned`'s
+//! token, so a versioned read that hits costs no round trip either (and an
+//! entry about twice the memory). A stale entry's token can only make a
+//! conditional write answer `Conflict`, never land over a newer value; the
+//! store drops the entry on that answer, so the retry reads Redis.
 
 use session_core::backend::SessionParts;
 use std::{
@@ -98,6 +104,9 @@ enum Cached {
     Filling(u64),
     Live {
         data: Arc<SessionData>,
+        /// The value it was decoded from: `get_versioned`'s token. A copy,
+        /// so it pins no connection buffer it was sliced from.
+        stored: Bytes,
         expires_at: OffsetDateTime,
         /// The flush generation the read that filled it started in.
         generation: u64,
@@ -216,9 +225,9 @@ impl NearCache {
         })
     }
 
-    /// The session under `key`: from the cache when it may be trusted, else
-    /// read through the tracking client and cached if nothing changed it
-    /// meanwhile.
+    /// The session under `key` and the value it was decoded from: from the
+    /// cache when it may be trusted, else read through the tracking client
+    /// and cached if nothing changed it meanwhile.
     pub(crate) async fn get(
         &self,
         id: &SessionId,
@@ -226,7 +235,7 @@ impl NearCache {
         codec: &dyn Codec,
         now: OffsetDateTime,
         timeout: Duration,
-    ) -> Result<Option<Session>> {
+    ) -> Result<Option<(Session, Bytes)>> {
         let call = &Call::start(&self.connection, timeout);
         if !self.trust.is_held() {
             return self.read(id, namespace, codec, now, call).await;
@@ -235,10 +244,11 @@ impl NearCache {
         match self.entries.cache.get(id) {
             Some(Cached::Live {
                 data,
+                stored,
                 expires_at,
                 generation: filled_in,
             }) if expires_at > now && filled_in == generation => {
-                return Ok(Some(Session::from_shared(data, Some(expires_at))));
+                return Ok(Some((Session::from_shared(data, Some(expires_at)), stored)));
             }
             Some(Cached::Filling(_)) => return self.read(id, namespace, codec, now, call).await,
             _ => {}
@@ -249,8 +259,9 @@ impl NearCache {
         let _ = self.entries.cache.entry_by_ref(id).and_compute_with(|current| {
             let ours = matches!(current.map(|c| c.into_value()), Some(Cached::Filling(t)) if t == token);
             match (&session, ours && self.trust.is_held()) {
-                (Some(session), true) => Op::Put(Cached::Live {
+                (Some((session, stored)), true) => Op::Put(Cached::Live {
                     data: Arc::clone(session.shared_data()),
+                    stored: Bytes::copy_from_slice(stored),
                     expires_at: session.expires_at().unwrap_or(now),
                     generation,
                 }),
@@ -268,12 +279,10 @@ impl NearCache {
         codec: &dyn Codec,
         now: OffsetDateTime,
         call: &Call<'_>,
-    ) -> Result<Option<Session>> {
+    ) -> Result<Option<(Session, Bytes)>> {
         let value: Option<Bytes> = call.read(self.client.get(namespace.key(id))).await?;
-        match value {
-            Some(bytes) => record::session_at(codec, &bytes, now),
-            None => Ok(None),
-        }
+        let Some(bytes) = value else { return Ok(None) };
+        Ok(record::session_at(codec, &bytes, now)?.map(|session| (session, bytes)))
     }
 
     /// Drops `id` after a write of this store, before the write returns.

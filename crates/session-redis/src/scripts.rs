@@ -1,8 +1,9 @@
 //! The Lua scripts that make each single-key write atomic on the server.
 //!
-//! Each reads only the 9-byte header (`GETRANGE 0 8`), never the payload,
-//! compares expiries with the application's clock passed in `ARGV[1]`, and
-//! answers what it found: the [`Occupant`] the Rust side hands to
+//! Each reads only the 9-byte header (`GETRANGE 0 8`), never the payload
+//! (but a conditional `set`, which compares the whole value), compares
+//! expiries with the application's clock passed in `ARGV[1]`, and answers
+//! what it found: the [`Occupant`] the Rust side hands to
 //! [`decide`](session_core::backend::decide), which the script mirrors
 //! for its own effect. A key holding anything this store did not write (a
 //! value without our kind byte, or another Redis type) is left alone.
@@ -43,13 +44,25 @@ local function occupant(key)
 end
 ";
 
-/// `set`: ARGV = now, record, expiry (unix ms).
+/// `set`: ARGV = now, record, expiry (unix ms), and for `set_if_unchanged`
+/// the value `get_versioned` read. With it, the write lands only on a live
+/// session whose whole value is still exactly that (rule 10); a tombstone
+/// still answers as for `set`, anything else (another value, nothing, a
+/// foreign value) [`CHANGED`]. One script for both, so a plain `set` pays
+/// one `nil` test.
+/// Contents are compared, not a version field, because the Node layouts
+/// have none: a Node app's write is seen as surely as our own.
 const SET: &str = r"
 local found = occupant(KEYS[1])
+local seen = ARGV[4]
+if seen and found ~= 2 and (found ~= 1 or redis.call('GET', KEYS[1]) ~= seen) then return 4 end
 if found >= 2 then return found end
 write(KEYS[1], ARGV[2], tonumber(ARGV[3]))
 return found
 ";
+
+/// The `set` script's answer when the value is no longer the one read.
+const CHANGED: i64 = 4;
 
 /// `create`: ARGV = now, record, expiry (unix ms).
 const CREATE: &str = r"
@@ -128,7 +141,8 @@ return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
 /// What a script found, as the rule table knows it.
 ///
 /// # Errors
-/// [`Error::Decode`] for a foreign value (the script wrote nothing), and
+/// [`Error::Decode`] for a foreign value (the script wrote nothing),
+/// [`Error::Conflict`] for a conditional `set` that found another value, and
 /// [`Error::Backend`] for an answer no script gives.
 pub(crate) fn occupant(answer: i64) -> Result<Occupant, Error> {
     match answer {
@@ -138,6 +152,7 @@ pub(crate) fn occupant(answer: i64) -> Result<Occupant, Error> {
         3 => Err(Error::Decode(
             "the key holds a value this store did not write; it was left alone".into(),
         )),
+        CHANGED => Err(Error::Conflict),
         other => Err(Error::Backend(
             format!("unexpected answer {other} from a store script").into(),
         )),
@@ -189,6 +204,7 @@ mod tests {
         assert_eq!(occupant(1).ok(), Some(Occupant::Live));
         assert_eq!(occupant(2).ok(), Some(Occupant::Tombstone));
         assert!(matches!(occupant(3), Err(Error::Decode(_))));
+        assert!(matches!(occupant(CHANGED), Err(Error::Conflict)));
         assert!(matches!(occupant(9), Err(Error::Backend(_))));
     }
 }

@@ -10,7 +10,7 @@ use fred::{
     types::{Expiration, Key, Value, scripts::Script},
 };
 use session_core::{
-    Clock, Codec, Lifetimes, Result, Session, SessionId, SessionStream, Store, backend,
+    Clock, Codec, Lifetimes, Result, Session, SessionId, SessionStream, Store, Version, Versioned, backend,
     backend::{Write, decide},
 };
 use time::OffsetDateTime;
@@ -39,6 +39,16 @@ use crate::{
 ///   tombstone and liveness checks and the write happen in one step on the
 ///   server. They leave alone any key this store did not write (answering
 ///   [`Error::Decode`](session_core::Error::Decode)). `destroy` writes a tombstone with a single `SET`.
+/// * **No lost updates** (rule 10). `get_versioned` hands out the whole
+///   value it read as the version, and `set_if_unchanged` sends it back to
+///   the `set` script, which compares it byte for byte with what the key
+///   holds and writes in the same step, or answers
+///   [`Error::Conflict`](session_core::Error::Conflict). Contents are
+///   compared because the Node layouts keep no version: a write by an
+///   Express app on the same key is caught like one of ours. The cost is
+///   the value sent twice (once as the token) and one more `GET` inside the
+///   script; still one round trip. A `touch` in between changes the value
+///   too, and costs the update one more read.
 /// * **One clock.** Every expiry comparison uses the application's clock
 ///   (the builder's [`clock`](RedisStoreBuilder::clock)), sent with each
 ///   script call. Redis' own expiry is set relative to the write (`PX`), so
@@ -196,9 +206,55 @@ impl RedisStore {
         let client = settings.connection.client();
         let key = settings.namespace.key(id);
         let answer = call.script(client, script, key.clone(), args).await;
+        // Whatever the answer. A `Conflict` included: its cause may be a
+        // stale near-cache entry that `get_versioned` served, and `update`'s
+        // next read would be served it again, conflicting each time until
+        // Redis' invalidation arrived.
         self.forget(id);
         decide(write, scripts::occupant(answer?)?, expired).answer()?;
         self.confirm(&call, client, &key).await
+    }
+
+    /// The live session under `id` and the exact value it was read from
+    /// (rule 1): through the near cache when there is one.
+    async fn read(&self, id: &SessionId) -> Result<Option<(Session, Bytes)>> {
+        let settings = self.settings();
+        let call = self.call();
+        if let Some(near) = &settings.near {
+            return near
+                .get(
+                    id,
+                    &settings.namespace,
+                    &*settings.codec,
+                    self.now(),
+                    settings.timeout,
+                )
+                .await;
+        }
+        let client = settings.connection.client();
+        let key = settings.namespace.key(id);
+        let (value, ttl_ms): (Option<Bytes>, i64) = match settings.layout {
+            // One plain GET: the expiry is in the value.
+            Layout::Native => (call.read(client.get(key)).await?, 0),
+            _ => {
+                let script = &self.inner.scripts.get_with_ttl;
+                call.read(script.evalsha_with_reload::<(Option<Bytes>, i64), _, _>(
+                    client,
+                    key,
+                    Vec::<Value>::new(),
+                ))
+                .await?
+            }
+        };
+        let Some(bytes) = value else { return Ok(None) };
+        let session = settings.layout.session(
+            &*settings.codec,
+            &bytes,
+            ttl_ms,
+            self.now(),
+            settings.lifetimes.default_ttl(),
+        )?;
+        Ok(session.map(|session| (session, bytes)))
     }
 
     /// Whether the near cache holds `id` (for tests of its invalidation);
@@ -268,44 +324,28 @@ impl fmt::Debug for RedisStore {
 #[async_trait]
 impl Store for RedisStore {
     async fn get(&self, id: &SessionId) -> Result<Option<Session>> {
-        let settings = self.settings();
-        let call = self.call();
-        if let Some(near) = &settings.near {
-            return near
-                .get(
-                    id,
-                    &settings.namespace,
-                    &*settings.codec,
-                    self.now(),
-                    settings.timeout,
-                )
-                .await;
-        }
-        let client = settings.connection.client();
-        let key = settings.namespace.key(id);
-        let (value, ttl_ms): (Option<Bytes>, i64) = match settings.layout {
-            // One plain GET: the expiry is in the value.
-            Layout::Native => (call.read(client.get(key)).await?, 0),
-            _ => {
-                let script = &self.inner.scripts.get_with_ttl;
-                call.read(script.evalsha_with_reload::<(Option<Bytes>, i64), _, _>(
-                    client,
-                    key,
-                    Vec::<Value>::new(),
-                ))
-                .await?
-            }
+        Ok(self.read(id).await?.map(|(session, _)| session))
+    }
+
+    /// The version is the whole value as stored, which
+    /// [`set_if_unchanged`](Store::set_if_unchanged) compares byte for byte.
+    async fn get_versioned(&self, id: &SessionId) -> Result<Option<Versioned>> {
+        Ok(self.read(id).await?.map(|(session, stored)| Versioned {
+            session,
+            version: Version::from_token(&stored),
+        }))
+    }
+
+    /// The `set` script with the value read as one more argument: compared
+    /// with what the key holds and written in the same script.
+    async fn set_if_unchanged(&self, id: &SessionId, session: &Session, seen: &Version) -> Result<()> {
+        let Some(token) = seen.token() else {
+            return self.set(id, session).await;
         };
-        match value {
-            Some(bytes) => settings.layout.session(
-                &*settings.codec,
-                &bytes,
-                ttl_ms,
-                self.now(),
-                settings.lifetimes.default_ttl(),
-            ),
-            None => Ok(None),
-        }
+        let (mut args, expired) = self.write_args(session)?;
+        args.push(Value::Bytes(Bytes::copy_from_slice(token)));
+        self.script(Write::Set, &self.inner.scripts.set, id, args, expired)
+            .await
     }
 
     async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {
