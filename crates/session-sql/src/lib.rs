@@ -30,6 +30,7 @@ mod bounds;
 mod builder;
 mod by_column;
 mod clear;
+mod conditional;
 mod connect;
 mod db;
 mod dialect;

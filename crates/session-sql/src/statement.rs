@@ -38,6 +38,9 @@ pub(crate) enum Param {
     Value,
     /// The `n`th extra column's value (0-based, in configured order).
     Extra(usize),
+    /// The data cell as `get_versioned` read it: a conditional write lands
+    /// only while the row still holds exactly these bytes.
+    Seen,
 }
 
 /// What a template's names stand for, other than binds.
@@ -85,7 +88,8 @@ impl Statement {
     }
 
     /// Compiles `template`. Besides the binds (`{id}`, `{data}`,
-    /// `{expires_at}`, `{now}`, `{until}`, `{after}`, `{limit}`, `{value}`)
+    /// `{expires_at}`, `{now}`, `{until}`, `{after}`, `{limit}`, `{value}`,
+    /// `{seen}`)
     /// it knows `{table}`, `{column}`, and five expansions over the extra
     /// columns, each item led by a comma: `{extra_names}` (`, c`),
     /// `{extra_values}` (`, ?`), `{extra_set}` (`, c = ?`),
@@ -190,6 +194,7 @@ impl Compiler<'_> {
             "after" => self.bind(Param::After),
             "limit" => self.bind(Param::Limit),
             "value" => self.bind(Param::Value),
+            "seen" => self.bind(Param::Seen),
             "extra_names" => extras.iter().for_each(|c| self.sql.push_str(&format!(", {c}"))),
             "extra_values" => (0..extras.len()).for_each(|n| {
                 self.sql.push_str(", ");
@@ -228,6 +233,7 @@ pub(crate) struct Args<'a> {
     limit: Option<i64>,
     value: Option<&'a ExtraValue>,
     extras: &'a [ExtraValue],
+    seen: Option<&'a [u8]>,
 }
 
 /// One bound value, in the three SQL types the store uses.
@@ -311,6 +317,13 @@ impl<'a> Args<'a> {
         }
     }
 
+    pub(crate) fn seen(self, stored: &'a [u8]) -> Self {
+        Self {
+            seen: Some(stored),
+            ..self
+        }
+    }
+
     fn value_of(&self, param: Param) -> Option<Value<'a>> {
         let text = |text: Option<&'a str>| text.map(|t| Value::Text(Some(t)));
         let integer = |number: Option<i64>| number.map(|n| Value::Integer(Some(n)));
@@ -324,6 +337,7 @@ impl<'a> Args<'a> {
             Param::Limit => integer(self.limit),
             Param::Value => self.value.map(Value::from),
             Param::Extra(n) => self.extras.get(n).map(Value::from),
+            Param::Seen => self.seen.map(Value::Bytes),
         }
     }
 }

@@ -9,11 +9,12 @@ use session_core::Error;
 
 use crate::{
     clear::Clear,
+    conditional::{Conditional, ConditionalSql},
     dialect::Dialect,
     ident::{self, Ident},
     schema::{self, Shape},
     statement::{Names, Statement},
-    upsert::Upsert,
+    upsert::{Upsert, UpsertSql},
 };
 
 /// A live session's data and expiry.
@@ -108,6 +109,8 @@ pub(crate) struct Statements {
     pub(crate) occupant: Statement,
     /// `set` and `create`.
     pub(crate) upsert: Upsert,
+    /// `set_if_unchanged`.
+    pub(crate) conditional: Conditional,
     pub(crate) touch: Statement,
     pub(crate) remove_unless_tombstone: Statement,
     pub(crate) remove_live: Statement,
@@ -144,6 +147,7 @@ impl Statements {
             return Self::node(columns, names, layout.table.as_str());
         }
         let compile = |template: &str| Statement::compile(template, names);
+        let upsert = UpsertSql::native();
         let by_column = extras
             .iter()
             .map(|column| {
@@ -162,7 +166,8 @@ impl Statements {
                 .collect(),
             get: compile(GET)?,
             occupant: compile(OCCUPANT)?,
-            upsert: Upsert::new(names)?,
+            upsert: Upsert::compile(names, &upsert)?,
+            conditional: Conditional::compile(names, &ConditionalSql::native(&upsert))?,
             touch: compile(TOUCH)?,
             remove_unless_tombstone: compile(REMOVE_UNLESS_TOMBSTONE)?,
             remove_live: compile(REMOVE_LIVE)?,
@@ -195,6 +200,7 @@ impl Statements {
         ];
         all.extend(self.by_column.iter().map(|c| &c.select));
         all.extend(self.upsert.statements());
+        all.extend(self.conditional.statements());
         all
     }
 }
@@ -297,6 +303,7 @@ mod tests {
             &my.purge,
         ];
         all.extend(my.tombstone.iter());
+        all.extend(my.conditional.statements());
         all.extend(my.schema.iter());
         all.extend(
             my.by_column

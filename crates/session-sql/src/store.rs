@@ -4,7 +4,7 @@ use std::{fmt, sync::Arc};
 
 use async_trait::async_trait;
 use session_core::{
-    Codec, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store,
+    Codec, Error, Lifetimes, Result, Session, SessionId, SessionStream, Store, Version, Versioned,
     backend::unix_millis,
     backend::{BackgroundTask, Page, paged, within},
 };
@@ -42,6 +42,19 @@ const PAGE: i64 = 500;
 ///   `INSERT`: each step atomic, neither able to overwrite a tombstone.
 ///   When a guarded write changes nothing, the store reads what holds the
 ///   id and answers as [`decide`](session_core::backend::decide) says.
+/// * **No lost updates** (rule 10). The version
+///   [`get_versioned`](Store::get_versioned) hands out is the data cell as
+///   `get` reads it (in a Node layout, the JSON's text as bytes), and
+///   [`set_if_unchanged`](Store::set_if_unchanged) is one `UPDATE` writing
+///   what `set` writes (for an expiry already past, a `DELETE`) where the cell still
+///   holds those bytes and the row is live: compare and write in one
+///   statement, no column added, so Node apps' tables keep working. Bytes,
+///   not text, are compared: a `json` column has no `=`, and a MySQL
+///   collation may call `"X"` and `"x"` equal. It costs what `set` costs
+///   plus the old data sent back; only a refused write reads again, to tell
+///   a tombstone ([`Error::Destroyed`]) from a change
+///   ([`Error::Conflict`]). A write of the same bytes leaves the version
+///   as it was, and a `touch` does not move it.
 /// * **Every call ends within its [`timeout`](SqlStoreBuilder::timeout)**,
 ///   retries included, and the database is told to end the store's
 ///   statements too, so a call that timed out gives its connection back
@@ -246,6 +259,13 @@ impl Inner {
             .collect()
     }
 
+    /// The row `get` reads for `id`: live at `now` by the table's own
+    /// filter, not yet decoded.
+    async fn read(&self, id: &SessionId, now: Now) -> Result<Option<StoredRow>> {
+        let args = Args::new().id(id.as_str()).now(now.millis);
+        self.db.fetch_optional(&self.statements.get, args).await
+    }
+
     /// The session a row the statements found live holds, if it is still
     /// live at `now` (a Node row's cookie may end a little before its
     /// rounded timestamp). A row the store cannot read is live all the
@@ -334,12 +354,44 @@ impl Store for SqlStore {
         let inner = &*self.inner;
         within(inner.db.timeout, async {
             let now = inner.now();
-            let args = Args::new().id(id.as_str()).now(now.millis);
-            let row: Option<StoredRow> = inner.db.fetch_optional(&inner.statements.get, args).await?;
-            Ok(match row {
+            Ok(match inner.read(id, now).await? {
                 Some(row) => inner.session(row, now)?,
                 None => None,
             })
+        })
+        .await
+    }
+
+    /// `get`'s read, the same statement; the version is the data cell as
+    /// read, which `set_if_unchanged` compares byte for byte.
+    async fn get_versioned(&self, id: &SessionId) -> Result<Option<Versioned>> {
+        let inner = &*self.inner;
+        within(inner.db.timeout, async {
+            let now = inner.now();
+            let Some(row) = inner.read(id, now).await? else {
+                return Ok(None);
+            };
+            // An unreadable cell needs no token: `session` answers Decode.
+            let version = row
+                .data
+                .as_deref()
+                .map_or_else(|_| Version::unversioned(), Version::from_token);
+            Ok(inner
+                .session(row, now)?
+                .map(|session| Versioned { session, version }))
+        })
+        .await
+    }
+
+    /// One `UPDATE` guarded by the data cell `seen` holds (see
+    /// [`SqlStore`]); without a token, a plain `set`.
+    async fn set_if_unchanged(&self, id: &SessionId, session: &Session, seen: &Version) -> Result<()> {
+        let inner = &*self.inner;
+        within(inner.db.timeout, async {
+            match seen.token() {
+                Some(seen) => inner.set_if_unchanged(id, session, seen).await,
+                None => inner.set(id, session).await,
+            }
         })
         .await
     }

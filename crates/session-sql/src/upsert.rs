@@ -77,11 +77,9 @@ impl UpsertSql {
 }
 
 impl Upsert {
-    pub(crate) fn new(names: Names<'_>) -> Result<Self, Error> {
-        Self::compile(names, UpsertSql::native())
-    }
-
-    pub(crate) fn compile(names: Names<'_>, sql: UpsertSql) -> Result<Self, Error> {
+    /// # Errors
+    /// Only for a broken template (a bug).
+    pub(crate) fn compile(names: Names<'_>, sql: &UpsertSql) -> Result<Self, Error> {
         let compile = |template: String| Statement::compile(&template, names);
         Ok(match names.dialect {
             Dialect::Postgres | Dialect::Sqlite => Self::OneStatement {
@@ -91,7 +89,7 @@ impl Upsert {
             Dialect::MySql => Self::UpdateThenInsert {
                 update_unless_tombstone: compile(format!("{}{}", sql.update, sql.set_guard))?,
                 update_if_dead: compile(format!("{}{}", sql.update, sql.create_guard))?,
-                insert: compile(sql.insert)?,
+                insert: compile(sql.insert.clone())?,
             },
         })
     }
@@ -119,14 +117,14 @@ mod tests {
 
     fn upsert(dialect: Dialect) -> Upsert {
         let extras = ["\"a\"".to_string(), "\"b\"".to_string()];
-        Upsert::new(Names {
+        let names = Names {
             dialect,
             table: "\"s\"",
             extras: &extras,
             column: None,
             prefix: "",
-        })
-        .unwrap()
+        };
+        Upsert::compile(names, &UpsertSql::native()).unwrap()
     }
 
     #[test]

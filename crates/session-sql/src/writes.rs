@@ -2,7 +2,7 @@
 //! answer when the guard refused.
 
 use session_core::{
-    Result, Session, SessionId,
+    Error, Result, Session, SessionId,
     backend::unix_millis,
     backend::{Effect, Occupant, Write, decide},
 };
@@ -55,6 +55,33 @@ impl Inner {
             }
         })
         .await
+    }
+
+    /// `set`, only while the row still holds the data cell `seen` and is
+    /// live: one guarded statement. Only when it refuses does a second read
+    /// tell a tombstone (`Destroyed`) from a change, removal or expiry
+    /// (`Conflict`); a token the store never handed out matches no row.
+    pub(crate) async fn set_if_unchanged(
+        &self,
+        id: &SessionId,
+        session: &Session,
+        seen: &[u8],
+    ) -> Result<()> {
+        let encoded = self.encoded_row(id, session)?;
+        let conditional = &self.statements.conditional;
+        // An expiry already past removes, as `set` does, under the same guard.
+        let statement = if encoded.expired {
+            &conditional.remove
+        } else {
+            &conditional.update
+        };
+        if self.db.execute(statement, encoded.row(id).seen(seen)).await? > 0 {
+            return Ok(());
+        }
+        match self.occupant(id, encoded.now).await? {
+            Occupant::Tombstone => Err(Error::Destroyed),
+            Occupant::Live | Occupant::Vacant => Err(Error::Conflict),
+        }
     }
 
     pub(crate) async fn create(&self, id: &SessionId, session: &Session) -> Result<()> {
@@ -156,7 +183,7 @@ impl Inner {
                 return Ok(());
             }
         }
-        Err(session_core::Error::Backend(
+        Err(Error::Backend(
             "a write kept racing with other writes of the same id".into(),
         ))
     }

@@ -7,6 +7,7 @@ use session_core::Error;
 use crate::{
     Dialect,
     clear::Clear,
+    conditional::{Conditional, ConditionalSql},
     node::NodeColumns,
     statement::{Names, Statement},
     statements::Statements,
@@ -31,6 +32,13 @@ impl Statements {
         let in_order = format!("ORDER BY {sid} LIMIT {{limit}}");
         let compile = |template: String| Statement::compile(&template, names);
         let delete = format!("DELETE FROM {{table}} WHERE {sid} = {{id}}");
+        let upsert = upsert(columns, table);
+        // Content compared as bytes in the form `get` reads (see `conditional`).
+        let conditional = ConditionalSql {
+            update: upsert.update.clone(),
+            remove: format!("{delete} AND "),
+            unchanged: format!("{data_out} = {{seen}} AND {live}"),
+        };
         let purge = match columns.dialect {
             Dialect::MySql => format!("DELETE FROM {{table}} WHERE {expires} <= {now} LIMIT {{limit}}"),
             dialect => format!(
@@ -55,7 +63,8 @@ impl Statements {
             occupant: compile(format!(
                 "SELECT FALSE, {expiry} FROM {{table}} WHERE {sid} = {{id}}"
             ))?,
-            upsert: Upsert::compile(names, upsert(columns, table))?,
+            upsert: Upsert::compile(names, &upsert)?,
+            conditional: Conditional::compile(names, &conditional)?,
             touch: compile(format!(
                 "UPDATE {{table}} SET {expires} = {}{} WHERE {sid} = {{id}} AND {live}",
                 columns.time_in("expires_at"),
@@ -165,6 +174,43 @@ mod tests {
             let zoned = get.contains("AT TIME ZONE") || get.contains("CONVERT_TZ");
             assert_eq!(zoned, zone.is_some(), "{dialect:?} {layout:?}: {get}");
             assert!(get.contains(converts), "{dialect:?} {layout:?}: {get}");
+        }
+    }
+
+    #[test]
+    fn conditional_writes_compare_the_data_as_bytes_in_the_form_get_reads() {
+        let layouts = [
+            (
+                Dialect::Postgres,
+                Layout::ConnectPgSimple,
+                "convert_to(CAST(\"sess\" AS text), 'UTF8') = $",
+            ),
+            (
+                Dialect::MySql,
+                Layout::ConnectSessionSequelize,
+                "CAST(`data` AS BINARY) = ?",
+            ),
+            (
+                Dialect::Sqlite,
+                Layout::ConnectSessionSequelize,
+                "CAST(\"data\" AS BLOB) = ?",
+            ),
+        ];
+        for (dialect, layout, compare) in layouts {
+            let columns = NodeColumns::new(dialect, layout, None);
+            let table = dialect.quote("s");
+            let names = Names {
+                dialect,
+                table: &table,
+                extras: &[],
+                column: None,
+                prefix: "",
+            };
+            let s = Statements::node(&columns, names, "s").unwrap();
+            for statement in s.conditional.statements() {
+                assert!(statement.sql().contains(compare), "{:?}", statement.sql());
+            }
+            assert!(s.get.sql().starts_with(&format!("SELECT {}", columns.data_out())));
         }
     }
 }
