@@ -22,15 +22,20 @@ use std::{
 };
 
 use moka::{Expiry, sync::Cache as Moka};
-use session_core::{Clock, Session, SessionData, SessionId, backend::Lease};
+use session_core::{
+    Clock, Session, SessionData, SessionId, Versioned,
+    backend::{Lease, unix_millis},
+};
 use time::OffsetDateTime;
 
 use crate::{
     marks::{self, Marks},
-    revision,
+    revision, token,
 };
 
-/// A live session as the cache holds it.
+/// A live session as the cache holds it, with the revision it was read or
+/// written at: `get_versioned` hands that out, so a write it leads to names
+/// what the server stored then.
 #[derive(Clone)]
 pub(crate) struct Entry {
     data: Arc<SessionData>,
@@ -50,6 +55,14 @@ impl Entry {
     /// The session, its data shared rather than copied.
     pub(crate) fn into_session(self) -> Session {
         Session::from_shared(self.data, Some(self.expires_at))
+    }
+
+    /// The session with the version it was read or written at (rule 10).
+    pub(crate) fn into_versioned(self) -> Versioned {
+        Versioned {
+            version: token::issue(&self.rev, unix_millis(self.expires_at)),
+            session: self.into_session(),
+        }
     }
 
     pub(crate) fn rev(&self) -> &str {

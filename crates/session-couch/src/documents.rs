@@ -6,15 +6,16 @@
 //! (session-pouchdb-store's). The builder picks one, once, and the store
 //! calls it through [`Documents`].
 //!
-//! The layer is split in three traits so each layout can implement each
+//! The layer is split in four traits so each layout can implement each
 //! part in the file that holds that part's code (a trait's `impl` cannot
-//! span files): reads, writes, and whole-database upkeep.
+//! span files): reads, writes, the versioned pair of rule 10, and
+//! whole-database upkeep.
 
 use async_trait::async_trait;
-use session_core::{Result, Session, SessionId, backend::Page, backend::Write};
+use session_core::{Result, Session, SessionId, Versioned, backend::Page, backend::Write};
 use time::OffsetDateTime;
 
-use crate::all_docs::After;
+use crate::{all_docs::After, token::Seen};
 
 /// What a write stores.
 #[derive(Clone, Copy)]
@@ -52,6 +53,23 @@ pub(crate) trait Writes: Send + Sync {
     async fn destroy(&self, id: &SessionId) -> Result<()>;
 }
 
+/// Rule 10: reads that hand out the revision they read, and the write that
+/// stores only at that revision. The store bounds each call by its
+/// timeout.
+#[async_trait]
+pub(crate) trait Versions: Send + Sync {
+    /// [`Reads::get`] (the server's document, the cache filled as `get`
+    /// fills it), with the token of the revision read.
+    async fn get_versioned(&self, id: &SessionId) -> Result<Option<Versioned>>;
+
+    /// `set` of `session`, in one request that names the revision `seen`
+    /// read, with no retry: CouchDB refuses it with 409 if the document
+    /// moved on, answered as `Conflict` (or `Destroyed`, for a tombstone).
+    /// `seen` is `None` for a token this store did not hand out.
+    async fn set_if_unchanged(&self, id: &SessionId, session: &Session, seen: Option<Seen<'_>>)
+    -> Result<()>;
+}
+
 /// Work on the whole database. Each request is bounded by the timeout,
 /// not the whole run: a purge or `clear` may take many.
 #[async_trait]
@@ -68,6 +86,6 @@ pub(crate) trait Upkeep: Send + Sync {
 }
 
 /// A whole layout: what the store holds and calls.
-pub(crate) trait Documents: Reads + Writes + Upkeep {}
+pub(crate) trait Documents: Reads + Writes + Versions + Upkeep {}
 
-impl<T: Reads + Writes + Upkeep> Documents for T {}
+impl<T: Reads + Writes + Versions + Upkeep> Documents for T {}

@@ -41,6 +41,7 @@ mod pouch;
 mod retry;
 mod revision;
 mod store;
+mod token;
 
 pub use builder::CouchStoreBuilder;
 pub use layout::{Layout, node_shareable_id};

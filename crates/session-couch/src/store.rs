@@ -4,7 +4,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use session_core::{
-    Clock, Codec, Lifetimes, Result, Session, SessionId, SessionStream, Store,
+    Clock, Codec, Lifetimes, Result, Session, SessionId, SessionStream, Store, Version, Versioned,
     backend::{BackgroundTask, Write, paged, within},
 };
 use time::OffsetDateTime;
@@ -14,6 +14,7 @@ use crate::{
     cache::Cache,
     documents::{Change, Documents},
     http::Couch,
+    token,
 };
 
 /// A session store on CouchDB (or any server speaking its API), through
@@ -36,6 +37,17 @@ use crate::{
 ///   never an overwrite. `destroy` leaves a tombstone document for the grace
 ///   window. Each call, retries included, ends within the
 ///   [`timeout`](crate::CouchStoreBuilder::timeout).
+/// * **No lost updates** (rule 10). [`get_versioned`](Store::get_versioned)
+///   hands out the document's revision (with the expiry read at it), and
+///   [`set_if_unchanged`](Store::set_if_unchanged) is one `PUT` naming that
+///   revision, never retried: CouchDB compares it with the stored one and
+///   answers 409 if anyone wrote since, which the store reports as
+///   [`Conflict`](session_core::Error::Conflict) (after one `GET` to tell a
+///   tombstone, [`Destroyed`](session_core::Error::Destroyed)), and
+///   [`update`](Store::update) reads again and merges. The write is one
+///   request, as a `set` whose revision is cached; a `set` that finds none
+///   reads the document first (`GET`, or `GET ?open_revs=all` in the
+///   PouchDbStore layout), a round trip the conditional write saves.
 /// * **The cache** (optional) holds live sessions this process read or
 ///   wrote. A task follows `_changes` and refreshes or evicts entries other
 ///   processes change or destroy. Reads use the cache only while the feed
@@ -219,6 +231,28 @@ impl Store for CouchStore {
             return Ok(Some(entry.into_session()));
         }
         within(self.timeout(), self.inner.documents.get(id)).await
+    }
+
+    async fn get_versioned(&self, id: &SessionId) -> Result<Option<Versioned>> {
+        if let Some(entry) = self.inner.cache.as_ref().and_then(|cache| cache.live(id)) {
+            return Ok(Some(entry.into_versioned()));
+        }
+        within(self.timeout(), self.inner.documents.get_versioned(id)).await
+    }
+
+    // One request, outside `retry::retry` (so bounded here): a conflict is
+    // the answer (`update` reads again and merges), not a reason to write
+    // again.
+    async fn set_if_unchanged(&self, id: &SessionId, session: &Session, seen: &Version) -> Result<()> {
+        let Some(token) = seen.token() else {
+            return self.set(id, session).await;
+        };
+        let seen = token::read(token);
+        within(
+            self.timeout(),
+            self.inner.documents.set_if_unchanged(id, session, seen),
+        )
+        .await
     }
 
     async fn set(&self, id: &SessionId, session: &Session) -> Result<()> {

@@ -5,11 +5,13 @@
 //! * [`doc`]: the document (its id, its body both ways);
 //! * [`read`]: `get`, `all_stream` and `length`;
 //! * [`write`](mod@write): `set`, `create`, `touch` and `destroy`;
+//! * [`versioned`]: `get_versioned` and `set_if_unchanged` (rule 10);
 //! * [`purge`]: deleting expired sessions and lapsed tombstones, and `clear`.
 
 pub(crate) mod doc;
 mod purge;
 mod read;
+mod versioned;
 mod write;
 
 use std::sync::Arc;

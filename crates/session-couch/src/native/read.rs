@@ -54,18 +54,27 @@ impl Reads for Native {
 
 /// What the reads make of the session document `raw` at `now_ms` (unix
 /// ms): `read` of it when it is live, by the rule of [`live`].
-fn judge<T>(raw: &[u8], now_ms: i64, read: impl FnOnce(Stored<'_>) -> Result<T>) -> Option<Result<T>> {
+pub(super) fn judge<T>(
+    raw: &[u8],
+    now_ms: i64,
+    read: impl FnOnce(Stored<'_>) -> Result<T>,
+) -> Option<Result<T>> {
     live::judge(doc::parse(raw), |stored| stored.occupant(now_ms), read)
 }
 
 impl Native {
-    fn now_ms(&self) -> i64 {
+    pub(super) fn now_ms(&self) -> i64 {
         backend::unix_millis(self.clock.now())
     }
 
     /// The live session `stored` holds for `id`, put in the cache unless
     /// something happened to `id` since `ticket`.
-    fn fill(&self, id: &SessionId, ticket: Option<Ticket>, stored: &Stored<'_>) -> Result<Session> {
+    pub(super) fn fill(
+        &self,
+        id: &SessionId,
+        ticket: Option<Ticket>,
+        stored: &Stored<'_>,
+    ) -> Result<Session> {
         let data = Arc::new(stored.data(&*self.codec)?);
         let expires_at = backend::from_unix_millis(stored.expires_at)?;
         if let (Some(cache), Some(ticket)) = (&self.cache, ticket) {

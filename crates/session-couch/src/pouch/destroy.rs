@@ -16,7 +16,7 @@
 //! An id that holds no document gets a deleted document holding only the
 //! tombstone; a deleted one gets its tombstone renewed.
 
-use session_core::{Result, SessionId, backend};
+use session_core::{Error, Result, SessionId, backend, backend::Occupant};
 
 use super::{
     Pouch, doc,
@@ -69,5 +69,37 @@ impl Pouch {
             Ok(written.into())
         })
         .await
+    }
+
+    /// Ends the session `id` holds only while it is still at revision `rev`
+    /// (`set_if_unchanged` of a session whose expiry is already past). The
+    /// revoking write names `rev`, so it is the comparison; once it landed,
+    /// the deletion finishes the logout as [`end`](Self::end) does.
+    ///
+    /// # Errors
+    /// [`Error::Destroyed`] for a tombstone in force, [`Error::Conflict`]
+    /// when the session is not at `rev` any more, or a backend error.
+    pub(crate) async fn end_at(&self, id: &SessionId, rev: &str) -> Result<()> {
+        let couch = &self.couch;
+        let doc_id = &doc::doc_id(id);
+        // Its body tells which data keys the revoke nulls for Node.
+        let found = leaf::find(couch, doc_id, self.clock.now(), Need::Tombstone).await?;
+        let at_rev = found.undeleted && found.rev.as_deref() == Some(rev);
+        let (Occupant::Vacant, true, Some(raw)) = (found.occupant, at_rev, found.raw.as_deref()) else {
+            return Err(match found.occupant {
+                Occupant::Tombstone => Error::Destroyed,
+                Occupant::Live | Occupant::Vacant => Error::Conflict,
+            });
+        };
+        let revoke = doc::revoked(raw, doc_id, Some(rev), false, None)?;
+        let PutOutcome::Rev(next) = couch.put(doc_id, revoke).await? else {
+            return self.refused(doc_id).await;
+        };
+        let delete = doc::revoked(raw, doc_id, Some(&next), true, None)?;
+        match couch.put(doc_id, delete).await? {
+            PutOutcome::Rev(_) => Ok(()),
+            // Written over between the two: ended as `set` ends it.
+            PutOutcome::Conflict => self.end(id, None).await,
+        }
     }
 }

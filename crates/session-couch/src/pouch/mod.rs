@@ -8,6 +8,7 @@
 //! * [`read`]: `get`, `all_stream` and `length`;
 //! * [`write`](mod@write): `set`, `create` and `touch`, decided by the rule table,
 //!   and `destroy`;
+//! * [`versioned`]: `get_versioned` and `set_if_unchanged` (rule 10);
 //! * [`destroy`]: the two-step logout and its tombstone;
 //! * [`purge`]: deleting expired sessions (Node never does);
 //! * [`clear`]: every session deleted, every tombstone lifted.
@@ -19,6 +20,7 @@ mod expiry;
 mod leaf;
 mod purge;
 mod read;
+mod versioned;
 mod write;
 
 use std::sync::Arc;
