@@ -5,7 +5,7 @@
 //! layout, which has no Node app here), PostgreSQL, MariaDB, SQLite, a
 //! sea-orm connection, CouchDB with and without its synced cache.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::sync::Arc;
 

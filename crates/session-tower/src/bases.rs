@@ -36,7 +36,7 @@ struct Base {
 }
 
 /// The states recently loaded, per id. A `save` whose id has none (it was
-/// forgotten, or loaded by another process) replaces the whole session, as
+/// forgotten: a long request, or many ids loaded since) replaces the whole session, as
 /// tower-sessions itself does.
 #[derive(Debug, Clone)]
 pub(crate) struct Bases {

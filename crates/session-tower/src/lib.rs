@@ -32,8 +32,9 @@
 //!   which `load` a record came from, so the adapter remembers the states
 //!   it loaded per id (up to 8 per id, 100 000 ids, for 5 minutes idle) and
 //!   measures a record from the one nearest to it. When it remembers none
-//!   (the id was loaded by another process, or long ago) the save replaces
-//!   the whole session, as with any other tower-sessions store. A save refused because
+//!   (a request that ran longer than that, or many other ids loaded
+//!   meanwhile) the save replaces the whole session, as with any other
+//!   tower-sessions store. A save refused because
 //!   the session was destroyed (a logout racing a slow request) is reported
 //!   as an error, never as a silent success.
 //! * `ExpiredDeletion` is there for stores with a purge (SQL, CouchDB).
