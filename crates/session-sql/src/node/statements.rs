@@ -152,16 +152,7 @@ mod tests {
             (Dialect::Sqlite, Layout::ConnectSessionSequelize, None, ""),
         ];
         for (dialect, layout, zone, converts) in layouts {
-            let columns = NodeColumns::new(dialect, layout, zone);
-            let table = dialect.quote("s");
-            let names = Names {
-                dialect,
-                table: &table,
-                extras: &[],
-                column: None,
-                prefix: "",
-            };
-            let s = Statements::node(&columns, names, "s").unwrap();
+            let s = statements_for(dialect, layout, zone);
             for statement in s.comparing_expiry() {
                 assert_clock_is_bound(&statement.sql());
                 assert!(
@@ -175,6 +166,20 @@ mod tests {
             assert_eq!(zoned, zone.is_some(), "{dialect:?} {layout:?}: {get}");
             assert!(get.contains(converts), "{dialect:?} {layout:?}: {get}");
         }
+    }
+
+    /// The statements of `layout` on a table `s`, times in `zone`.
+    fn statements_for(dialect: Dialect, layout: Layout, zone: Option<&str>) -> Statements {
+        let columns = NodeColumns::new(dialect, layout, zone);
+        let table = dialect.quote("s");
+        let names = Names {
+            dialect,
+            table: &table,
+            extras: &[],
+            column: None,
+            prefix: "",
+        };
+        Statements::node(&columns, names, "s").unwrap()
     }
 
     #[test]
@@ -197,16 +202,10 @@ mod tests {
             ),
         ];
         for (dialect, layout, compare) in layouts {
-            let columns = NodeColumns::new(dialect, layout, None);
-            let table = dialect.quote("s");
-            let names = Names {
-                dialect,
-                table: &table,
-                extras: &[],
-                column: None,
-                prefix: "",
-            };
-            let s = Statements::node(&columns, names, "s").unwrap();
+            let (columns, s) = (
+                NodeColumns::new(dialect, layout, None),
+                statements_for(dialect, layout, None),
+            );
             for statement in s.conditional.statements() {
                 assert!(statement.sql().contains(compare), "{:?}", statement.sql());
             }
